@@ -1,0 +1,1 @@
+//! The attribute macros of `azureml-pipelines`. Use them through the `azureml-pipelines` crate.

@@ -1,0 +1,1 @@
+//! What generated code reaches; not a public API.

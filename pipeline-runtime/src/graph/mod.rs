@@ -1,0 +1,1 @@
+//! Typed handles and the pipeline graph.
