@@ -1,0 +1,1 @@
+//! A fake Azure ML server over real HTTP.

@@ -1,0 +1,5 @@
+//! Test support for `azureml-pipelines`: a fake Azure ML (ARM) server that speaks the subset of
+//! the REST API the client uses, over real HTTP, and a harness that starts a real Azurite.
+
+pub mod azurite;
+pub mod fake_aml;
