@@ -1,0 +1,148 @@
+//! Binding values to a pipeline's inputs: `--param name=value`, `--input name=PATH`, defaults.
+
+use std::path::Path;
+
+use super::kinds::PortType;
+use super::pipeline::{DataLocation, InputValue, Pipeline};
+
+/// Why values could not be bound to a pipeline's inputs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BindError {
+    /// `--param`/`--input` named an input the pipeline does not have.
+    #[error("pipeline `{pipeline}` has no input named `{name}`; its inputs are: {known}")]
+    UnknownInput {
+        /// The pipeline.
+        pipeline: String,
+        /// The unknown name.
+        name: String,
+        /// The inputs it has.
+        known: String,
+    },
+    /// A value did not parse as the parameter's type.
+    #[error("bad value for parameter `{name}` ({ty}): {reason}")]
+    BadValue {
+        /// The parameter.
+        name: String,
+        /// Its Rust type.
+        ty: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// `--param` named a data input, or `--input` a parameter.
+    #[error("`{name}` is a {actual}; pass it with `{flag} {name}=...`")]
+    WrongFlag {
+        /// The input.
+        name: String,
+        /// What it is.
+        actual: &'static str,
+        /// The flag to use.
+        flag: &'static str,
+    },
+    /// A required input got no value and has no default.
+    #[error("pipeline input `{name}` ({ty}) has no value and no default; pass `{flag} {name}=...`")]
+    Missing {
+        /// The input.
+        name: String,
+        /// Its type.
+        ty: String,
+        /// The flag to use.
+        flag: &'static str,
+    },
+    /// The same input was given twice.
+    #[error("`{0}` was given more than once")]
+    Duplicate(String),
+    /// An argument was not `name=value`.
+    #[error("`{0}` is not `name=value`")]
+    NotAssignment(String),
+}
+
+/// Splits `name=value`.
+pub fn split_assignment(text: &str) -> Result<(String, String), BindError> {
+    match text.split_once('=') {
+        Some((n, v)) if !n.trim().is_empty() => Ok((n.trim().to_owned(), v.to_owned())),
+        _ => Err(BindError::NotAssignment(text.to_owned())),
+    }
+}
+
+impl Pipeline {
+    /// Resolves a value for every pipeline input, in input order: `params` (`name=value`, parsed
+    /// into the parameter's type), `inputs` (`name=PATH` or `name=azureml://…`; relative paths
+    /// against `cwd`), then defaults. Inputs with neither are an error.
+    pub fn bind(
+        &self,
+        params: &[(String, String)],
+        inputs: &[(String, String)],
+        cwd: &Path,
+    ) -> Result<Vec<InputValue>, BindError> {
+        let mut values: Vec<Option<InputValue>> = vec![None; self.inputs.len()];
+        let known = || {
+            self.inputs
+                .iter()
+                .map(|i| format!("`{}` ({})", i.name, i.ty))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut seen = std::collections::HashSet::new();
+        for (name, value, is_param) in params
+            .iter()
+            .map(|(n, v)| (n, v, true))
+            .chain(inputs.iter().map(|(n, v)| (n, v, false)))
+        {
+            let Some((i, input)) = self.input(name) else {
+                return Err(BindError::UnknownInput {
+                    pipeline: self.name.clone(),
+                    name: name.clone(),
+                    known: if self.inputs.is_empty() {
+                        "none".into()
+                    } else {
+                        known()
+                    },
+                });
+            };
+            if !seen.insert(name.clone()) {
+                return Err(BindError::Duplicate(name.clone()));
+            }
+            values[i] = Some(match (input.ty, is_param) {
+                (PortType::Param(ty), true) => {
+                    InputValue::Literal(ty.parse(value).map_err(|reason| BindError::BadValue {
+                        name: name.clone(),
+                        ty: ty.rust_type(),
+                        reason,
+                    })?)
+                }
+                (PortType::Data(_), false) => InputValue::Data(DataLocation::parse(value, cwd)),
+                (PortType::Param(_), false) => {
+                    return Err(BindError::WrongFlag {
+                        name: name.clone(),
+                        actual: "parameter",
+                        flag: "--param",
+                    });
+                }
+                (PortType::Data(_), true) => {
+                    return Err(BindError::WrongFlag {
+                        name: name.clone(),
+                        actual: "data input",
+                        flag: "--input",
+                    });
+                }
+            });
+        }
+        self.inputs
+            .iter()
+            .zip(values)
+            .map(|(input, value)| {
+                value
+                    .or_else(|| input.default.clone())
+                    .ok_or_else(|| BindError::Missing {
+                        name: input.name.clone(),
+                        ty: input.ty.to_string(),
+                        flag: if matches!(input.ty, PortType::Param(_)) {
+                            "--param"
+                        } else {
+                            "--input"
+                        },
+                    })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,449 @@
+//! Building a [`Pipeline`] by running a `#[pipeline]` fn once.
+//!
+//! A `#[pipeline]` fn runs inside a builder scope (one per call, kept on a thread-local stack).
+//! Each step call adds a node to the innermost scope and hands back typed handles; a nested
+//! `#[pipeline]` call opens a child scope and becomes a sub-pipeline node of its parent.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::handles::{self, Constant, DefaultValue, InputPort, PipelineReturn, PortRef, Source};
+use super::kinds::PortType;
+use super::pipeline::{
+    Binding, Component, DataLocation, InputValue, Node, OutputRef, Pipeline, PipelineInput,
+    PipelineOutput, Settings,
+};
+use super::step::{PipelineDef, StepDef};
+
+/// Why a pipeline could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BuildError {
+    /// The fn given to the builder is not a `#[pipeline]` fn.
+    #[error("`{0}` is not a `#[pipeline]` fn; annotate it with `#[pipeline]`")]
+    NotAPipeline(&'static str),
+    /// A step was called directly, not inside a `#[pipeline]` fn.
+    #[error(
+        "step `{0}` was called outside a `#[pipeline]` fn; call steps inside the body of a `#[pipeline]` fn"
+    )]
+    StepOutsidePipeline(&'static str),
+    /// A handle from one pipeline was used inside another.
+    #[error(
+        "`{node}` input `{input}` was given a handle that belongs to another pipeline; pass data into a sub-pipeline through its arguments"
+    )]
+    ForeignHandle {
+        /// The consuming node.
+        node: String,
+        /// The input port.
+        input: String,
+    },
+    /// A pipeline output is not a step output.
+    #[error(
+        "pipeline `{pipeline}` output `{output}` is not produced by a step; a pipeline can only return step outputs"
+    )]
+    OutputNotFromStep {
+        /// The pipeline.
+        pipeline: String,
+        /// The output.
+        output: String,
+    },
+}
+
+/// A fn that builds a pipeline: any `#[pipeline]` fn.
+///
+/// `Args` is the tuple of the fn's argument types; it is inferred.
+pub trait PipelineFn<Args> {
+    /// Runs the fn once in a fresh builder and returns the pipeline it describes.
+    fn build(self) -> Result<Pipeline, BuildError>;
+}
+
+struct Draft {
+    def: Option<&'static PipelineDef>,
+    nodes: Vec<Node>,
+    node_names: HashMap<String, u32>,
+    errors: Vec<BuildError>,
+    built: Option<Pipeline>,
+}
+
+struct Scope {
+    id: u32,
+    draft: Draft,
+}
+
+thread_local! {
+    static SCOPES: RefCell<Vec<Scope>> = const { RefCell::new(Vec::new()) };
+    static NEXT_SCOPE: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+fn new_scope(def: Option<&'static PipelineDef>) -> u32 {
+    let id = NEXT_SCOPE.with(|n| {
+        let id = n.get();
+        n.set(id.wrapping_add(1) % (u32::MAX - 1));
+        id
+    });
+    SCOPES.with(|s| {
+        s.borrow_mut().push(Scope {
+            id,
+            draft: Draft {
+                def,
+                nodes: Vec::new(),
+                node_names: HashMap::new(),
+                errors: Vec::new(),
+                built: None,
+            },
+        })
+    });
+    id
+}
+
+fn with_top<R>(f: impl FnOnce(&mut Scope) -> R) -> Option<R> {
+    SCOPES.with(|s| s.borrow_mut().last_mut().map(f))
+}
+
+fn unique_name(draft: &mut Draft, base: &str) -> String {
+    let count = draft.node_names.entry(base.to_owned()).or_insert(0);
+    let name = if *count == 0 {
+        base.to_owned()
+    } else {
+        format!("{base}_{count}")
+    };
+    *count += 1;
+    // A user-chosen name may collide with a generated suffix (`train_1` declared by hand).
+    if name != base && draft.node_names.contains_key(&name) {
+        return unique_name(draft, base);
+    }
+    if name != base {
+        draft.node_names.insert(name.clone(), 1);
+    }
+    name
+}
+
+fn to_binding(
+    scope: &Scope,
+    port: PortRef,
+    node: &str,
+    input: &str,
+) -> Result<Binding, BuildError> {
+    let foreign = || BuildError::ForeignHandle {
+        node: node.to_owned(),
+        input: input.to_owned(),
+    };
+    match port.source {
+        Source::Constant(i) => Ok(match handles::constant(i) {
+            Constant::Literal(l) => Binding::Literal(l),
+            Constant::Data(d) => Binding::Data(DataLocation::parse(&d, Path::new(""))),
+        }),
+        _ if port.scope != scope.id => Err(foreign()),
+        Source::Input(i) => Ok(Binding::Input(i as usize)),
+        Source::Output { node, output } => Ok(Binding::Output(OutputRef {
+            node: node as usize,
+            output: output as usize,
+        })),
+        Source::Placeholder(_) => Err(foreign()),
+    }
+}
+
+/// One step call being recorded (used by `#[step]`-generated code).
+#[doc(hidden)]
+pub struct StepCall {
+    def: &'static StepDef,
+    ports: Vec<PortRef>,
+}
+
+impl StepCall {
+    pub fn new(def: &'static StepDef) -> Self {
+        StepCall {
+            def,
+            ports: Vec::with_capacity(def.inputs.len()),
+        }
+    }
+
+    pub fn bind(&mut self, port: PortRef) {
+        self.ports.push(port);
+    }
+
+    /// Adds the node to the enclosing pipeline and returns the ports of its outputs.
+    ///
+    /// # Panics
+    /// When no pipeline is being built: step fns only describe a pipeline, so calling one from
+    /// ordinary code is a programming error.
+    pub fn finish(self) -> Vec<PortRef> {
+        let def = self.def;
+        let added = with_top(|scope| {
+            if scope.draft.def.is_none() {
+                scope
+                    .draft
+                    .errors
+                    .push(BuildError::StepOutsidePipeline(def.name));
+                return placeholder_ports(def.outputs.len());
+            }
+            let name = unique_name(&mut scope.draft, def.name);
+            let mut inputs = Vec::with_capacity(self.ports.len());
+            for (port, input) in self.ports.iter().zip(def.inputs) {
+                match to_binding(scope, *port, &name, input.name) {
+                    Ok(b) => inputs.push(b),
+                    Err(e) => {
+                        scope.draft.errors.push(e);
+                        inputs.push(Binding::Data(DataLocation::Uri(String::new())));
+                    }
+                }
+            }
+            let node = scope.draft.nodes.len() as u32;
+            scope.draft.nodes.push(Node {
+                name,
+                component: Component::Step(def),
+                inputs,
+            });
+            (0..def.outputs.len() as u32)
+                .map(|output| PortRef {
+                    scope: scope.id,
+                    source: Source::Output { node, output },
+                })
+                .collect()
+        });
+        match added {
+            Some(ports) => ports,
+            None => panic!(
+                "step `{}` was called outside a pipeline; step fns describe a pipeline and can only be called inside a `#[pipeline]` fn that is being built (by `cli::main`, `build`, or another `#[pipeline]` fn)",
+                def.name
+            ),
+        }
+    }
+}
+
+fn placeholder_ports(n: usize) -> Vec<PortRef> {
+    (0..n as u32)
+        .map(|i| PortRef {
+            scope: u32::MAX - 1,
+            source: Source::Placeholder(i),
+        })
+        .collect()
+}
+
+/// One `#[pipeline]` call being recorded (used by `#[pipeline]`-generated code).
+#[doc(hidden)]
+pub struct PipelineCall {
+    def: &'static PipelineDef,
+    scope: u32,
+    args: Vec<PortRef>,
+}
+
+impl PipelineCall {
+    /// Opens a builder scope for this call. `args` are the ports the caller passed.
+    pub fn enter(def: &'static PipelineDef, args: Vec<PortRef>) -> Self {
+        let scope = new_scope(Some(def));
+        PipelineCall { def, scope, args }
+    }
+
+    /// The handle for input `i` inside the pipeline body.
+    pub fn input<I: InputPort>(&self, i: u32) -> I {
+        I::__from_port(PortRef {
+            scope: self.scope,
+            source: Source::Input(i),
+        })
+    }
+
+    /// Closes the scope: builds the pipeline value and records it in the caller.
+    pub fn finish<R: PipelineReturn>(self, ret: R) -> R {
+        let ports = ret.__ports();
+        let scope = SCOPES
+            .with(|s| s.borrow_mut().pop())
+            .expect("pipeline builder scope stack is balanced");
+        debug_assert_eq!(scope.id, self.scope);
+        let mut errors = scope.draft.errors;
+        let def = self.def;
+        let manifest_dir = PathBuf::from(def.manifest_dir);
+        let inputs = def
+            .inputs
+            .iter()
+            .map(|i| PipelineInput {
+                name: i.name.to_owned(),
+                ty: i.ty,
+                mode: i.mode,
+                default: i.default.map(|f| match f() {
+                    DefaultValue::Literal(l) => InputValue::Literal(l),
+                    DefaultValue::Data(d) => {
+                        InputValue::Data(DataLocation::parse(&d, &manifest_dir))
+                    }
+                }),
+            })
+            .collect();
+        let mut outputs = Vec::with_capacity(ports.len());
+        for (port, name) in ports.iter().zip(def.outputs) {
+            match port.source {
+                Source::Output { node, output } if port.scope == self.scope => {
+                    let node = node as usize;
+                    let output = output as usize;
+                    outputs.push(PipelineOutput {
+                        name: (*name).to_owned(),
+                        ty: scope.draft.nodes[node].component.output_type(output),
+                        from: OutputRef { node, output },
+                    })
+                }
+                _ => errors.push(BuildError::OutputNotFromStep {
+                    pipeline: def.name.to_owned(),
+                    output: (*name).to_owned(),
+                }),
+            }
+        }
+        let pipeline = Pipeline {
+            name: def.name.to_owned(),
+            display_name: def.display_name.map(str::to_owned),
+            description: def.description.map(str::to_owned),
+            experiment: def.experiment.map(str::to_owned),
+            settings: Settings {
+                default_compute: def.default_compute.map(str::to_owned),
+                default_datastore: def.default_datastore.map(str::to_owned),
+                continue_on_step_failure: def.continue_on_step_failure,
+            },
+            tags: def
+                .tags
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect::<BTreeMap<_, _>>(),
+            inputs,
+            outputs,
+            nodes: scope.draft.nodes,
+            manifest_dir,
+        };
+        let out_ports = with_top(|parent| {
+            parent.draft.errors.append(&mut errors);
+            if parent.draft.def.is_none() {
+                parent.draft.built = Some(pipeline);
+                return placeholder_ports(ports.len());
+            }
+            let name = unique_name(&mut parent.draft, def.name);
+            let mut bindings = Vec::with_capacity(self.args.len());
+            for (port, input) in self.args.iter().zip(def.inputs) {
+                match to_binding(parent, *port, &name, input.name) {
+                    Ok(b) => bindings.push(b),
+                    Err(e) => {
+                        parent.draft.errors.push(e);
+                        bindings.push(Binding::Data(DataLocation::Uri(String::new())));
+                    }
+                }
+            }
+            let node = parent.draft.nodes.len() as u32;
+            let n_out = pipeline.outputs.len() as u32;
+            parent.draft.nodes.push(Node {
+                name,
+                component: Component::Pipeline(Arc::new(pipeline)),
+                inputs: bindings,
+            });
+            (0..n_out)
+                .map(|output| PortRef {
+                    scope: parent.id,
+                    source: Source::Output { node, output },
+                })
+                .collect()
+        });
+        match out_ports {
+            Some(p) => R::__from_ports(&p),
+            None => panic!(
+                "pipeline `{}` was called outside a builder; build it with `cli::main`, `azureml_pipelines::build`, or call it inside another `#[pipeline]` fn",
+                def.name
+            ),
+        }
+    }
+}
+
+/// Builds the pipeline a `#[pipeline]` fn describes.
+///
+/// ```no_run
+/// # use azureml_pipelines::prelude::*;
+/// # #[pipeline] fn my_pipeline() {}
+/// let pipeline = azureml_pipelines::build(my_pipeline).expect("a valid pipeline");
+/// println!("{} nodes", pipeline.nodes.len());
+/// ```
+pub fn build<Args, F: PipelineFn<Args>>(f: F) -> Result<Pipeline, BuildError> {
+    f.build()
+}
+
+struct RootGuard(u32);
+
+impl Drop for RootGuard {
+    fn drop(&mut self) {
+        // Unwind every scope opened since the root (a panicking body leaves them behind).
+        SCOPES.with(|s| {
+            let mut s = s.borrow_mut();
+            while let Some(top) = s.last() {
+                let id = top.id;
+                s.pop();
+                if id == self.0 {
+                    break;
+                }
+            }
+        });
+    }
+}
+
+fn run_root(call: impl FnOnce()) -> Result<Pipeline, BuildError> {
+    let id = new_scope(None);
+    let guard = RootGuard(id);
+    call();
+    let scope = SCOPES.with(|s| s.borrow_mut().pop()).expect("root scope");
+    std::mem::forget(guard);
+    debug_assert_eq!(scope.id, id);
+    let mut draft = scope.draft;
+    if let Some(e) = draft.errors.drain(..).next() {
+        return Err(e);
+    }
+    draft.built.ok_or(BuildError::NotAPipeline("the given fn"))
+}
+
+fn placeholder<I: InputPort>(i: u32) -> I {
+    I::__from_port(PortRef {
+        scope: u32::MAX - 1,
+        source: Source::Placeholder(i),
+    })
+}
+
+macro_rules! pipeline_fn {
+    ($($arg:ident $idx:tt),*) => {
+        impl<Func, Ret, $($arg,)*> PipelineFn<($($arg,)*)> for Func
+        where
+            Func: FnOnce($($arg),*) -> Ret,
+            Ret: PipelineReturn,
+            $($arg: InputPort,)*
+        {
+            fn build(self) -> Result<Pipeline, BuildError> {
+                run_root(|| {
+                    let _ = self($(placeholder::<$arg>($idx)),*);
+                })
+                .map_err(|e| match e {
+                    BuildError::NotAPipeline(_) => {
+                        BuildError::NotAPipeline(std::any::type_name::<Func>())
+                    }
+                    other => other,
+                })
+            }
+        }
+    };
+}
+
+pipeline_fn!();
+pipeline_fn!(A 0);
+pipeline_fn!(A 0, B 1);
+pipeline_fn!(A 0, B 1, C 2);
+pipeline_fn!(A 0, B 1, C 2, D 3);
+pipeline_fn!(A 0, B 1, C 2, D 3, E 4);
+pipeline_fn!(A 0, B 1, C 2, D 3, E 4, F 5);
+pipeline_fn!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+pipeline_fn!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
+pipeline_fn!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
+pipeline_fn!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
+pipeline_fn!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
+pipeline_fn!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
+
+/// The port a handle points at (used by generated code).
+#[doc(hidden)]
+pub fn port_of<I: InputPort>(handle: &I) -> PortRef {
+    handle.__port()
+}
+
+/// Whether a port type is data (used by generated code for sanity checks).
+#[doc(hidden)]
+pub const fn is_data(ty: PortType) -> bool {
+    matches!(ty, PortType::Data(_))
+}
