@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use crate::graph::Pipeline;
 
 /// `run`: run the pipeline on this machine.
-#[derive(Debug, Clone, clap::Args)]
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct RunArgs {
     /// Set a pipeline parameter: `--param name=value`.
     #[arg(long = "param", value_name = "NAME=VALUE")]

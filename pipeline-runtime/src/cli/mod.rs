@@ -70,13 +70,7 @@ where
         }
     };
     match cli.command {
-        None => local::run(
-            pipeline,
-            &local::RunArgs {
-                params: Vec::new(),
-                inputs: Vec::new(),
-            },
-        ),
+        None => local::run(pipeline, &local::RunArgs::default()),
         Some(Command::Run(a)) => local::run(pipeline, &a),
         Some(Command::Runs(a)) => local::runs(pipeline, &a),
         Some(Command::Snapshot(a)) => local::snapshot(pipeline, &a),
