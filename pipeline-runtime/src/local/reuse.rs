@@ -1,0 +1,200 @@
+//! The reuse key of a step run and the explanation of a miss.
+//!
+//! A step run is reused when its component (command template, snapshot content hash,
+//! environment, interface), the content of each data input and each parameter value equal those
+//! of an earlier successful run. The key is a SHA-256 over a canonical JSON encoding of those
+//! parts; the parts themselves are stored with each step run so that a miss can be explained by
+//! comparing with the latest successful run of the same node.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::hash::sha256_hex;
+
+/// Everything the reuse key covers, plus the per-file hashes of the snapshot (used only to
+/// name the files that changed).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ReuseParts {
+    /// The command template (before substitution).
+    pub command: String,
+    /// The declared environment (not rebuilt locally, but part of the component).
+    pub environment: String,
+    /// Port names, types and modes.
+    pub interface: String,
+    /// Environment variables set for the command.
+    pub env_vars: BTreeMap<String, String>,
+    /// The snapshot's content hash (empty without a `source_dir`).
+    pub snapshot: String,
+    /// Relative path → SHA-256 of each snapshot file; not part of the key.
+    #[serde(default)]
+    pub files: BTreeMap<String, String>,
+    /// Data input name → content hash.
+    pub inputs: BTreeMap<String, String>,
+    /// Parameter name → value as sent on the wire.
+    pub params: BTreeMap<String, String>,
+}
+
+#[derive(Serialize)]
+struct KeyForm<'a> {
+    v: u32,
+    command: &'a str,
+    environment: &'a str,
+    interface: &'a str,
+    env_vars: &'a BTreeMap<String, String>,
+    snapshot: &'a str,
+    inputs: &'a BTreeMap<String, String>,
+    params: &'a BTreeMap<String, String>,
+}
+
+impl ReuseParts {
+    /// The reuse key: SHA-256 of the canonical encoding (maps are ordered, so it is stable).
+    pub fn key(&self) -> String {
+        let form = KeyForm {
+            v: 1,
+            command: &self.command,
+            environment: &self.environment,
+            interface: &self.interface,
+            env_vars: &self.env_vars,
+            snapshot: &self.snapshot,
+            inputs: &self.inputs,
+            params: &self.params,
+        };
+        let json = serde_json::to_vec(&form).unwrap_or_default();
+        sha256_hex(&json)
+    }
+
+    /// Why `self` does not match `previous` (empty when every part is equal).
+    pub fn explain(&self, previous: &ReuseParts) -> Vec<String> {
+        let mut why = Vec::new();
+        if self.command != previous.command {
+            why.push("command changed".to_owned());
+        }
+        if self.environment != previous.environment {
+            why.push(format!(
+                "environment {} → {}",
+                or_none(&previous.environment),
+                or_none(&self.environment)
+            ));
+        }
+        if self.interface != previous.interface {
+            why.push("interface changed (inputs, outputs or modes)".to_owned());
+        }
+        if self.env_vars != previous.env_vars {
+            why.push("environment variables changed".to_owned());
+        }
+        if self.snapshot != previous.snapshot {
+            let changed = diff_keys(&self.files, &previous.files, |a, b| a != b);
+            let added: Vec<&str> = self
+                .files
+                .keys()
+                .filter(|k| !previous.files.contains_key(*k))
+                .map(String::as_str)
+                .collect();
+            let removed: Vec<&str> = previous
+                .files
+                .keys()
+                .filter(|k| !self.files.contains_key(*k))
+                .map(String::as_str)
+                .collect();
+            if !changed.is_empty() {
+                why.push(format!("script changed: {}", list(&changed)));
+            }
+            if !added.is_empty() {
+                why.push(format!("file added: {}", list(&added)));
+            }
+            if !removed.is_empty() {
+                why.push(format!("file removed: {}", list(&removed)));
+            }
+            if changed.is_empty() && added.is_empty() && removed.is_empty() {
+                why.push("snapshot changed".to_owned());
+            }
+        }
+        for (name, hash) in &self.inputs {
+            match previous.inputs.get(name) {
+                Some(h) if h == hash => {}
+                _ => why.push(format!("input {name} changed")),
+            }
+        }
+        for (name, value) in &self.params {
+            match previous.params.get(name) {
+                Some(v) if v == value => {}
+                Some(v) => why.push(format!("{name} {v} → {value}")),
+                None => why.push(format!("{name} is new ({value})")),
+            }
+        }
+        why
+    }
+}
+
+fn diff_keys<'a>(
+    a: &'a BTreeMap<String, String>,
+    b: &BTreeMap<String, String>,
+    differs: impl Fn(&String, &String) -> bool,
+) -> Vec<&'a str> {
+    a.iter()
+        .filter(|(k, v)| b.get(*k).is_some_and(|w| differs(v, w)))
+        .map(|(k, _)| k.as_str())
+        .collect()
+}
+
+fn list(names: &[&str]) -> String {
+    const MAX: usize = 5;
+    if names.len() <= MAX {
+        names.join(", ")
+    } else {
+        format!("{} and {} more", names[..MAX].join(", "), names.len() - MAX)
+    }
+}
+
+fn or_none(s: &str) -> &str {
+    if s.is_empty() { "(none)" } else { s }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts() -> ReuseParts {
+        ReuseParts {
+            command: "python prepare.py --x ${{inputs.x}}".into(),
+            snapshot: "abc".into(),
+            files: [("prepare.py".to_owned(), "1".to_owned())].into(),
+            inputs: [("x".to_owned(), "h1".to_owned())].into(),
+            params: [("param1".to_owned(), "10".to_owned())].into(),
+            ..ReuseParts::default()
+        }
+    }
+
+    #[test]
+    fn equal_parts_equal_keys_and_no_reasons() {
+        assert_eq!(parts().key(), parts().key());
+        assert!(parts().explain(&parts()).is_empty());
+    }
+
+    #[test]
+    fn each_change_is_named() {
+        let old = parts();
+        let mut new = parts();
+        new.snapshot = "def".into();
+        new.files.insert("prepare.py".into(), "2".into());
+        new.inputs.insert("x".into(), "h2".into());
+        new.params.insert("param1".into(), "20".into());
+        assert_ne!(new.key(), old.key());
+        assert_eq!(
+            new.explain(&old),
+            vec![
+                "script changed: prepare.py",
+                "input x changed",
+                "param1 10 → 20"
+            ]
+        );
+    }
+
+    #[test]
+    fn files_are_not_part_of_the_key() {
+        let mut a = parts();
+        a.files.clear();
+        assert_eq!(a.key(), parts().key());
+    }
+}

@@ -1,0 +1,294 @@
+//! The local workspace folder: datastores, the run store, logs and working copies.
+//!
+//! ```text
+//! .azureml-local/
+//!   runs.db                                   the run store (SQLite, WAL)
+//!   datastores/workspaceblobstore/            the default datastore
+//!     azureml/<run>/<node>/<output>/          sealed step outputs (the reuse cache)
+//!     azureml/<run>/<node>/.tmp-<output>/     outputs being written (garbage if left behind)
+//!   runs/<run>/logs/<node>.log                each step's stdout and stderr
+//!   runs/<run>/steps/<node>/work/             the step's working copy of its snapshot
+//!   runs/<run>/steps/<node>/inputs/<input>/   private copies of `download` inputs
+//!   runs/<run>/bin/python                     `python` for the steps (a link to the interpreter)
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use super::error::LocalError;
+use super::store::RunStore;
+
+/// The datastore a local workspace always has, as on Azure ML.
+pub const DEFAULT_DATASTORE: &str = "workspaceblobstore";
+
+/// The environment variable that overrides the workspace folder.
+pub const WORKSPACE_ENV: &str = "AZUREML_LOCAL_WORKSPACE";
+
+/// The default workspace folder, relative to the current directory.
+pub const DEFAULT_DIR: &str = ".azureml-local";
+
+/// A local workspace folder.
+#[derive(Clone, Debug)]
+pub struct Workspace {
+    root: PathBuf,
+}
+
+/// One file copied by [`Workspace::upload`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Uploaded {
+    /// The local file.
+    pub from: PathBuf,
+    /// Where it now is in the datastore.
+    pub to: PathBuf,
+    /// Its URI: `azureml://datastores/NAME/paths/P`.
+    pub uri: String,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+impl Workspace {
+    /// The workspace folder to use: `explicit` (a `--workspace` flag), else
+    /// `$AZUREML_LOCAL_WORKSPACE`, else `.azureml-local` in `cwd`. Relative paths are taken
+    /// relative to `cwd`.
+    pub fn locate(explicit: Option<&Path>, cwd: &Path) -> PathBuf {
+        let chosen = explicit
+            .map(Path::to_path_buf)
+            .or_else(|| {
+                std::env::var_os(WORKSPACE_ENV)
+                    .filter(|v| !v.is_empty())
+                    .map(PathBuf::from)
+            })
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DIR));
+        cwd.join(chosen)
+    }
+
+    /// Opens the workspace at `dir`, creating it (with its default datastore) if needed.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Workspace, LocalError> {
+        let root = dir.as_ref().to_path_buf();
+        let store = root.join("datastores").join(DEFAULT_DATASTORE);
+        std::fs::create_dir_all(&store).map_err(|e| LocalError::io("create", &store, e))?;
+        let root = std::fs::canonicalize(&root).unwrap_or(root);
+        Ok(Workspace { root })
+    }
+
+    /// The workspace folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Opens the run store.
+    pub fn store(&self) -> Result<RunStore, LocalError> {
+        RunStore::open(self.root.join("runs.db"))
+    }
+
+    /// The datastores (folders under `datastores/`), sorted.
+    pub fn datastores(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.root.join("datastores"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// The folder of datastore `name`; `input` names what asked, for the error.
+    pub fn datastore(&self, name: &str, input: &str) -> Result<PathBuf, LocalError> {
+        let dir = self.root.join("datastores").join(name);
+        if valid_name(name) && dir.is_dir() {
+            return Ok(dir);
+        }
+        Err(LocalError::UnknownDatastore {
+            input: input.to_owned(),
+            datastore: name.to_owned(),
+            workspace: self.root.clone(),
+            known: self.datastores().join(", "),
+        })
+    }
+
+    /// Resolves a data URI to a local path: `azureml://datastores/NAME/paths/P` → the file or
+    /// folder `P` in datastore `NAME`. Other URIs cannot be read locally.
+    pub fn resolve_uri(&self, uri: &str, input: &str) -> Result<PathBuf, LocalError> {
+        let unsupported = |hint: &str| LocalError::UnsupportedUri {
+            input: input.to_owned(),
+            uri: uri.to_owned(),
+            hint: hint.to_owned(),
+        };
+        if let Some(rest) = uri.strip_prefix("azureml://datastores/") {
+            let (name, path) = rest
+                .split_once("/paths/")
+                .ok_or_else(|| unsupported("write it as `azureml://datastores/NAME/paths/PATH`"))?;
+            let base = self.datastore(name, input)?;
+            let path = path.trim_start_matches('/');
+            if path.split('/').any(|c| c == "..") {
+                return Err(unsupported("a datastore path cannot contain `..`"));
+            }
+            return Ok(base.join(path));
+        }
+        if uri.starts_with("azureml:") {
+            return Err(unsupported(
+                "data assets live in an Azure ML workspace; pass a local path or upload the \
+                 files with `upload` and use `azureml://datastores/workspaceblobstore/paths/…`",
+            ));
+        }
+        Err(unsupported(
+            "a local run reads local files only; download the data and pass `--input NAME=PATH`",
+        ))
+    }
+
+    /// Copies local files or folders into `datastore` under `target_path` (the seed's
+    /// `upload_files` / `upload`). Existing files are kept unless `overwrite`.
+    pub fn upload(
+        &self,
+        sources: &[PathBuf],
+        datastore: &str,
+        target_path: &str,
+        overwrite: bool,
+    ) -> Result<Vec<Uploaded>, LocalError> {
+        let base = self.datastore(datastore, "upload")?;
+        let target = target_path.trim_matches('/');
+        if target.split('/').any(|c| c == "..") {
+            return Err(LocalError::UnsupportedUri {
+                input: "upload".into(),
+                uri: target_path.into(),
+                hint: "a datastore path cannot contain `..`".into(),
+            });
+        }
+        let mut done = Vec::new();
+        for src in sources {
+            let meta = std::fs::metadata(src).map_err(|_| LocalError::MissingInput {
+                input: "upload".into(),
+                path: src.clone(),
+                hint: None,
+            })?;
+            let name = src
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let files: Vec<(PathBuf, String)> = if meta.is_dir() {
+                let mut v = Vec::new();
+                for entry in walkdir::WalkDir::new(src)
+                    .follow_links(true)
+                    .sort_by_file_name()
+                {
+                    let entry = entry.map_err(|e| super::hash::walk_error(src, e))?;
+                    if entry.file_type().is_file() {
+                        let rel = entry.path().strip_prefix(src).unwrap_or(entry.path());
+                        v.push((entry.path().to_path_buf(), format!("{name}/{}", slash(rel))));
+                    }
+                }
+                v
+            } else {
+                vec![(src.clone(), name)]
+            };
+            for (from, rel) in files {
+                let rel = if target.is_empty() {
+                    rel
+                } else {
+                    format!("{target}/{rel}")
+                };
+                let to = base.join(&rel);
+                if to.exists() && !overwrite {
+                    return Err(LocalError::io(
+                        "upload to",
+                        &to,
+                        std::io::Error::new(
+                            std::io::ErrorKind::AlreadyExists,
+                            "the file exists; pass `--overwrite` to replace it",
+                        ),
+                    ));
+                }
+                if let Some(parent) = to.parent() {
+                    std::fs::create_dir_all(parent)
+                        .map_err(|e| LocalError::io("create", parent, e))?;
+                }
+                let size =
+                    std::fs::copy(&from, &to).map_err(|e| LocalError::io("copy", &from, e))?;
+                done.push(Uploaded {
+                    from,
+                    uri: format!("azureml://datastores/{datastore}/paths/{rel}"),
+                    to,
+                    size,
+                });
+            }
+        }
+        Ok(done)
+    }
+
+    pub(crate) fn run_dir(&self, run: &str) -> PathBuf {
+        self.root.join("runs").join(run)
+    }
+
+    pub(crate) fn log_path(&self, run: &str, node: &str) -> PathBuf {
+        self.run_dir(run).join("logs").join(format!("{node}.log"))
+    }
+
+    pub(crate) fn step_dir(&self, run: &str, node: &str) -> PathBuf {
+        self.run_dir(run).join("steps").join(node)
+    }
+
+    /// The folder a step's sealed outputs go to.
+    pub(crate) fn outputs_dir(&self, run: &str, node: &str) -> PathBuf {
+        self.root
+            .join("datastores")
+            .join(DEFAULT_DATASTORE)
+            .join("azureml")
+            .join(run)
+            .join(node)
+    }
+
+    /// Removes output folders that were being written when a run was killed.
+    pub(crate) fn remove_unsealed(&self, run: &str) {
+        let dir = self
+            .root
+            .join("datastores")
+            .join(DEFAULT_DATASTORE)
+            .join("azureml")
+            .join(run);
+        for node in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            for out in std::fs::read_dir(node.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                if out.file_name().to_string_lossy().starts_with(".tmp-") {
+                    let _ = remove_tree(&out.path());
+                }
+            }
+        }
+    }
+}
+
+/// Removes a folder tree, making read-only files writable first.
+pub(crate) fn remove_tree(path: &Path) -> std::io::Result<()> {
+    match std::fs::remove_dir_all(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(_) => {
+            for entry in walkdir::WalkDir::new(path).into_iter().flatten() {
+                if let Ok(meta) = entry.metadata() {
+                    let mut perms = meta.permissions();
+                    #[allow(clippy::permissions_set_readonly_false)]
+                    perms.set_readonly(false);
+                    let _ = std::fs::set_permissions(entry.path(), perms);
+                }
+            }
+            std::fs::remove_dir_all(path)
+        }
+    }
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+fn slash(p: &Path) -> String {
+    p.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
