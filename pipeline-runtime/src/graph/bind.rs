@@ -153,22 +153,11 @@ impl Pipeline {
                 }
             });
         }
-        self.inputs
+        Ok(self
+            .inputs
             .iter()
             .zip(values)
-            .map(|(input, value)| {
-                value
-                    .or_else(|| input.default.clone())
-                    .ok_or_else(|| BindError::Missing {
-                        name: input.name.clone(),
-                        ty: input.ty.to_string(),
-                        flag: if matches!(input.ty, PortType::Param(_)) {
-                            "--param"
-                        } else {
-                            "--input"
-                        },
-                    })
-            })
-            .collect()
+            .map(|(input, value)| value.or_else(|| input.default.clone()))
+            .collect())
     }
 }
