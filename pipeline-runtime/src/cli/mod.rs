@@ -7,14 +7,21 @@
 //!     azureml_pipelines::cli::main(my_pipeline)
 //! }
 //! ```
+//!
+//! Exit codes: 0 success; 1 the pipeline (or a step, or a request) failed; 2 bad usage or bad
+//! input.
 
+pub mod export;
+pub mod graph;
 pub mod local;
 
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use crate::graph::{Pipeline, PipelineFn};
+use crate::graph::{InputValue, Pipeline, PipelineFn, PortType};
 
 /// The command line of a pipeline binary.
 #[derive(Debug, Parser)]
@@ -30,6 +37,10 @@ pub struct Cli {
 pub enum Command {
     /// Run the pipeline on this machine (the default).
     Run(local::RunArgs),
+    /// Write the pipeline as Azure ML REST bodies (json) or a CLI v2 pipeline job (yaml).
+    Export(export::ExportArgs),
+    /// Draw the pipeline as a Mermaid or Graphviz graph.
+    Graph(GraphArgs),
     /// Inspect earlier runs.
     Runs(local::RunsArgs),
     /// Show which files a step's snapshot holds and its content hash.
@@ -38,9 +49,24 @@ pub enum Command {
     Upload(local::UploadArgs),
 }
 
+/// Graph formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GraphFormat {
+    /// Mermaid flowchart.
+    Mermaid,
+    /// Graphviz DOT.
+    Dot,
+}
+
+/// `graph`: draw the pipeline.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GraphArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "mermaid")]
+    pub format: GraphFormat,
+}
+
 /// Builds the pipeline from `f`, parses the process arguments and runs the command.
-///
-/// Exit codes: 0 success, 1 the pipeline or a request failed, 2 bad usage or bad input.
 pub fn main<Args, F: PipelineFn<Args>>(f: F) -> ExitCode {
     let pipeline = match f.build() {
         Ok(p) => p,
@@ -52,13 +78,67 @@ pub fn main<Args, F: PipelineFn<Args>>(f: F) -> ExitCode {
     main_with(&pipeline, std::env::args_os())
 }
 
+/// The `--help` text listing the pipeline's inputs and parameters.
+pub fn inputs_help(pipeline: &Pipeline) -> String {
+    let mut s = String::new();
+    let data: Vec<_> = pipeline
+        .inputs
+        .iter()
+        .filter(|i| matches!(i.ty, PortType::Data(_)))
+        .collect();
+    let params: Vec<_> = pipeline
+        .inputs
+        .iter()
+        .filter(|i| matches!(i.ty, PortType::Param(_)))
+        .collect();
+    let default = |v: &Option<InputValue>| match v {
+        Some(InputValue::Literal(l)) => format!(" (default: {l})"),
+        Some(InputValue::Data(d)) => format!(" (default: {d})"),
+        None => " (required)".to_owned(),
+    };
+    if !data.is_empty() {
+        s.push_str("Pipeline inputs (--input NAME=PATH or NAME=azureml://datastores/DS/paths/P):\n");
+        for i in data {
+            let _ = writeln!(s, "  {:<20} {}{}", i.name, i.ty, default(&i.default));
+        }
+    }
+    if !params.is_empty() {
+        if !s.is_empty() {
+            s.push('\n');
+        }
+        s.push_str("Pipeline parameters (--param NAME=VALUE):\n");
+        for i in params {
+            let ty = match i.ty {
+                PortType::Param(p) => p.rust_type(),
+                PortType::Data(_) => "",
+            };
+            let _ = writeln!(s, "  {:<20} {}{}", i.name, ty, default(&i.default));
+        }
+    }
+    s
+}
+
 /// Like [`main`], for a pipeline already built and explicit arguments.
 pub fn main_with<I, T>(pipeline: &Pipeline, args: I) -> ExitCode
 where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    let about = match &pipeline.description {
+        Some(d) => format!("Pipeline `{}`: {d}", pipeline.name),
+        None => format!("Pipeline `{}`", pipeline.name),
+    };
+    let help = inputs_help(pipeline);
+    let command = Cli::command()
+        .name(pipeline.name.clone())
+        .about(about)
+        .after_help(help.clone())
+        .mut_subcommand("run", |c| c.after_help(help.clone()))
+        .mut_subcommand("export", |c| c.after_help(help.clone()));
+    let parsed = command
+        .try_get_matches_from(args)
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
@@ -72,6 +152,28 @@ where
     match cli.command {
         None => local::run(pipeline, &local::RunArgs::default()),
         Some(Command::Run(a)) => local::run(pipeline, &a),
+        Some(Command::Export(a)) => {
+            let cwd = std::env::current_dir().unwrap_or_default();
+            match export::export(pipeline, &a, &cwd) {
+                Ok(text) => {
+                    print!("{text}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Some(Command::Graph(a)) => {
+            let colours = BTreeMap::new();
+            let text = match a.format {
+                GraphFormat::Mermaid => graph::mermaid(pipeline, &colours),
+                GraphFormat::Dot => graph::dot(pipeline, &colours),
+            };
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
         Some(Command::Runs(a)) => local::runs(pipeline, &a),
         Some(Command::Snapshot(a)) => local::snapshot(pipeline, &a),
         Some(Command::Upload(a)) => local::upload(&a),

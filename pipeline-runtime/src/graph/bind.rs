@@ -74,6 +74,32 @@ impl Pipeline {
         inputs: &[(String, String)],
         cwd: &Path,
     ) -> Result<Vec<InputValue>, BindError> {
+        let values = self.bind_partial(params, inputs, cwd)?;
+        self.inputs
+            .iter()
+            .zip(values)
+            .map(|(input, value)| {
+                value.ok_or_else(|| BindError::Missing {
+                    name: input.name.clone(),
+                    ty: input.ty.to_string(),
+                    flag: if matches!(input.ty, PortType::Param(_)) {
+                        "--param"
+                    } else {
+                        "--input"
+                    },
+                })
+            })
+            .collect()
+    }
+
+    /// Like [`bind`](Self::bind), but leaves inputs with neither a value nor a default unbound
+    /// (`None`) instead of failing.
+    pub fn bind_partial(
+        &self,
+        params: &[(String, String)],
+        inputs: &[(String, String)],
+        cwd: &Path,
+    ) -> Result<Vec<Option<InputValue>>, BindError> {
         let mut values: Vec<Option<InputValue>> = vec![None; self.inputs.len()];
         let known = || {
             self.inputs
@@ -127,22 +153,11 @@ impl Pipeline {
                 }
             });
         }
-        self.inputs
+        Ok(self
+            .inputs
             .iter()
             .zip(values)
-            .map(|(input, value)| {
-                value
-                    .or_else(|| input.default.clone())
-                    .ok_or_else(|| BindError::Missing {
-                        name: input.name.clone(),
-                        ty: input.ty.to_string(),
-                        flag: if matches!(input.ty, PortType::Param(_)) {
-                            "--param"
-                        } else {
-                            "--input"
-                        },
-                    })
-            })
-            .collect()
+            .map(|(input, value)| value.or_else(|| input.default.clone()))
+            .collect())
     }
 }

@@ -33,7 +33,6 @@ mod git;
 mod hash;
 mod plan;
 mod reuse;
-mod snapshot_shim;
 pub mod store;
 mod workspace;
 
@@ -45,14 +44,12 @@ pub use error::LocalError;
 pub use exec::{
     CancelToken, Event, PYTHON_ENV, RunOptions, RunSummary, StepOutcome, StepSummary, run,
 };
-// TEMPORARY: the snapshot room's types, from a stand-in until that room lands.
-pub use snapshot_shim::{Excluded, Snapshot, SnapshotError, SnapshotFile};
 pub use store::{GitInfo, OutputRecord, RunRecord, RunStatus, RunStore, StepRunRecord, StepStatus};
 pub use workspace::{DEFAULT_DATASTORE, DEFAULT_DIR, Uploaded, WORKSPACE_ENV, Workspace};
 
 use crate::graph::{Component, Pipeline};
 
-pub(crate) use snapshot_shim::Snapshot as SnapshotImpl;
+pub(crate) use crate::snapshot::Snapshot as SnapshotImpl;
 
 /// The status of each step (path-qualified node name) of a recorded run, e.g. to colour a graph.
 pub fn step_statuses(

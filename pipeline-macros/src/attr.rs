@@ -1,0 +1,189 @@
+//! Parsing attribute arguments (`key = value`, `key(...)`) with one set-once helper, so that
+//! unknown and duplicate arguments are reported the same way everywhere.
+
+use proc_macro2::Span;
+use syn::meta::ParseNestedMeta;
+use syn::{Lit, LitBool, LitInt, LitStr};
+
+use crate::ctx::Ctxt;
+use crate::names::did_you_mean;
+
+/// A value set at most once, with the span of the tokens that set it.
+pub struct Once<T> {
+    pub value: Option<(T, Span)>,
+}
+
+impl<T> Default for Once<T> {
+    fn default() -> Self {
+        Once { value: None }
+    }
+}
+
+impl<T> Once<T> {
+    /// Sets the value, or reports a duplicate.
+    pub fn set(&mut self, cx: &mut Ctxt, macro_name: &str, key: &str, span: Span, value: T) {
+        if self.value.is_some() {
+            cx.error_at(
+                span,
+                format!("duplicate `{macro_name}` argument `{key}`; give it once"),
+            );
+        } else {
+            self.value = Some((value, span));
+        }
+    }
+
+    pub fn get(&self) -> Option<&T> {
+        self.value.as_ref().map(|(v, _)| v)
+    }
+
+    pub fn take(self) -> Option<(T, Span)> {
+        self.value
+    }
+}
+
+/// The key of a nested meta item as a string (`reuse` in `reuse = true`).
+pub fn key_of(meta: &ParseNestedMeta) -> String {
+    meta.path
+        .get_ident()
+        .map(|i| i.to_string())
+        .unwrap_or_else(|| {
+            meta.path
+                .segments
+                .iter()
+                .map(|s| s.ident.to_string())
+                .collect::<Vec<_>>()
+                .join("::")
+        })
+}
+
+/// Consumes whatever follows a key we do not know (`= expr` or `(...)`), so that parsing goes
+/// on and every mistake is reported.
+pub fn skip_value(meta: &ParseNestedMeta) -> syn::Result<()> {
+    if meta.input.peek(syn::Token![=]) {
+        let _: syn::Expr = meta.value()?.parse()?;
+    } else if meta.input.peek(syn::token::Paren) {
+        let _: proc_macro2::Group = meta.input.parse()?;
+    }
+    Ok(())
+}
+
+/// Reports an unknown key with the list of known ones and a suggestion.
+pub fn unknown_key(cx: &mut Ctxt, meta: &ParseNestedMeta, macro_name: &str, known: &[&str]) {
+    let key = key_of(meta);
+    let list = known
+        .iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let hint = match did_you_mean(&key, known) {
+        Some(s) => format!("; did you mean `{s}`?"),
+        None => String::new(),
+    };
+    cx.error_spanned_by(
+        &meta.path,
+        format!("unknown `{macro_name}` argument `{key}`{hint} expected one of {list}"),
+    );
+    let _ = skip_value(meta);
+}
+
+/// Parses `= "string"`.
+pub fn string_value(cx: &mut Ctxt, meta: &ParseNestedMeta, key: &str) -> Option<LitStr> {
+    match literal_value(cx, meta, key)? {
+        Lit::Str(s) => Some(s),
+        other => {
+            cx.error_spanned_by(
+                &other,
+                format!("`{key}` expects a string literal: `{key} = \"...\"`"),
+            );
+            None
+        }
+    }
+}
+
+/// Parses `= true|false`.
+pub fn bool_value(cx: &mut Ctxt, meta: &ParseNestedMeta, key: &str) -> Option<LitBool> {
+    match literal_value(cx, meta, key)? {
+        Lit::Bool(b) => Some(b),
+        other => {
+            cx.error_spanned_by(
+                &other,
+                format!("`{key}` expects `true` or `false`: `{key} = true`"),
+            );
+            None
+        }
+    }
+}
+
+/// Parses `= 123`.
+pub fn int_value(cx: &mut Ctxt, meta: &ParseNestedMeta, key: &str) -> Option<LitInt> {
+    match literal_value(cx, meta, key)? {
+        Lit::Int(i) => Some(i),
+        other => {
+            cx.error_spanned_by(
+                &other,
+                format!("`{key}` expects an integer: `{key} = 2`"),
+            );
+            None
+        }
+    }
+}
+
+fn literal_value(cx: &mut Ctxt, meta: &ParseNestedMeta, key: &str) -> Option<Lit> {
+    if !meta.input.peek(syn::Token![=]) {
+        cx.error_spanned_by(&meta.path, format!("`{key}` expects a value: `{key} = ...`"));
+        let _ = skip_value(meta);
+        return None;
+    }
+    let expr: syn::Expr = match meta.value().and_then(|v| v.parse()) {
+        Ok(e) => e,
+        Err(e) => {
+            cx.push(e);
+            return None;
+        }
+    };
+    match expr {
+        syn::Expr::Lit(l) => Some(l.lit),
+        other => {
+            cx.error_spanned_by(
+                &other,
+                format!("`{key}` expects a literal value, not an expression"),
+            );
+            None
+        }
+    }
+}
+
+/// Parses `key(NAME = "value", ...)` into pairs, checking each name with `check`.
+pub fn string_map(
+    cx: &mut Ctxt,
+    meta: &ParseNestedMeta,
+    key: &str,
+    check: fn(&str) -> Result<(), String>,
+) -> Vec<(String, LitStr)> {
+    let mut out: Vec<(String, LitStr)> = Vec::new();
+    if !meta.input.peek(syn::token::Paren) {
+        cx.error_spanned_by(
+            &meta.path,
+            format!("`{key}` expects a list: `{key}(NAME = \"value\", ...)`"),
+        );
+        let _ = skip_value(meta);
+        return out;
+    }
+    let result = meta.parse_nested_meta(|inner| {
+        let name = key_of(&inner);
+        if let Err(msg) = check(&name) {
+            cx.error_spanned_by(&inner.path, msg);
+        }
+        if out.iter().any(|(n, _)| *n == name) {
+            cx.error_spanned_by(&inner.path, format!("duplicate `{key}` entry `{name}`"));
+        }
+        if let Some(v) = string_value(cx, &inner, &name) {
+            out.push((name, v));
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        cx.push(e);
+    }
+    out
+}

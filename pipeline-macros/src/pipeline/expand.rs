@@ -1,0 +1,98 @@
+//! Writes the pipeline fn: its body runs once inside a builder scope.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use super::model::PipelineModel;
+
+fn opt_str(v: &Option<String>) -> TokenStream {
+    match v {
+        Some(s) => quote!(::core::option::Option::Some(#s)),
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+pub fn expand(m: &PipelineModel) -> TokenStream {
+    let rt = quote!(::azureml_pipelines::__private);
+    let item = m.item;
+    let attrs = &item.attrs;
+    let vis = &item.vis;
+    let ident = &item.sig.ident;
+    let def = syn::Ident::new("__PIPELINE", Span::mixed_site());
+    let call = syn::Ident::new("__call", Span::mixed_site());
+    let ret_var = syn::Ident::new("__returned", Span::mixed_site());
+
+    let name = &m.name;
+    let display_name = opt_str(&m.display_name);
+    let description = opt_str(&m.description);
+    let experiment = opt_str(&m.experiment);
+    let default_compute = opt_str(&m.default_compute);
+    let default_datastore = opt_str(&m.default_datastore);
+    let continue_on_step_failure = m.continue_on_step_failure;
+    let tags = m.tags.iter().map(|(k, v)| quote!((#k, #v)));
+    let outputs = &m.outputs;
+
+    let mut params = Vec::new();
+    let mut input_defs = Vec::new();
+    let mut ports = Vec::new();
+    let mut rebinds = Vec::new();
+    for (i, p) in m.inputs.iter().enumerate() {
+        let pid = &p.ident;
+        let ty = &p.ty;
+        let pattrs = &p.other_attrs;
+        let pname = pid.to_string();
+        let pname = pname.strip_prefix("r#").unwrap_or(&pname).to_owned();
+        let idx = i as u32;
+        let mode = match p.mode {
+            Some(mode) => {
+                let t = mode.tokens();
+                quote!(::core::option::Option::Some(#t))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        let default = match &p.default {
+            Some(expr) => {
+                let conv = quote_spanned!(expr.span()=> <#ty as #rt::InputPort>::default_constant(#expr));
+                quote!(::core::option::Option::Some((|| #conv) as fn() -> #rt::DefaultValue))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        let port_type = quote_spanned!(ty.span()=> <#ty as #rt::InputPort>::PORT_TYPE);
+        input_defs.push(quote! {
+            #rt::PipelineInputDef { name: #pname, ty: #port_type, mode: #mode, default: #default }
+        });
+        params.push(quote!(#(#pattrs)* #pid: #ty));
+        ports.push(quote_spanned!(ty.span()=> #rt::port_of::<#ty>(&#pid)));
+        rebinds.push(quote_spanned!(ty.span()=> let #pid: #ty = #call.input::<#ty>(#idx);));
+    }
+    let output = &item.sig.output;
+    let body = &item.body;
+    let closure = match &m.ret {
+        Some(ty) => quote!((move || -> #ty #body)()),
+        None => quote!((move || #body)()),
+    };
+
+    quote! {
+        #(#attrs)*
+        #vis fn #ident(#(#params),*) #output {
+            static #def: #rt::PipelineDef = #rt::PipelineDef {
+                name: #name,
+                display_name: #display_name,
+                description: #description,
+                experiment: #experiment,
+                default_compute: #default_compute,
+                default_datastore: #default_datastore,
+                continue_on_step_failure: #continue_on_step_failure,
+                tags: &[#(#tags),*],
+                manifest_dir: ::core::env!("CARGO_MANIFEST_DIR"),
+                inputs: &[#(#input_defs),*],
+                outputs: &[#(#outputs),*],
+            };
+            let #call = #rt::PipelineCall::enter(&#def, ::std::vec![#(#ports),*]);
+            #(#rebinds)*
+            let #ret_var = #closure;
+            #call.finish(#ret_var)
+        }
+    }
+}

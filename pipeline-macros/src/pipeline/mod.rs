@@ -1,0 +1,35 @@
+//! `#[pipeline(...)]`: a fn whose body wires step calls.
+
+mod expand;
+mod model;
+mod parse;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::ctx::Ctxt;
+use crate::sig::FnItem;
+
+pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
+    let item: FnItem = match syn::parse2(item.clone()) {
+        Ok(i) => i,
+        Err(e) => {
+            let err = e.to_compile_error();
+            return quote!(#err #item);
+        }
+    };
+    let mut cx = Ctxt::new();
+    let parsed = parse::parse(&mut cx, args);
+    let model = model::validate(&mut cx, parsed, &item);
+    match (cx.into_compile_errors(), model) {
+        (None, Some(model)) => expand::expand(&model),
+        (errors, _) => {
+            let body = match &item.body {
+                Some(b) => quote!(#b),
+                None => quote!(::core::unreachable!()),
+            };
+            let fallback = crate::sig::fallback(&item, body);
+            quote!(#errors #fallback)
+        }
+    }
+}

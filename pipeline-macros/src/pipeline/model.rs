@@ -1,0 +1,179 @@
+//! The validated description of a pipeline.
+
+use proc_macro2::Span;
+use syn::{Expr, Type};
+
+use super::parse::PipelineArgs;
+use crate::ctx::Ctxt;
+use crate::names;
+use crate::sig::{self, FnItem, Port, Ret};
+
+pub struct PipelineModel<'a> {
+    pub item: &'a FnItem,
+    pub name: String,
+    pub display_name: Option<String>,
+    pub description: Option<String>,
+    pub experiment: Option<String>,
+    pub default_compute: Option<String>,
+    pub default_datastore: Option<String>,
+    pub continue_on_step_failure: bool,
+    pub tags: Vec<(String, String)>,
+    pub inputs: Vec<Port>,
+    pub outputs: Vec<String>,
+    pub ret: Option<Type>,
+}
+
+pub fn validate<'a>(cx: &mut Ctxt, args: PipelineArgs, item: &'a FnItem) -> Option<PipelineModel<'a>> {
+    if item.body.is_none() {
+        cx.error_at(
+            item.sig.ident.span(),
+            "a `#[pipeline]` fn needs a body that calls its steps",
+        );
+    }
+    let inputs = sig::ports(cx, "pipeline", &item.sig, true);
+    for p in &inputs {
+        if let Some(Expr::Lit(l)) = &p.default
+            && let syn::Lit::Str(s) = &l.lit
+            && p.param_of.is_none()
+        {
+            check_data_default(cx, s);
+        }
+    }
+    let name = match args.name.get() {
+        Some(lit) => {
+            if let Err(msg) = names::check_component_name(&lit.value()) {
+                cx.error_spanned_by(lit, msg);
+            }
+            lit.value()
+        }
+        None => {
+            let n = item.sig.ident.to_string();
+            let n = n.strip_prefix("r#").unwrap_or(&n).to_owned();
+            if let Err(msg) = names::check_component_name(&n) {
+                cx.error_spanned_by(
+                    &item.sig.ident,
+                    format!("{msg}; rename the fn or give `name = \"...\"`"),
+                );
+            }
+            n
+        }
+    };
+    let experiment = args.experiment.get().map(|lit| {
+        if let Err(msg) = names::check_experiment_name(&lit.value()) {
+            cx.error_spanned_by(lit, msg);
+        }
+        lit.value()
+    });
+    let default_compute = args.default_compute.get().map(|lit| {
+        if let Err(msg) = names::check_compute_name(&lit.value()) {
+            cx.error_spanned_by(lit, msg);
+        }
+        lit.value()
+    });
+    let default_datastore = args.default_datastore.get().map(|lit| {
+        if let Err(msg) = names::check_datastore_name(&lit.value()) {
+            cx.error_spanned_by(lit, msg);
+        }
+        lit.value()
+    });
+    let ret = sig::ret(&item.sig.output);
+    let n = ret.types().len();
+    let outputs: Vec<String> = match (args.output.take(), args.outputs.take()) {
+        (Some((_, span)), Some(_)) => {
+            cx.error_at(span, "give either `output = \"...\"` or `outputs(...)`, not both");
+            Vec::new()
+        }
+        (Some((lit, _)), None) => {
+            if n != 1 {
+                cx.error_spanned_by(
+                    &lit,
+                    format!("`output` names one output, but the pipeline returns {n}; use `outputs(...)`"),
+                );
+            }
+            check_port(cx, &lit.value(), lit.span());
+            vec![lit.value()]
+        }
+        (None, Some((list, span))) => {
+            if list.len() != n {
+                cx.error_at(
+                    span,
+                    format!("`outputs` names {} but the pipeline returns {n}", list.len()),
+                );
+            }
+            let mut seen: Vec<String> = Vec::new();
+            for (name, span) in &list {
+                check_port(cx, name, *span);
+                if seen.contains(name) {
+                    cx.error_at(*span, format!("duplicate output name `{name}`"));
+                }
+                seen.push(name.clone());
+            }
+            seen
+        }
+        (None, None) => match n {
+            0 => Vec::new(),
+            1 => vec!["output".to_owned()],
+            n => {
+                cx.error_at(
+                    sig::ret_span(&item.sig),
+                    format!("the pipeline returns {n} outputs; name them with `outputs(first, second, ...)` in `#[pipeline(...)]`"),
+                );
+                Vec::new()
+            }
+        },
+    };
+    let ret_ty = match (&ret, &item.sig.output) {
+        (Ret::Unit, _) => None,
+        (_, syn::ReturnType::Type(_, t)) => Some((**t).clone()),
+        _ => None,
+    };
+    let tags = args
+        .tags
+        .take()
+        .map(|(v, _)| v.into_iter().map(|(k, l)| (k, l.value())).collect())
+        .unwrap_or_default();
+    if cx.has_errors() {
+        return None;
+    }
+    Some(PipelineModel {
+        item,
+        name,
+        display_name: args.display_name.get().map(|l| l.value()),
+        description: args
+            .description
+            .get()
+            .map(|l| l.value())
+            .or_else(|| sig::doc_text(&item.attrs)),
+        experiment,
+        default_compute,
+        default_datastore,
+        continue_on_step_failure: args.continue_on_step_failure.get().is_some_and(|b| b.value),
+        tags,
+        inputs,
+        outputs,
+        ret: ret_ty,
+    })
+}
+
+fn check_port(cx: &mut Ctxt, name: &str, span: Span) {
+    if let Err(msg) = names::check_port_name(name) {
+        cx.error_at(span, msg);
+    }
+}
+
+/// A local default data path must exist (relative to the crate's root).
+fn check_data_default(cx: &mut Ctxt, lit: &syn::LitStr) {
+    let v = lit.value();
+    if v.contains("://") || v.starts_with("azureml:") {
+        return;
+    }
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".to_owned());
+    if !std::path::Path::new(&manifest_dir).join(&v).exists() {
+        cx.error_spanned_by(
+            lit,
+            format!(
+                "default data `{v}` does not exist; local paths are relative to the crate's root `{manifest_dir}` (or use an `azureml://datastores/NAME/paths/PATH` URI)"
+            ),
+        );
+    }
+}

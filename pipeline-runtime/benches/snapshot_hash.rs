@@ -1,0 +1,151 @@
+//! Content hash of a 20,000-file / 200 MB source tree, warm page cache.
+//!
+//! `cargo bench -p azureml-pipelines-runtime --bench snapshot_hash` generates the tree once (under
+//! `$CARGO_TARGET_DIR`, else the system temp folder), warms the cache, then prints the median and
+//! fastest wall time of `Snapshot::scan` alone, `content_hash` alone and both together, the raw
+//! SHA-256 speed of this CPU for comparison, and the hash. To compare with the Python SDK, run
+//! `tests/snapshot_hash_reference.py <tree>` on the printed tree.
+
+use std::fs;
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use azureml_pipelines_runtime::snapshot::Snapshot;
+use sha2::{Digest, Sha256};
+
+const FILES: usize = 20_000;
+const TOP_DIRS: usize = 20;
+const SUB_DIRS: usize = 10;
+const BIG_FILES: usize = 100;
+const BIG_SIZE: usize = 1_000_000;
+const TARGET_BYTES: usize = 200_000_000;
+const RUNS: usize = 15;
+
+fn main() {
+    let tree = tree_dir();
+    generate(&tree);
+    println!("tree: {}", tree.display());
+
+    let snapshot = Snapshot::scan(&tree).expect("scan");
+    let hash = snapshot.content_hash().expect("hash");
+    let bytes = snapshot.total_size();
+    println!(
+        "{} files, {:.1} MB, content hash {hash}",
+        snapshot.files().len(),
+        bytes as f64 / 1e6
+    );
+
+    report("scan", bytes, time(|| Snapshot::scan(&tree).expect("scan")));
+    report(
+        "content_hash",
+        bytes,
+        time(|| snapshot.content_hash().expect("hash")),
+    );
+    report(
+        "scan + content_hash",
+        bytes,
+        time(|| {
+            let s = Snapshot::scan(&tree).expect("scan");
+            assert_eq!(s.content_hash().expect("hash"), hash);
+        }),
+    );
+
+    let block = vec![0x5au8; 64 << 20];
+    report(
+        "sha256 of 64 MB in memory (the floor)",
+        block.len() as u64,
+        time(|| Sha256::digest(&block)),
+    );
+}
+
+fn tree_dir() -> PathBuf {
+    let base = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("snapshot-bench-tree")
+}
+
+/// 20 x 10 folders of 100 files: 100 files of 1 MB, the rest small (a few kB, varied), mixed
+/// case names, and an `.amlignore` that excludes nothing present (so every file is matched).
+fn generate(tree: &Path) {
+    let done = tree.with_extension("done");
+    let spec = format!("{FILES} {BIG_FILES} {BIG_SIZE} {TARGET_BYTES} v1");
+    if fs::read_to_string(&done).is_ok_and(|s| s == spec) {
+        return;
+    }
+    eprintln!("generating {} ...", tree.display());
+    let _ = fs::remove_dir_all(tree);
+    fs::create_dir_all(tree).expect("create tree");
+    fs::write(
+        tree.join(".amlignore"),
+        "__pycache__/\n*.pyc\n.ipynb_checkpoints\n",
+    )
+    .expect("write");
+
+    let small_files = FILES - 1 - BIG_FILES;
+    let small_avg = (TARGET_BYTES - BIG_FILES * BIG_SIZE) / small_files;
+    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let mut content = vec![0u8; BIG_SIZE];
+    for chunk in content.chunks_mut(8) {
+        let r = next().to_le_bytes();
+        chunk.copy_from_slice(&r[..chunk.len()]);
+    }
+
+    let per_dir = (FILES - 1).div_ceil(TOP_DIRS * SUB_DIRS);
+    let mut written = 0;
+    for n in 0..FILES - 1 {
+        let d = n / per_dir;
+        let dir = tree
+            .join(format!("Pkg{:02}", d / SUB_DIRS))
+            .join(format!("mod_{:02}", d % SUB_DIRS));
+        if n % per_dir == 0 {
+            fs::create_dir_all(&dir).expect("create dir");
+        }
+        let size = if n % (FILES / BIG_FILES) == 0 {
+            BIG_SIZE
+        } else {
+            // Uniform in [avg/2, 3*avg/2).
+            small_avg / 2 + (next() as usize % small_avg)
+        };
+        let name = match n % 3 {
+            0 => format!("File_{n:05}.py"),
+            1 => format!("file_{n:05}.txt"),
+            _ => format!("_data{n:05}.bin"),
+        };
+        let offset = next() as usize % (BIG_SIZE - size.min(BIG_SIZE - 1));
+        fs::write(dir.join(name), &content[offset..offset + size]).expect("write file");
+        written += size;
+    }
+    eprintln!("wrote {:.1} MB", written as f64 / 1e6);
+    fs::write(done, spec).expect("write marker");
+}
+
+fn time<T>(mut f: impl FnMut() -> T) -> Vec<Duration> {
+    black_box(f());
+    (0..RUNS)
+        .map(|_| {
+            let start = Instant::now();
+            black_box(f());
+            start.elapsed()
+        })
+        .collect()
+}
+
+fn report(what: &str, bytes: u64, mut times: Vec<Duration>) {
+    times.sort();
+    let median = times[times.len() / 2];
+    let min = times[0];
+    println!(
+        "{what:<40} median {:>8.1} ms  min {:>8.1} ms  {:>7.0} MB/s (median)",
+        median.as_secs_f64() * 1e3,
+        min.as_secs_f64() * 1e3,
+        bytes as f64 / 1e6 / median.as_secs_f64()
+    );
+}

@@ -1,0 +1,261 @@
+//! `export --format json|yaml [--out DIR]`: the Azure ML wire forms of the pipeline.
+
+use std::path::{Path, PathBuf};
+
+use crate::graph::{Binding, Component, DataLocation, InputValue, Pipeline, split_assignment};
+use crate::snapshot;
+use crate::spec::{self, WireContext, WorkspaceScope, YamlContext};
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// The REST requests submission sends: anonymous components, then the pipeline job.
+    Json,
+    /// A pipeline job YAML for `az ml job create --file`, components inline.
+    Yaml,
+}
+
+/// `export`: write the pipeline as Azure ML REST bodies or CLI v2 YAML.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ExportArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: Format,
+    /// Write files into this folder instead of printing to standard output.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Set a pipeline parameter: `--param name=value`.
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// Bind a data input: `--input name=PATH` or `--input name=azureml://datastores/NAME/paths/P`.
+    #[arg(long = "input", value_name = "NAME=PATH")]
+    pub inputs: Vec<String>,
+    /// Subscription id for the ARM ids (placeholder when omitted).
+    #[arg(long, env = "AZUREML_SUBSCRIPTION_ID", value_name = "ID")]
+    pub subscription_id: Option<String>,
+    /// Resource group for the ARM ids (placeholder when omitted).
+    #[arg(long, env = "AZUREML_RESOURCE_GROUP", value_name = "NAME")]
+    pub resource_group: Option<String>,
+    /// Workspace for the ARM ids (placeholder when omitted).
+    #[arg(long = "workspace-name", env = "AZUREML_WORKSPACE_NAME", value_name = "NAME")]
+    pub workspace_name: Option<String>,
+    /// Set `settings.force_rerun` (what `--regenerate-outputs` does on submit).
+    #[arg(long)]
+    pub regenerate_outputs: bool,
+}
+
+/// Why an export failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// Bad `--param`/`--input`.
+    #[error(transparent)]
+    Bind(#[from] crate::graph::BindError),
+    /// The pipeline cannot be written.
+    #[error(transparent)]
+    Spec(#[from] spec::SpecError),
+    /// A snapshot could not be read.
+    #[error("step `{step}`: {source}")]
+    Snapshot {
+        /// The step.
+        step: String,
+        /// What went wrong.
+        source: snapshot::SnapshotError,
+    },
+    /// A local input could not be read.
+    #[error("input `{input}`: {source}")]
+    Data {
+        /// The input.
+        input: String,
+        /// What went wrong.
+        source: snapshot::SnapshotError,
+    },
+    /// Writing the files failed.
+    #[error("cannot write `{}`: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+}
+
+/// Parses the `--param`/`--input` assignments of a command.
+pub fn assignments(list: &[String]) -> Result<Vec<(String, String)>, crate::graph::BindError> {
+    list.iter().map(|a| split_assignment(a)).collect()
+}
+
+/// The datastore URI a local input is uploaded to: `LocalUpload/<object hash>/<name>` on the
+/// default datastore, as Microsoft's SDK does.
+pub fn local_upload_uri(path: &Path) -> Result<String, snapshot::SnapshotError> {
+    let hash = snapshot::object_hash(path)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok(format!(
+        "azureml://datastores/workspaceblobstore/paths/LocalUpload/{hash}/{name}"
+    ))
+}
+
+/// The wire context for exporting: code ids from snapshot content hashes, upload URIs for
+/// local data.
+pub fn wire_context(
+    pipeline: &Pipeline,
+    values: &[Option<InputValue>],
+    workspace: WorkspaceScope,
+    force_rerun: bool,
+) -> Result<WireContext, ExportError> {
+    let mut ctx = WireContext {
+        workspace,
+        force_rerun,
+        ..WireContext::default()
+    };
+    for step in pipeline.steps() {
+        if let Some(path) = step.source_path()
+            && !ctx.code.contains_key(&path)
+        {
+            let hash = snapshot::Snapshot::scan(&path)
+                .and_then(|s| s.content_hash())
+                .map_err(|source| ExportError::Snapshot {
+                    step: step.name.to_owned(),
+                    source,
+                })?;
+            ctx.code.insert(path, ctx.workspace.code_id_for_hash(&hash));
+        }
+    }
+    let mut locals: Vec<(String, PathBuf)> = Vec::new();
+    for (input, value) in pipeline.inputs.iter().zip(values) {
+        if let Some(InputValue::Data(DataLocation::Local(p))) = value {
+            locals.push((input.name.clone(), p.clone()));
+        }
+    }
+    collect_local_bindings(pipeline, &mut locals);
+    for (input, path) in locals {
+        if !ctx.data.contains_key(&path) {
+            let uri = local_upload_uri(&path).map_err(|source| ExportError::Data {
+                input: input.clone(),
+                source,
+            })?;
+            ctx.data.insert(path, uri);
+        }
+    }
+    Ok(ctx)
+}
+
+fn collect_local_bindings(pipeline: &Pipeline, out: &mut Vec<(String, PathBuf)>) {
+    for node in &pipeline.nodes {
+        for (port, binding) in node.component.inputs().iter().zip(&node.inputs) {
+            if let Binding::Data(DataLocation::Local(p)) = binding {
+                out.push((format!("{}.{}", node.name, port.name), p.clone()));
+            }
+        }
+        if let Component::Pipeline(inner) = &node.component {
+            collect_local_bindings(inner, out);
+        }
+    }
+}
+
+/// The JSON export: every request submission sends, in order.
+pub fn json_requests(bodies: &spec::RestBodies, workspace: &WorkspaceScope) -> serde_json::Value {
+    let mut requests = Vec::new();
+    for (i, c) in bodies.components.iter().enumerate() {
+        requests.push(serde_json::json!({
+            "method": "PUT",
+            "path": workspace.resource_id(&bodies.component_path(i)),
+            "body": c.body,
+        }));
+    }
+    requests.push(serde_json::json!({
+        "method": "PUT",
+        "path": workspace.resource_id("jobs/{job_name}"),
+        "body": bodies.job,
+    }));
+    serde_json::Value::Array(requests)
+}
+
+/// Runs `export`, returning what to print (empty when written to files).
+pub fn export(pipeline: &Pipeline, args: &ExportArgs, cwd: &Path) -> Result<String, ExportError> {
+    let params = assignments(&args.params)?;
+    let inputs = assignments(&args.inputs)?;
+    let values = pipeline.bind_partial(&params, &inputs, cwd)?;
+    let defaults = WorkspaceScope::default();
+    let workspace = WorkspaceScope {
+        subscription_id: args.subscription_id.clone().unwrap_or(defaults.subscription_id),
+        resource_group: args.resource_group.clone().unwrap_or(defaults.resource_group),
+        workspace_name: args.workspace_name.clone().unwrap_or(defaults.workspace_name),
+    };
+    match args.format {
+        Format::Json => {
+            let ctx = wire_context(pipeline, &values, workspace.clone(), args.regenerate_outputs)?;
+            let bodies = spec::rest_bodies(pipeline, &values, &ctx)?;
+            match &args.out {
+                None => Ok(spec::to_json_pretty(&json_requests(&bodies, &workspace))),
+                Some(dir) => {
+                    let mut manifest = Vec::new();
+                    for (i, c) in bodies.components.iter().enumerate() {
+                        let name = c.body.properties.component_spec.name.clone();
+                        let file = format!("components/{name}-{}.json", &c.version[..8]);
+                        write(&dir.join(&file), &spec::to_json_pretty(&c.body))?;
+                        manifest.push(serde_json::json!({
+                            "method": "PUT",
+                            "path": workspace.resource_id(&bodies.component_path(i)),
+                            "body": file,
+                        }));
+                    }
+                    write(&dir.join("pipeline_job.json"), &spec::to_json_pretty(&bodies.job))?;
+                    manifest.push(serde_json::json!({
+                        "method": "PUT",
+                        "path": workspace.resource_id("jobs/{job_name}"),
+                        "body": "pipeline_job.json",
+                    }));
+                    write(
+                        &dir.join("requests.json"),
+                        &spec::to_json_pretty(&serde_json::Value::Array(manifest)),
+                    )?;
+                    Ok(String::new())
+                }
+            }
+        }
+        Format::Yaml => {
+            let base_dir = match &args.out {
+                Some(dir) => absolute(cwd, dir),
+                None => cwd.to_path_buf(),
+            };
+            let text = spec::to_yaml(
+                pipeline,
+                &values,
+                &YamlContext {
+                    base_dir: base_dir.clone(),
+                    force_rerun: args.regenerate_outputs,
+                },
+            )?;
+            match &args.out {
+                None => Ok(text),
+                Some(_) => {
+                    write(&base_dir.join("pipeline.yml"), &text)?;
+                    Ok(String::new())
+                }
+            }
+        }
+    }
+}
+
+fn absolute(cwd: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        cwd.join(p)
+    }
+}
+
+fn write(path: &Path, text: &str) -> Result<(), ExportError> {
+    let err = |source| ExportError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(err)?;
+    }
+    std::fs::write(path, text).map_err(err)
+}
+

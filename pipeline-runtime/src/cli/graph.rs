@@ -1,0 +1,174 @@
+//! `graph --format mermaid|dot`: a picture of the pipeline.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use crate::graph::{Binding, Component, InputValue, Pipeline, PortType};
+
+/// The status a node is drawn with (from a local run).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeColour {
+    /// Finished (ran or reused).
+    Completed,
+    /// Reused an earlier result.
+    Reused,
+    /// Failed.
+    Failed,
+    /// Skipped because something upstream failed.
+    Skipped,
+    /// Still running or waiting.
+    Running,
+    /// Canceled.
+    Canceled,
+}
+
+impl NodeColour {
+    fn fill(self) -> &'static str {
+        match self {
+            NodeColour::Completed => "#c8e6c9",
+            NodeColour::Reused => "#bbdefb",
+            NodeColour::Failed => "#ffcdd2",
+            NodeColour::Skipped => "#eeeeee",
+            NodeColour::Running => "#fff9c4",
+            NodeColour::Canceled => "#ffe0b2",
+        }
+    }
+}
+
+fn input_label(p: &Pipeline, i: usize) -> String {
+    let input = &p.inputs[i];
+    match &input.default {
+        Some(InputValue::Literal(l)) => format!("{}: {} = {}", input.name, input.ty, l),
+        _ => format!("{}: {}", input.name, input.ty),
+    }
+}
+
+fn node_label(p: &Pipeline, i: usize) -> String {
+    let node = &p.nodes[i];
+    match &node.component {
+        Component::Step(s) if !s.reuse => format!("{} (reuse = false)", node.name),
+        Component::Step(_) => node.name.clone(),
+        Component::Pipeline(inner) => format!("{} (pipeline, {} steps)", node.name, inner.nodes.len()),
+    }
+}
+
+/// Mermaid flowchart text.
+pub fn mermaid(p: &Pipeline, colours: &BTreeMap<String, NodeColour>) -> String {
+    let mut s = String::from("flowchart TD\n");
+    for (i, input) in p.inputs.iter().enumerate() {
+        let label = input_label(p, i);
+        match input.ty {
+            PortType::Data(_) => writeln!(s, "    i_{}[/\"{}\"/]", input.name, label),
+            PortType::Param(_) => writeln!(s, "    i_{}{{{{\"{}\"}}}}", input.name, label),
+        }
+        .ok();
+    }
+    for (i, node) in p.nodes.iter().enumerate() {
+        writeln!(s, "    n_{}[\"{}\"]", node.name, node_label(p, i)).ok();
+    }
+    for o in &p.outputs {
+        writeln!(s, "    o_{}[\\\"{}: {}\"\\]", o.name, o.name, o.ty).ok();
+    }
+    for node in &p.nodes {
+        for (port, binding) in node.component.inputs().iter().zip(&node.inputs) {
+            match binding {
+                Binding::Input(i) => {
+                    writeln!(s, "    i_{} -->|{}| n_{}", p.inputs[*i].name, port.name, node.name)
+                }
+                Binding::Output(o) => {
+                    let from = &p.nodes[o.node];
+                    writeln!(
+                        s,
+                        "    n_{} -->|\"{} → {}\"| n_{}",
+                        from.name,
+                        from.component.output_name(o.output),
+                        port.name,
+                        node.name
+                    )
+                }
+                Binding::Literal(_) | Binding::Data(_) => Ok(()),
+            }
+            .ok();
+        }
+    }
+    for o in &p.outputs {
+        let from = &p.nodes[o.from.node];
+        writeln!(
+            s,
+            "    n_{} -->|{}| o_{}",
+            from.name,
+            from.component.output_name(o.from.output),
+            o.name
+        )
+        .ok();
+    }
+    for (name, colour) in colours {
+        if p.node(name).is_some() {
+            writeln!(s, "    style n_{name} fill:{}", colour.fill()).ok();
+        }
+    }
+    s
+}
+
+fn dot_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+/// Graphviz DOT text.
+pub fn dot(p: &Pipeline, colours: &BTreeMap<String, NodeColour>) -> String {
+    let mut s = format!("digraph \"{}\" {{\n    rankdir=TB;\n    node [fontname=\"Helvetica\"];\n", dot_escape(&p.name));
+    for (i, input) in p.inputs.iter().enumerate() {
+        let shape = match input.ty {
+            PortType::Data(_) => "parallelogram",
+            PortType::Param(_) => "hexagon",
+        };
+        writeln!(s, "    \"i_{}\" [label=\"{}\", shape={shape}];", input.name, dot_escape(&input_label(p, i))).ok();
+    }
+    for (i, node) in p.nodes.iter().enumerate() {
+        let style = match colours.get(&node.name) {
+            Some(c) => format!(", style=filled, fillcolor=\"{}\"", c.fill()),
+            None => String::new(),
+        };
+        writeln!(s, "    \"n_{}\" [label=\"{}\", shape=box{style}];", node.name, dot_escape(&node_label(p, i))).ok();
+    }
+    for o in &p.outputs {
+        writeln!(s, "    \"o_{}\" [label=\"{}: {}\", shape=invtrapezium];", o.name, o.name, o.ty).ok();
+    }
+    for node in &p.nodes {
+        for (port, binding) in node.component.inputs().iter().zip(&node.inputs) {
+            match binding {
+                Binding::Input(i) => writeln!(
+                    s,
+                    "    \"i_{}\" -> \"n_{}\" [label=\"{}\"];",
+                    p.inputs[*i].name, node.name, port.name
+                ),
+                Binding::Output(o) => {
+                    let from = &p.nodes[o.node];
+                    writeln!(
+                        s,
+                        "    \"n_{}\" -> \"n_{}\" [label=\"{} → {}\"];",
+                        from.name,
+                        node.name,
+                        from.component.output_name(o.output),
+                        port.name
+                    )
+                }
+                Binding::Literal(_) | Binding::Data(_) => Ok(()),
+            }
+            .ok();
+        }
+    }
+    for o in &p.outputs {
+        let from = &p.nodes[o.from.node];
+        writeln!(
+            s,
+            "    \"n_{}\" -> \"o_{}\" [label=\"{}\"];",
+            from.name,
+            o.name,
+            from.component.output_name(o.from.output)
+        )
+        .ok();
+    }
+    s.push_str("}\n");
+    s
+}

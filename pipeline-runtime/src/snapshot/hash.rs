@@ -1,0 +1,333 @@
+//! [`Snapshot::content_hash`](super::Snapshot::content_hash): the SDK's `get_content_hash`.
+//!
+//! The digest is one SHA-256 stream: the file count, `#relative#size` for every file, then every
+//! file's bytes, in order. The stream cannot be split, so the speed comes from keeping the one
+//! hashing thread busy: reader threads open and read the files ahead of it into reused buffers
+//! ("batches" of many small files or one piece of a big file), at most [`WINDOW`] batches
+//! ahead, and the hashing thread takes the batches strictly in order. `sha2` picks the CPU's
+//! SHA extensions at run time when it has them.
+
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, mpsc};
+use std::thread;
+
+use sha2::{Digest, Sha256};
+
+use super::{SnapshotError, SnapshotFile, hex};
+
+/// Bytes per batch; a bigger file is read in pieces of this size.
+const BATCH_BYTES: usize = 512 * 1024;
+/// Batches read ahead of the hasher (memory bound: `WINDOW * BATCH_BYTES`).
+const WINDOW: usize = 16;
+/// Below this many bytes, threads cost more than they save.
+const THREADED_FROM: u64 = 2 * 1024 * 1024;
+/// Reader threads at most.
+const MAX_READERS: usize = 4;
+
+pub(super) fn content_hash(files: &[SnapshotFile]) -> Result<String, SnapshotError> {
+    let mut hasher = Sha256::new();
+    hasher.update(header(files).as_bytes());
+
+    let plan = Plan::new(files);
+    let total: u64 = files.iter().map(|f| f.size).sum();
+    let readers = thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, MAX_READERS);
+    if total < THREADED_FROM || plan.batches.len() < 2 {
+        let mut buf = vec![0; BATCH_BYTES + 1];
+        for batch in &plan.batches {
+            let len = plan.read(files, batch.clone(), &mut buf)?;
+            hasher.update(&buf[..len]);
+        }
+    } else {
+        pipelined(files, &plan, readers, &mut hasher)?;
+    }
+    Ok(hex(&hasher.finalize()))
+}
+
+/// `str(len(files))`, then `"#" + relative + "#"` and `str(size)` per file.
+fn header(files: &[SnapshotFile]) -> String {
+    let mut out = String::with_capacity(files.iter().map(|f| f.relative.len() + 24).sum());
+    let _ = write!(out, "{}", files.len());
+    for file in files {
+        let _ = write!(out, "#{}#{}", file.relative, file.size);
+    }
+    out
+}
+
+/// A byte range of one file; the last piece of a file also checks that the file ends there.
+#[derive(Debug, Clone, Copy)]
+struct Piece {
+    file: usize,
+    offset: u64,
+    len: usize,
+    last: bool,
+}
+
+/// The files cut into pieces, and the pieces grouped into batches of at most [`BATCH_BYTES`].
+struct Plan {
+    pieces: Vec<Piece>,
+    batches: Vec<Range<usize>>,
+}
+
+impl Plan {
+    fn new(files: &[SnapshotFile]) -> Plan {
+        let mut pieces = Vec::with_capacity(files.len());
+        for (index, file) in files.iter().enumerate() {
+            let mut offset = 0;
+            loop {
+                let len = (file.size - offset).min(BATCH_BYTES as u64) as usize;
+                let last = offset + len as u64 == file.size;
+                pieces.push(Piece {
+                    file: index,
+                    offset,
+                    len,
+                    last,
+                });
+                offset += len as u64;
+                if last {
+                    break;
+                }
+            }
+        }
+        let mut batches = Vec::new();
+        let (mut start, mut bytes) = (0, 0);
+        for (i, piece) in pieces.iter().enumerate() {
+            if bytes + piece.len > BATCH_BYTES {
+                batches.push(start..i);
+                (start, bytes) = (i, 0);
+            }
+            bytes += piece.len;
+        }
+        if start < pieces.len() {
+            batches.push(start..pieces.len());
+        }
+        Plan { pieces, batches }
+    }
+
+    /// Reads one batch into `buf` (at least `BATCH_BYTES + 1` long); returns the bytes read.
+    fn read(
+        &self,
+        files: &[SnapshotFile],
+        batch: Range<usize>,
+        buf: &mut [u8],
+    ) -> Result<usize, SnapshotError> {
+        let mut pos = 0;
+        for piece in &self.pieces[batch] {
+            let file = &files[piece.file];
+            let read_error = |e| SnapshotError::io("read", &file.path, e);
+            let mut handle = File::open(&file.path).map_err(read_error)?;
+            if piece.offset > 0 {
+                handle
+                    .seek(SeekFrom::Start(piece.offset))
+                    .map_err(read_error)?;
+            }
+            // One byte more than expected on the last piece: finding it means the file grew.
+            let want = piece.len + usize::from(piece.last);
+            let got = read_full(&mut handle, &mut buf[pos..pos + want]).map_err(read_error)?;
+            if got != piece.len {
+                return Err(SnapshotError::Changed {
+                    path: file.path.clone(),
+                    expected: file.size,
+                    found: if got > piece.len {
+                        "now larger".into()
+                    } else {
+                        format!("now {} bytes", piece.offset + got as u64)
+                    },
+                });
+            }
+            pos += piece.len;
+        }
+        Ok(pos)
+    }
+}
+
+/// Reads until `buf` is full or the file ends; returns the bytes read.
+fn read_full(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match file.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
+}
+
+type Batch = Result<(Vec<u8>, usize), SnapshotError>;
+
+/// State the reader threads and the hashing thread share.
+struct Shared<'a> {
+    files: &'a [SnapshotFile],
+    plan: &'a Plan,
+    /// The next batch a reader should take.
+    next: AtomicUsize,
+    /// Batches hashed so far; readers wait while they are [`WINDOW`] ahead of it.
+    hashed: Mutex<usize>,
+    progressed: Condvar,
+    stop: AtomicBool,
+    /// Buffers handed back by the hashing thread.
+    pool: Mutex<Vec<Vec<u8>>>,
+}
+
+fn pipelined(
+    files: &[SnapshotFile],
+    plan: &Plan,
+    readers: usize,
+    hasher: &mut Sha256,
+) -> Result<(), SnapshotError> {
+    let shared = Shared {
+        files,
+        plan,
+        next: AtomicUsize::new(0),
+        hashed: Mutex::new(0),
+        progressed: Condvar::new(),
+        stop: AtomicBool::new(false),
+        pool: Mutex::new(Vec::new()),
+    };
+    thread::scope(|scope| {
+        let (tx, rx) = mpsc::channel::<(usize, Batch)>();
+        for _ in 0..readers {
+            let tx = tx.clone();
+            let shared = &shared;
+            scope.spawn(move || read_ahead(shared, &tx));
+        }
+        drop(tx);
+        let result = hash_in_order(&shared, &rx, hasher);
+        shared.stop.store(true, Ordering::SeqCst);
+        shared.progressed.notify_all();
+        result
+    })
+}
+
+fn read_ahead(shared: &Shared<'_>, tx: &mpsc::Sender<(usize, Batch)>) {
+    let count = shared.plan.batches.len();
+    loop {
+        let index = shared.next.fetch_add(1, Ordering::Relaxed);
+        if index >= count {
+            return;
+        }
+        {
+            let mut hashed = lock(&shared.hashed);
+            while index >= *hashed + WINDOW && !shared.stop.load(Ordering::SeqCst) {
+                hashed = shared
+                    .progressed
+                    .wait(hashed)
+                    .unwrap_or_else(|e| e.into_inner());
+            }
+        }
+        if shared.stop.load(Ordering::SeqCst) {
+            return;
+        }
+        let mut buf = lock(&shared.pool)
+            .pop()
+            .unwrap_or_else(|| vec![0; BATCH_BYTES + 1]);
+        let batch = shared.plan.batches[index].clone();
+        let result = shared
+            .plan
+            .read(shared.files, batch, &mut buf)
+            .map(|len| (buf, len));
+        if tx.send((index, result)).is_err() {
+            return;
+        }
+    }
+}
+
+fn hash_in_order(
+    shared: &Shared<'_>,
+    rx: &mpsc::Receiver<(usize, Batch)>,
+    hasher: &mut Sha256,
+) -> Result<(), SnapshotError> {
+    let mut ring: Vec<Option<Batch>> = (0..WINDOW).map(|_| None).collect();
+    for expected in 0..shared.plan.batches.len() {
+        let slot = expected % WINDOW;
+        while ring[slot].is_none() {
+            let (index, batch) = rx.recv().map_err(|_| {
+                SnapshotError::io(
+                    "read",
+                    shared
+                        .files
+                        .first()
+                        .map(|f| f.path.as_path())
+                        .unwrap_or_else(|| ".".as_ref()),
+                    io::Error::other("the file readers stopped early"),
+                )
+            })?;
+            ring[index % WINDOW] = Some(batch);
+        }
+        let (buf, len) = ring[slot].take().expect("slot filled above")?;
+        hasher.update(&buf[..len]);
+        lock(&shared.pool).push(buf);
+        *lock(&shared.hashed) += 1;
+        shared.progressed.notify_all();
+    }
+    Ok(())
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn file(size: u64) -> SnapshotFile {
+        SnapshotFile {
+            relative: String::new(),
+            path: PathBuf::new(),
+            size,
+        }
+    }
+
+    #[test]
+    fn plan_splits_big_files_and_groups_small_ones() {
+        let big = BATCH_BYTES as u64 * 2 + 10;
+        let files = [
+            file(0),
+            file(10),
+            file(big),
+            file(BATCH_BYTES as u64),
+            file(3),
+        ];
+        let plan = Plan::new(&files);
+        let lens: Vec<_> = plan
+            .pieces
+            .iter()
+            .map(|p| (p.file, p.len, p.last))
+            .collect();
+        assert_eq!(
+            lens,
+            [
+                (0, 0, true),
+                (1, 10, true),
+                (2, BATCH_BYTES, false),
+                (2, BATCH_BYTES, false),
+                (2, 10, true),
+                (3, BATCH_BYTES, true),
+                (4, 3, true),
+            ]
+        );
+        assert_eq!(plan.batches, [0..2, 2..3, 3..4, 4..5, 5..6, 6..7]);
+        for batch in &plan.batches {
+            let bytes: usize = plan.pieces[batch.clone()].iter().map(|p| p.len).sum();
+            assert!(bytes <= BATCH_BYTES);
+        }
+    }
+
+    #[test]
+    fn header_is_count_then_name_and_size() {
+        let mut a = file(5);
+        a.relative = "a/b.txt".into();
+        let mut e = file(0);
+        e.relative = "É".into();
+        assert_eq!(header(&[a, e]), "2#a/b.txt#5#É#0");
+    }
+}

@@ -1,0 +1,246 @@
+//! The Azure ML REST bodies we send, field for field (reference: `azureml-rest.md` §3–§5).
+//!
+//! Job level and asset envelopes use the ARM camelCase models; nodes inside `jobs` and the
+//! `componentSpec` use the snake_case component/node format Microsoft's SDK writes.
+
+use std::collections::BTreeMap;
+
+use indexmap::IndexMap;
+use serde::Serialize;
+
+/// `PUT {WS}/jobs/{name}` body (`JobBase`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct JobBase {
+    /// The `PipelineJob` properties.
+    pub properties: PipelineJob,
+}
+
+/// `JobBase.properties` with `jobType: Pipeline`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PipelineJob {
+    /// Always `"Pipeline"`.
+    pub job_type: &'static str,
+    /// Display name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// Description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Experiment.
+    pub experiment_name: String,
+    /// Tags.
+    pub tags: BTreeMap<String, String>,
+    /// Properties (git information and the like).
+    pub properties: BTreeMap<String, String>,
+    /// ARM id of the default compute.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compute_id: Option<String>,
+    /// Always false for a new job.
+    pub is_archived: bool,
+    /// Pipeline inputs.
+    pub inputs: IndexMap<String, JobInput>,
+    /// Pipeline outputs.
+    pub outputs: IndexMap<String, JobOutput>,
+    /// Nodes, by node name.
+    pub jobs: IndexMap<String, NodeJob>,
+    /// Settings.
+    pub settings: PipelineSettings,
+}
+
+/// A pipeline-level input (`JobInput`, discriminated by `jobInputType`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct JobInput {
+    /// `literal`, `uri_file`, `uri_folder`, `mltable`, `custom_model`, `mlflow_model`.
+    pub job_input_type: &'static str,
+    /// Literal value (always a string).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// Data URI.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
+    /// `InputDeliveryMode`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<&'static str>,
+}
+
+/// A pipeline-level output (`JobOutput`, discriminated by `jobOutputType`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct JobOutput {
+    /// `uri_file`, `uri_folder`, `mltable`, `custom_model`, `mlflow_model`.
+    pub job_output_type: &'static str,
+    /// `OutputDeliveryMode`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<&'static str>,
+}
+
+/// `settings` of a pipeline job.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PipelineSettings {
+    /// ARM id of the default compute.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_compute: Option<String>,
+    /// ARM id of the default datastore.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_datastore: Option<String>,
+    /// Keep running independent branches after a failure.
+    pub continue_on_step_failure: bool,
+    /// Run every step even if it could be reused (`--regenerate-outputs`).
+    pub force_rerun: bool,
+}
+
+/// A node in `jobs` (snake_case keys plus `componentId` / `computeId`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct NodeJob {
+    /// Node name (equals its key).
+    pub name: String,
+    /// `command` or `pipeline`.
+    #[serde(rename = "type")]
+    pub node_type: &'static str,
+    /// Display name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// ARM id of the component version.
+    #[serde(rename = "componentId")]
+    pub component_id: String,
+    /// ARM id of the compute, when the step names one.
+    #[serde(rename = "computeId", skip_serializing_if = "Option::is_none")]
+    pub compute_id: Option<String>,
+    /// Input bindings.
+    pub inputs: IndexMap<String, NodeInput>,
+    /// Output bindings.
+    pub outputs: IndexMap<String, NodeOutput>,
+    /// `{"instance_count": N}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Resources>,
+    /// Environment variables.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment_variables: Option<BTreeMap<String, String>>,
+}
+
+/// `resources` of a command node.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Resources {
+    /// Node count.
+    pub instance_count: u32,
+}
+
+/// A node input: a binding (`${{parent...}}` as a literal) or data given directly.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct NodeInput {
+    /// `literal` for bindings and values, an asset type for data.
+    pub job_input_type: &'static str,
+    /// The binding or the literal value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// Data URI, for data given directly.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
+    /// `InputDeliveryMode`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<&'static str>,
+}
+
+/// A node output: promoted to a pipeline output, or unbound.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(untagged)]
+pub enum NodeOutput {
+    /// `{"value": "${{parent.outputs.x}}", "type": "literal"}`.
+    Binding {
+        /// The binding.
+        value: String,
+        /// Always `"literal"`.
+        #[serde(rename = "type")]
+        kind: &'static str,
+    },
+    /// `{"job_output_type": "uri_folder", "mode": ...}`.
+    Unbound {
+        /// Asset type.
+        job_output_type: &'static str,
+        /// `OutputDeliveryMode`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        mode: Option<&'static str>,
+    },
+}
+
+/// `PUT {WS}/components/{name}/versions/{version}` body.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ComponentVersion {
+    /// Properties.
+    pub properties: ComponentVersionProperties,
+}
+
+/// `ComponentVersion.properties`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ComponentVersionProperties {
+    /// The component, as its YAML would read.
+    pub component_spec: ComponentSpec,
+    /// Description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Tags.
+    pub tags: BTreeMap<String, String>,
+    /// Properties.
+    pub properties: BTreeMap<String, String>,
+    /// Anonymous components are identified by their content hash.
+    pub is_anonymous: bool,
+    /// Always false.
+    pub is_archived: bool,
+}
+
+/// A `componentSpec`: a command component or a pipeline component.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ComponentSpec {
+    /// Component name.
+    pub name: String,
+    /// Display name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// Description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// `command` or `pipeline`.
+    #[serde(rename = "type")]
+    pub component_type: &'static str,
+    /// Command line (command components).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    /// `azureml:<code asset ARM id>` (command components with a snapshot).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// Environment reference (command components).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    /// Inputs.
+    pub inputs: IndexMap<String, ComponentInput>,
+    /// Outputs.
+    pub outputs: IndexMap<String, ComponentOutput>,
+    /// Whether the service may reuse earlier results (the step's `reuse`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_deterministic: Option<bool>,
+    /// Nodes (pipeline components).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jobs: Option<IndexMap<String, NodeJob>>,
+}
+
+/// A component input.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ComponentInput {
+    /// Type (`uri_folder`, `integer`, …).
+    #[serde(rename = "type")]
+    pub input_type: &'static str,
+    /// Default value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default: Option<serde_json::Value>,
+}
+
+/// A component output.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ComponentOutput {
+    /// Asset type.
+    #[serde(rename = "type")]
+    pub output_type: &'static str,
+}
