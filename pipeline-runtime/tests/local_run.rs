@@ -4,12 +4,10 @@
 mod local_support;
 
 use azureml_pipelines_runtime::graph::{
-    AssetType, DataLocation, InputMode, InputValue, Literal, ParamType, Pipeline,
-    PortType,
+    AssetType, DataLocation, InputMode, InputValue, Literal, ParamType, Pipeline, PortType,
 };
 use azureml_pipelines_runtime::local::{
-    self, Event, LocalError, RunStatus, RunSummary, StepOutcome, StepStatus,
-    Workspace,
+    self, Event, LocalError, RunStatus, RunSummary, StepOutcome, StepStatus, Workspace,
 };
 use local_support::*;
 
@@ -75,7 +73,11 @@ fn seed_like(s: &Scratch) -> Pipeline {
          --out ${{outputs.result}}",
     )
     .source("compare_src")
-    .input(data("a", AssetType::UriFolder, Some(InputMode::ReadOnlyMount)))
+    .input(data(
+        "a",
+        AssetType::UriFolder,
+        Some(InputMode::ReadOnlyMount),
+    ))
     .input(data("b", AssetType::UriFolder, Some(InputMode::Download)))
     .input(param("param1", ParamType::Integer))
     .output("result")
@@ -100,7 +102,9 @@ fn seed_like(s: &Scratch) -> Pipeline {
 }
 
 fn outcome<'a>(s: &'a RunSummary, step: &str) -> &'a StepOutcome {
-    &s.step(step).unwrap_or_else(|| panic!("no step {step}")).outcome
+    &s.step(step)
+        .unwrap_or_else(|| panic!("no step {step}"))
+        .outcome
 }
 
 fn reasons(s: &RunSummary, step: &str) -> Vec<String> {
@@ -139,7 +143,9 @@ fn runs_the_whole_pipeline_with_real_processes() {
     assert_eq!(notices, 1);
     // Sealed outputs are read-only and no temporary folder is left.
     let model = &sum.step("train").unwrap().outputs["model"];
-    let perms = std::fs::metadata(model.join("model.txt")).unwrap().permissions();
+    let perms = std::fs::metadata(model.join("model.txt"))
+        .unwrap()
+        .permissions();
     assert!(perms.readonly());
     let parent = model.parent().unwrap();
     assert!(
@@ -205,7 +211,10 @@ fn a_changed_script_is_named() {
     s.run(&p, &s.opts()).0.unwrap();
     s.write("prep_src/prepare.py", &format!("{PREPARE}\n# tweak\n"));
     let sum = s.run(&p, &s.opts()).0.unwrap();
-    assert_eq!(reasons(&sum, "data_prep"), vec!["script changed: prepare.py"]);
+    assert_eq!(
+        reasons(&sum, "data_prep"),
+        vec!["script changed: prepare.py"]
+    );
     // Same output bytes, so train is reused all the same.
     assert!(matches!(outcome(&sum, "train"), StepOutcome::Reused { .. }));
 }
@@ -224,12 +233,19 @@ fn a_changed_input_is_named_downstream_too() {
 #[test]
 fn a_changed_param_is_named_with_both_values() {
     let s = Scratch::new();
-    s.write("src/echo.py", "import sys, os\nopen(os.path.join(sys.argv[2], 'v'), 'w').write(sys.argv[1])\n");
-    let step = StepSpec::new(s.path(), "echo", "python echo.py ${{inputs.param1}} ${{outputs.out}}")
-        .source("src")
-        .input(param("param1", ParamType::Integer))
-        .output("out")
-        .build();
+    s.write(
+        "src/echo.py",
+        "import sys, os\nopen(os.path.join(sys.argv[2], 'v'), 'w').write(sys.argv[1])\n",
+    );
+    let step = StepSpec::new(
+        s.path(),
+        "echo",
+        "python echo.py ${{inputs.param1}} ${{outputs.out}}",
+    )
+    .source("src")
+    .input(param("param1", ParamType::Integer))
+    .output("out")
+    .build();
     let mut p = PipelineSpec::new("params", s.path());
     let a = p.input(
         "param1",
@@ -269,7 +285,9 @@ fn deleted_outputs_are_not_reused() {
     let first = s.run(&p, &s.opts()).0.unwrap();
     let dir = first.step("train").unwrap().outputs["model"].clone();
     std::fs::set_permissions(dir.join("model.txt"), {
-        let mut perms = std::fs::metadata(dir.join("model.txt")).unwrap().permissions();
+        let mut perms = std::fs::metadata(dir.join("model.txt"))
+            .unwrap()
+            .permissions();
         #[allow(clippy::permissions_set_readonly_false)]
         perms.set_readonly(false);
         perms
@@ -301,18 +319,31 @@ fn a_failing_step_reports_its_log_and_skips_downstream() {
         } => {
             assert_eq!(reason, "exited with code 1");
             assert_eq!(*exit_code, Some(1));
-            assert_eq!(log_tail.last().unwrap(), "train.py: no features in the data");
+            assert_eq!(
+                log_tail.last().unwrap(),
+                "train.py: no features in the data"
+            );
             assert!(log_tail.contains(&"loading".to_owned()));
             assert!(log_path.is_file());
         }
         other => panic!("{other:?}"),
     }
-    assert!(matches!(outcome(&sum, "compare"), StepOutcome::Skipped { .. }));
+    assert!(matches!(
+        outcome(&sum, "compare"),
+        StepOutcome::Skipped { .. }
+    ));
     // Nothing was sealed for the failed step; the next run still reuses data_prep.
     let again = s.run(&p, &s.opts()).0.unwrap();
-    assert!(matches!(outcome(&again, "data_prep"), StepOutcome::Reused { .. }));
+    assert!(matches!(
+        outcome(&again, "data_prep"),
+        StepOutcome::Reused { .. }
+    ));
     let ws = Workspace::open(s.ws()).unwrap();
-    let run = ws.store().unwrap().find_run(&sum.run_id, ws.root()).unwrap();
+    let run = ws
+        .store()
+        .unwrap()
+        .find_run(&sum.run_id, ws.root())
+        .unwrap();
     assert_eq!(run.status, RunStatus::Failed);
     assert_eq!(run.error.as_deref(), Some("step `train` failed"));
 }
@@ -320,8 +351,12 @@ fn a_failing_step_reports_its_log_and_skips_downstream() {
 /// `a` fails; `b` is independent; `c` reads `a`.
 fn branches(s: &Scratch, keep_going: bool) -> Pipeline {
     let root = s.path();
-    let a = StepSpec::new(root, "a", "sleep 0.2; exit 3").output("o").build();
-    let b = StepSpec::new(root, "b", "sleep 0.5; echo b > ${{outputs.o}}/b").output("o").build();
+    let a = StepSpec::new(root, "a", "sleep 0.2; exit 3")
+        .output("o")
+        .build();
+    let b = StepSpec::new(root, "b", "sleep 0.5; echo b > ${{outputs.o}}/b")
+        .output("o")
+        .build();
     let c = StepSpec::new(root, "c", "cp -r ${{inputs.x}} ${{outputs.o}}/x")
         .input(data("x", AssetType::UriFolder, None))
         .output("o")
@@ -342,7 +377,10 @@ fn continue_on_step_failure_runs_independent_branches() {
     assert_eq!(sum.status, RunStatus::Failed);
     assert!(matches!(
         outcome(&sum, "a"),
-        StepOutcome::Failed { exit_code: Some(3), .. }
+        StepOutcome::Failed {
+            exit_code: Some(3),
+            ..
+        }
     ));
     assert!(matches!(outcome(&sum, "b"), StepOutcome::Ran { .. }));
     assert_eq!(
@@ -391,14 +429,19 @@ fn independent_slow_steps_overlap() {
     };
     let (a0, a1) = span("one");
     let (b0, b1) = span("two");
-    assert!(a0 < b1 && b0 < a1, "did not overlap: {a0}..{a1} vs {b0}..{b1}");
+    assert!(
+        a0 < b1 && b0 < a1,
+        "did not overlap: {a0}..{a1} vs {b0}..{b1}"
+    );
 }
 
 #[test]
 fn nested_pipelines_run_with_qualified_names() {
     let s = Scratch::new();
     let root = s.path();
-    let inner_step = StepSpec::new(root, "clean", "echo clean > ${{outputs.o}}/f").output("o").build();
+    let inner_step = StepSpec::new(root, "clean", "echo clean > ${{outputs.o}}/f")
+        .output("o")
+        .build();
     let mut inner = PipelineSpec::new("inner", root);
     let o = inner.step(inner_step, vec![]).remove(0);
     inner.output("cleaned", &o);
@@ -422,8 +465,13 @@ fn datastore_uris_resolve_into_the_workspace() {
     let s = Scratch::new();
     let ws = Workspace::open(s.ws()).unwrap();
     let src = s.write("upload/iris.csv", "a,b\n");
-    let up = ws.upload(&[src], "workspaceblobstore", "datasets/iris", false).unwrap();
-    assert_eq!(up[0].uri, "azureml://datastores/workspaceblobstore/paths/datasets/iris/iris.csv");
+    let up = ws
+        .upload(&[src], "workspaceblobstore", "datasets/iris", false)
+        .unwrap();
+    assert_eq!(
+        up[0].uri,
+        "azureml://datastores/workspaceblobstore/paths/datasets/iris/iris.csv"
+    );
     let step = StepSpec::new(s.path(), "read", "cp ${{inputs.d}} ${{outputs.o}}/copy")
         .input(data("d", AssetType::UriFile, None))
         .output("o")
@@ -438,20 +486,35 @@ fn datastore_uris_resolve_into_the_workspace() {
     assert_eq!(read_output(&sum, "read", "o", "copy"), "a,b\n");
     // Upload refuses to overwrite unless asked.
     let src = s.write("upload/iris.csv", "c\n");
-    assert!(ws.upload(&[src.clone()], "workspaceblobstore", "datasets/iris", false).is_err());
-    ws.upload(&[src], "workspaceblobstore", "datasets/iris", true).unwrap();
+    assert!(
+        ws.upload(
+            std::slice::from_ref(&src),
+            "workspaceblobstore",
+            "datasets/iris",
+            false
+        )
+        .is_err()
+    );
+    ws.upload(&[src], "workspaceblobstore", "datasets/iris", true)
+        .unwrap();
 }
 
 #[test]
 fn download_inputs_are_private_copies_and_mounts_read_only() {
     let s = Scratch::new();
     let root = s.path();
-    let make = StepSpec::new(root, "make", "echo data > ${{outputs.o}}/f").output("o").build();
-    // Writing into the downloaded copy works; into the read-only mount it fails.
-    let dl = StepSpec::new(root, "dl", "echo more >> ${{inputs.x}}/f && cp ${{inputs.x}}/f ${{outputs.o}}/f")
-        .input(data("x", AssetType::UriFolder, Some(InputMode::Download)))
+    let make = StepSpec::new(root, "make", "echo data > ${{outputs.o}}/f")
         .output("o")
         .build();
+    // Writing into the downloaded copy works; into the read-only mount it fails.
+    let dl = StepSpec::new(
+        root,
+        "dl",
+        "echo more >> ${{inputs.x}}/f && cp ${{inputs.x}}/f ${{outputs.o}}/f",
+    )
+    .input(data("x", AssetType::UriFolder, Some(InputMode::Download)))
+    .output("o")
+    .build();
     let ro = StepSpec::new(root, "ro", "if echo more >> ${{inputs.x}}/f; then echo writable > ${{outputs.o}}/r; else echo protected > ${{outputs.o}}/r; fi")
         .input(data("x", AssetType::UriFolder, Some(InputMode::ReadOnlyMount)))
         .output("o")
@@ -519,11 +582,17 @@ fn an_unknown_datastore_is_named() {
     let s = Scratch::new();
     let p = seed_like(&s);
     let mut o = s.opts();
-    o.inputs = vec![("raw".into(), "azureml://datastores/nostore/paths/x.csv".into())];
+    o.inputs = vec![(
+        "raw".into(),
+        "azureml://datastores/nostore/paths/x.csv".into(),
+    )];
     let e = s.run(&p, &o).0.unwrap_err();
     let msg = e.to_string();
     assert!(msg.contains("datastore `nostore` does not exist"), "{msg}");
-    assert!(msg.contains("known datastores: workspaceblobstore"), "{msg}");
+    assert!(
+        msg.contains("known datastores: workspaceblobstore"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -539,7 +608,9 @@ fn a_data_asset_uri_says_it_cannot_be_read_locally() {
 #[test]
 fn an_output_left_empty_fails_the_step() {
     let s = Scratch::new();
-    let step = StepSpec::new(s.path(), "lazy", "echo done").output("result").build();
+    let step = StepSpec::new(s.path(), "lazy", "echo done")
+        .output("result")
+        .build();
     let mut p = PipelineSpec::new("empty", s.path());
     p.step(step, vec![]);
     let sum = s.run(&p.done(), &s.opts()).0.unwrap();
@@ -558,7 +629,9 @@ fn a_symlink_loop_in_a_snapshot_is_named() {
     let s = Scratch::new();
     s.write("loop_src/run.py", "print(1)\n");
     std::os::unix::fs::symlink(s.path().join("loop_src"), s.path().join("loop_src/again")).unwrap();
-    let step = StepSpec::new(s.path(), "looping", "python run.py").source("loop_src").build();
+    let step = StepSpec::new(s.path(), "looping", "python run.py")
+        .source("loop_src")
+        .build();
     let mut p = PipelineSpec::new("loop", s.path());
     p.step(step, vec![]);
     let e = s.run(&p.done(), &s.opts()).0.unwrap_err();
@@ -570,7 +643,9 @@ fn a_symlink_loop_in_a_snapshot_is_named() {
 #[test]
 fn a_missing_source_dir_is_named() {
     let s = Scratch::new();
-    let step = StepSpec::new(s.path(), "nosrc", "true").source("not_there").build();
+    let step = StepSpec::new(s.path(), "nosrc", "true")
+        .source("not_there")
+        .build();
     let mut p = PipelineSpec::new("nosrc", s.path());
     p.step(step, vec![]);
     let msg = s.run(&p.done(), &s.opts()).0.unwrap_err().to_string();
@@ -586,7 +661,10 @@ fn an_unknown_placeholder_is_named_before_anything_runs() {
     let mut p = PipelineSpec::new("typo", s.path());
     p.step(step, vec![at(s.path())]);
     let msg = s.run(&p.done(), &s.opts()).0.unwrap_err().to_string();
-    assert!(msg.starts_with("step `typo`: the command uses `${{inputs.dat}}`"), "{msg}");
+    assert!(
+        msg.starts_with("step `typo`: the command uses `${{inputs.dat}}`"),
+        "{msg}"
+    );
 }
 
 #[test]

@@ -9,8 +9,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::graph::{Pipeline, split_assignment};
 use crate::local::{
-    self, CancelToken, Event, LocalError, RunOptions, RunStatus, StepOutcome, StepStatus,
-    Workspace,
+    self, CancelToken, Event, LocalError, RunOptions, RunStatus, StepOutcome, StepStatus, Workspace,
 };
 use crate::snapshot::Snapshot;
 
@@ -46,7 +45,11 @@ pub struct RunArgs {
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct WorkspaceArg {
     /// The local workspace folder (default: `.azureml-local` in the current directory).
-    #[arg(long = "workspace", value_name = "DIR", env = "AZUREML_LOCAL_WORKSPACE")]
+    #[arg(
+        long = "workspace",
+        value_name = "DIR",
+        env = "AZUREML_LOCAL_WORKSPACE"
+    )]
     pub dir: Option<PathBuf>,
 }
 
@@ -142,7 +145,12 @@ fn fail(e: &LocalError) -> ExitCode {
 fn azure_config() -> Option<PathBuf> {
     let dir = cwd();
     dir.ancestors()
-        .flat_map(|d| [d.join("config.json"), d.join(".azureml").join("config.json")])
+        .flat_map(|d| {
+            [
+                d.join("config.json"),
+                d.join(".azureml").join("config.json"),
+            ]
+        })
         .find(|p| p.is_file())
 }
 
@@ -503,10 +511,13 @@ fn runs_show(ws_dir: &Path, run: &str) -> Result<(), LocalError> {
             (None, _) if !s.reasons.is_empty() => format!("not reused: {}", s.reasons.join("; ")),
             _ => String::new(),
         };
-        let duration = s
-            .duration()
-            .map_or_else(|| "-".to_owned(), secs);
-        println!("{:<w$}  {:<10} {:>8}  {reuse}", s.node, s.status.as_str(), duration);
+        let duration = s.duration().map_or_else(|| "-".to_owned(), secs);
+        println!(
+            "{:<w$}  {:<10} {:>8}  {reuse}",
+            s.node,
+            s.status.as_str(),
+            duration
+        );
         if s.status == StepStatus::Failed
             && let Some(e) = &s.error
         {
@@ -574,15 +585,25 @@ pub fn snapshot(pipeline: &Pipeline, args: &SnapshotArgs) -> ExitCode {
             snap.total_size()
         );
         println!("  excluded      {}", snap.excluded().len());
-        println!("  content hash  {hash} (version {})", crate::snapshot::HASH_VERSION);
+        println!(
+            "  content hash  {hash} (version {})",
+            crate::snapshot::HASH_VERSION
+        );
         if detailed {
-            let limit = if args.limit == 0 { usize::MAX } else { args.limit };
+            let limit = if args.limit == 0 {
+                usize::MAX
+            } else {
+                args.limit
+            };
             println!("  included:");
             for f in snap.files().iter().take(limit) {
                 println!("    {:>10}  {}", f.size, f.relative);
             }
             if snap.files().len() > limit {
-                println!("    … {} more (--limit 0 shows all)", snap.files().len() - limit);
+                println!(
+                    "    … {} more (--limit 0 shows all)",
+                    snap.files().len() - limit
+                );
             }
             if !snap.excluded().is_empty() {
                 println!("  excluded:");

@@ -1037,7 +1037,7 @@ impl Executor<'_> {
             self.running -= 1;
             return Err(LocalError::io(
                 "start a thread for",
-                &self.ws.root().to_path_buf(),
+                self.ws.root().to_path_buf(),
                 e,
             ));
         }
