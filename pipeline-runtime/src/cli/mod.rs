@@ -97,7 +97,9 @@ pub fn inputs_help(pipeline: &Pipeline) -> String {
         None => " (required)".to_owned(),
     };
     if !data.is_empty() {
-        s.push_str("Pipeline inputs (--input NAME=PATH or NAME=azureml://datastores/DS/paths/P):\n");
+        s.push_str(
+            "Pipeline inputs (--input NAME=PATH or NAME=azureml://datastores/DS/paths/P):\n",
+        );
         for i in data {
             let _ = writeln!(s, "  {:<20} {}{}", i.name, i.ty, default(&i.default));
         }
