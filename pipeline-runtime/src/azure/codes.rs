@@ -122,7 +122,7 @@ impl<'a> Codes<'a> {
         Self { ws }
     }
 
-    fn version(&self) -> &str {
+    fn version(self) -> &'a str {
         &self.ws.arm().options().api_versions.codes
     }
 
@@ -130,7 +130,7 @@ impl<'a> Codes<'a> {
     /// (`GET {WS}/codes/{name}/versions?hash=…&hashVersion=202208`; the service matches the hash
     /// across names, so `name` may be the fresh name about to be created).
     pub async fn find_by_hash(
-        &self,
+        self,
         name: &str,
         hash_sha256: &str,
     ) -> Result<Option<CodeVersion>, ArmError> {
@@ -151,7 +151,7 @@ impl<'a> Codes<'a> {
     /// Asks for a temporary blob container to upload a snapshot to
     /// (`POST …/versions/{version}/startPendingUpload`).
     pub async fn start_pending_upload(
-        &self,
+        self,
         name: &str,
         version: &str,
     ) -> Result<PendingUpload, ArmError> {
@@ -182,7 +182,7 @@ impl<'a> Codes<'a> {
     /// Registers a code version (`PUT {WS}/codes/{name}/versions/{version}`), recording the
     /// content hash as `properties.properties.hash_sha256` / `hash_version`.
     pub async fn create_or_update(
-        &self,
+        self,
         name: &str,
         version: &str,
         code_uri: &str,
@@ -211,7 +211,7 @@ impl<'a> Codes<'a> {
     }
 
     /// One code version.
-    pub async fn get(&self, name: &str, version: &str) -> Result<CodeVersion, ArmError> {
+    pub async fn get(self, name: &str, version: &str) -> Result<CodeVersion, ArmError> {
         let op = format!("GET codes/{name}/versions/{version}");
         self.ws
             .arm()

@@ -70,7 +70,7 @@ impl<'a> Components<'a> {
         Self { ws }
     }
 
-    fn version(&self) -> &str {
+    fn version(self) -> &'a str {
         &self.ws.arm().options().api_versions.components
     }
 
@@ -78,7 +78,7 @@ impl<'a> Components<'a> {
     /// (`PUT {WS}/components/azureml_anonymous/versions/{version}` with `isAnonymous: true`).
     /// `version` is the content hash of `component_spec` computed by the caller.
     pub async fn create_or_update_anonymous(
-        &self,
+        self,
         version: &str,
         component_spec: &Value,
     ) -> Result<ComponentVersion, ArmError> {
@@ -96,7 +96,7 @@ impl<'a> Components<'a> {
 
     /// Registers a named component version (`PUT {WS}/components/{name}/versions/{version}`).
     pub async fn create_or_update(
-        &self,
+        self,
         name: &str,
         version: &str,
         properties: &ComponentVersionProperties,
@@ -106,7 +106,7 @@ impl<'a> Components<'a> {
     }
 
     async fn put(
-        &self,
+        self,
         name: &str,
         version: &str,
         body: Value,
@@ -128,7 +128,7 @@ impl<'a> Components<'a> {
     }
 
     /// One component version.
-    pub async fn get(&self, name: &str, version: &str) -> Result<ComponentVersion, ArmError> {
+    pub async fn get(self, name: &str, version: &str) -> Result<ComponentVersion, ArmError> {
         let op = format!("GET components/{name}/versions/{version}");
         self.ws
             .arm()

@@ -55,12 +55,12 @@ impl<'a> Computes<'a> {
         Self { ws }
     }
 
-    fn version(&self) -> &str {
+    fn version(self) -> &'a str {
         &self.ws.arm().options().api_versions.computes
     }
 
     /// All computes of the workspace.
-    pub async fn list(&self) -> Result<Vec<Compute>, ArmError> {
+    pub async fn list(self) -> Result<Vec<Compute>, ArmError> {
         self.ws
             .arm()
             .list_all(self.ws.url(&["computes"]), self.version(), "list computes")
@@ -68,7 +68,7 @@ impl<'a> Computes<'a> {
     }
 
     /// One compute. On 404 the error's hint lists the computes that do exist.
-    pub async fn get(&self, name: &str) -> Result<Compute, ArmError> {
+    pub async fn get(self, name: &str) -> Result<Compute, ArmError> {
         let op = format!("GET computes/{name}");
         match self
             .ws
@@ -85,7 +85,7 @@ impl<'a> Computes<'a> {
     }
 
     /// "no compute `x`; the workspace has: a (AmlCompute), b (ComputeInstance)".
-    pub(crate) async fn not_found_hint(&self, name: &str) -> String {
+    pub(crate) async fn not_found_hint(self, name: &str) -> String {
         let ws = &self.ws.config().workspace_name;
         match self.list().await {
             Ok(all) if all.is_empty() => format!(
@@ -106,7 +106,7 @@ impl<'a> Computes<'a> {
     /// Creates or updates a compute (`PUT {WS}/computes/{name}`, body `ComputeResource` e.g.
     /// `{"location": …, "properties": {"computeType": "AmlCompute", "properties": {…}}}`) and
     /// waits for the long-running operation to finish.
-    pub async fn create_or_update(&self, name: &str, body: &Value) -> Result<Compute, ArmError> {
+    pub async fn create_or_update(self, name: &str, body: &Value) -> Result<Compute, ArmError> {
         let op = format!("PUT computes/{name}");
         let url = self.ws.url(&["computes", name]);
         let arm = self.ws.arm();

@@ -141,12 +141,12 @@ impl<'a> Datastores<'a> {
         Self { ws }
     }
 
-    fn version(&self) -> &str {
+    fn version(self) -> &'a str {
         &self.ws.arm().options().api_versions.datastores
     }
 
     /// All datastores (`GET {WS}/datastores`).
-    pub async fn list(&self) -> Result<Vec<Datastore>, ArmError> {
+    pub async fn list(self) -> Result<Vec<Datastore>, ArmError> {
         self.ws
             .arm()
             .list_all(
@@ -159,7 +159,7 @@ impl<'a> Datastores<'a> {
 
     /// The workspace's default datastore (`GET {WS}/datastores?isDefault=true`, as the Python SDK
     /// does).
-    pub async fn get_default(&self) -> Result<Datastore, ArmError> {
+    pub async fn get_default(self) -> Result<Datastore, ArmError> {
         let mut url = self.ws.url(&["datastores"]);
         url.query_pairs_mut().append_pair("isDefault", "true");
         let op = "get default datastore";
@@ -178,7 +178,7 @@ impl<'a> Datastores<'a> {
     }
 
     /// One datastore by name.
-    pub async fn get(&self, name: &str) -> Result<Datastore, ArmError> {
+    pub async fn get(self, name: &str) -> Result<Datastore, ArmError> {
         let op = format!("GET datastores/{name}");
         match self
             .ws
@@ -208,7 +208,7 @@ impl<'a> Datastores<'a> {
 
     /// The datastore's secret (`POST .../listSecrets` with
     /// `{"expirableSecret": true, "expireAfterHours": 1}`, as the Python SDK sends).
-    pub async fn list_secrets(&self, name: &str) -> Result<DatastoreSecrets, ArmError> {
+    pub async fn list_secrets(self, name: &str) -> Result<DatastoreSecrets, ArmError> {
         let op = format!("POST datastores/{name}/listSecrets");
         self.ws
             .arm()

@@ -177,7 +177,7 @@ impl<'a> Jobs<'a> {
         Self { ws }
     }
 
-    fn version(&self) -> &str {
+    fn version(self) -> &'a str {
         &self.ws.arm().options().api_versions.jobs
     }
 
@@ -185,7 +185,7 @@ impl<'a> Jobs<'a> {
     /// produced by the spec room. Pipeline jobs carry the Azure ML token as `x-azureml-token`,
     /// as the Python SDK sends it. When the service rejects a compute, the error's hint lists the
     /// workspace's computes.
-    pub async fn create_or_update(&self, name: &str, body: &Value) -> Result<Job, ArmError> {
+    pub async fn create_or_update(self, name: &str, body: &Value) -> Result<Job, ArmError> {
         let op = format!("PUT jobs/{name}");
         let mut request = ArmRequest::new(Method::Put, self.ws.url(&["jobs", name]), &op)
             .api_version(self.version())
@@ -210,7 +210,7 @@ impl<'a> Jobs<'a> {
     }
 
     /// One job.
-    pub async fn get(&self, name: &str) -> Result<Job, ArmError> {
+    pub async fn get(self, name: &str) -> Result<Job, ArmError> {
         let op = format!("GET jobs/{name}");
         self.ws
             .arm()
@@ -219,7 +219,7 @@ impl<'a> Jobs<'a> {
     }
 
     /// Jobs of the workspace (`listViewType=ActiveOnly`), optionally of one `jobType`.
-    pub async fn list(&self, job_type: Option<&str>) -> Result<Vec<Job>, ArmError> {
+    pub async fn list(self, job_type: Option<&str>) -> Result<Vec<Job>, ArmError> {
         let mut url = self.ws.url(&["jobs"]);
         url.query_pairs_mut()
             .append_pair("listViewType", "ActiveOnly");
@@ -234,7 +234,7 @@ impl<'a> Jobs<'a> {
 
     /// Asks to cancel job `name` (`POST jobs/{name}/cancel`) and waits for the request to be
     /// accepted (follows `Location` while the service answers 202).
-    pub async fn cancel(&self, name: &str) -> Result<(), ArmError> {
+    pub async fn cancel(self, name: &str) -> Result<(), ArmError> {
         let op = format!("POST jobs/{name}/cancel");
         let url = self.ws.url(&["jobs", name, "cancel"]);
         let arm = self.ws.arm();
@@ -247,7 +247,7 @@ impl<'a> Jobs<'a> {
     }
 
     /// Polls job `name` every `interval` until its status is terminal and returns it.
-    pub async fn wait(&self, name: &str, interval: Duration) -> Result<Job, ArmError> {
+    pub async fn wait(self, name: &str, interval: Duration) -> Result<Job, ArmError> {
         loop {
             let job = self.get(name).await?;
             let status = job.properties.status.unwrap_or(JobStatus::Unknown);
@@ -262,7 +262,7 @@ impl<'a> Jobs<'a> {
     /// The child runs of run `run_id` (a pipeline job's steps), from the run history
     /// (`{api}/history/v1.0/…/runs/{id}/children` with an Azure ML token; `{api}` from workspace
     /// discovery).
-    pub async fn list_children(&self, run_id: &str) -> Result<Vec<Run>, ArmError> {
+    pub async fn list_children(self, run_id: &str) -> Result<Vec<Run>, ArmError> {
         let api = self.ws.discovery().await?.api.clone();
         let op = format!("list children of run {run_id}");
         let bad = |message: String| ArmError::InvalidRequest {
