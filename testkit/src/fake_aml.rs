@@ -169,8 +169,11 @@ pub enum Fault {
         /// Body.
         body: String,
     },
-    /// Close the connection after reading the request, without answering.
+    /// Close the connection after reading the request, without answering (nothing is done).
     Drop,
+    /// Handle the request (state changes happen), then close the connection without answering:
+    /// the client cannot know whether it worked.
+    DropAfterProcessing,
     /// Wait this long, then answer normally.
     Delay(Duration),
 }
@@ -225,6 +228,7 @@ impl Fault {
         match self {
             Fault::Respond { status, .. } => format!("status {status}"),
             Fault::Drop => "dropped connection".into(),
+            Fault::DropAfterProcessing => "dropped connection after processing".into(),
             Fault::Delay(d) => format!("delay {d:?}"),
         }
     }
@@ -719,65 +723,87 @@ async fn handle(
             return Ok(answer);
         }
         Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
+        Some(Fault::DropAfterProcessing) => {
+            let _ = route(&state, &method, &raw_path, &query, bearer.as_deref(), &body);
+            return Err(DroppedConnection);
+        }
         None => {}
     }
+    Ok(route(
+        &state,
+        &method,
+        &raw_path,
+        &query,
+        bearer.as_deref(),
+        &body,
+    ))
+}
 
+/// Answers a request from the state (after faults were applied).
+fn route(
+    state: &Mutex<State>,
+    method: &str,
+    raw_path: &str,
+    query: &BTreeMap<String, String>,
+    bearer: Option<&str>,
+    body: &Value,
+) -> Answer {
     let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
-    let path = percent_decode(&raw_path);
+    let path = percent_decode(raw_path);
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     if segments == ["discovery"] {
         let base = s.base.clone();
-        return Ok(respond(
+        return respond(
             200,
             &json!({"api": base, "catalog": base, "experimentation": base, "history": base,
                     "pipelines": base, "studio": "https://ml.azure.com"}),
-        ));
+        );
     }
     // Every other route needs an accepted bearer token.
-    match &bearer {
+    match bearer {
         None => {
-            return Ok(error(
+            return error(
                 401,
                 "AuthenticationFailed",
                 "Authentication failed. The 'Authorization' header is missing.",
                 None,
-            ));
+            );
         }
         Some(t) if !s.tokens.contains_key(t) => {
-            return Ok(error(
+            return error(
                 401,
                 "ExpiredAuthenticationToken",
                 "The access token expiry UTC time is earlier than current UTC time.",
                 None,
-            ));
+            );
         }
         Some(_) => {}
     }
     if let ["fake", kind @ ("operations" | "operationResults"), id] = segments.as_slice() {
-        return Ok(poll_operation(&mut s, kind, id));
+        return poll_operation(&mut s, kind, id);
     }
     if segments.first() == Some(&"history") {
-        return Ok(route_history(&mut s, &segments, &query));
+        return route_history(&mut s, &segments, query);
     }
     let Some(rest) = workspace_route(&s, &segments) else {
-        return Ok(error(
+        return error(
             404,
             "ResourceNotFound",
             &format!("The resource at '{path}' was not found."),
             None,
-        ));
+        );
     };
     let rest: Vec<String> = rest.iter().map(|x| (*x).to_owned()).collect();
     if !query.contains_key("api-version") {
-        return Ok(error(
+        return error(
             400,
             "MissingApiVersionParameter",
             "The api-version query parameter (?api-version=) is required for all requests.",
             None,
-        ));
+        );
     }
     let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
-    Ok(route_workspace(&mut s, &method, &rest, &query, &body))
+    route_workspace(&mut s, method, &rest, query, body)
 }
 
 /// The segments after `…/workspaces/{ws}`, when the path is this fake's workspace.
