@@ -171,8 +171,8 @@ struct ConfigFile {
 }
 
 impl WorkspaceConfig {
-    /// Builds a config from its three parts, with the public ARM endpoint (or
-    /// `AZUREML_ARM_ENDPOINT` is *not* read here: use [`WorkspaceConfig::with_arm_endpoint`]).
+    /// Builds a config from its three parts, with the public ARM endpoint. The environment is not
+    /// read; use [`WorkspaceConfig::with_arm_endpoint`] to point elsewhere.
     pub fn new(
         subscription_id: impl Into<String>,
         resource_group: impl Into<String>,
