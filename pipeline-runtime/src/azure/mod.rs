@@ -1,1 +1,4 @@
 //! The `azure` room.
+
+pub mod blob;
+pub mod sas;
