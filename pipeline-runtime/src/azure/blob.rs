@@ -963,10 +963,10 @@ fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
 /// What a person can do about a refused request.
 fn hint_for(status: u16, code: Option<&str>) -> Option<&'static str> {
     Some(match (status, code) {
-        (403, Some("AuthenticationFailed")) => {
-            "the SAS or account key was rejected: check the key, that the SAS has not expired, and the machine's clock"
+        (403, Some("AuthenticationFailed" | "AuthorizationFailure")) => {
+            "the SAS or account key was refused: check the key, that the SAS has not expired and grants create, write and read, the machine's clock, and any storage firewall"
         }
-        (403, Some("AuthorizationPermissionMismatch" | "AuthorizationFailure")) => {
+        (403, Some("AuthorizationPermissionMismatch" | "AuthorizationResourceTypeMismatch")) => {
             "the credential lacks a permission: uploads need create and write, the completion check needs read"
         }
         (403, Some("AuthorizationProtocolMismatch")) => {
@@ -1013,7 +1013,7 @@ mod tests {
         assert!(text.starts_with(
             "blob `src/a.py`: storage answered HTTP 403 AuthenticationFailed: Server failed"
         ));
-        assert!(text.contains("(hint: the SAS or account key was rejected"));
+        assert!(text.contains("(hint: the SAS or account key was refused"));
         assert!(e.is_fatal_for_container());
         assert_eq!(e.status(), Some(403));
         assert_eq!(e.code(), Some("AuthenticationFailed"));
