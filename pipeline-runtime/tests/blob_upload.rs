@@ -125,11 +125,12 @@ async fn a_large_file_goes_up_in_blocks() {
     let azurite = Azurite::start();
     let up = uploader(&azurite, "big").await;
     let dir = tempfile::tempdir().unwrap();
-    // 5 blocks of 1 MiB and a partial sixth.
-    let content = bytes(5 * 1024 * 1024 + 12_345, 7);
+    // 5 blocks of 1,000,000 bytes and a partial sixth (a block size that is not whole MiB is
+    // kept as given).
+    let content = bytes(5_255_225, 7);
     write(dir.path(), "model.bin", &content);
     let opts = UploadOptions {
-        block_size: 1024 * 1024,
+        block_size: 1_000_000,
         concurrency: 4,
         ..Default::default()
     };
@@ -140,8 +141,11 @@ async fn a_large_file_goes_up_in_blocks() {
     assert_eq!(azurite.download("big", "models/model.bin").await, content);
     let blocks = block_list(&azurite, "big", "models/model.bin").await;
     assert_eq!(blocks.len(), 6, "committed blocks");
-    assert!(blocks[..5].iter().all(|&size| size == 1024 * 1024));
-    assert_eq!(blocks[5], 12_345);
+    assert!(
+        blocks[..5].iter().all(|&size| size == 1_000_000),
+        "{blocks:?}"
+    );
+    assert_eq!(blocks[5], 255_225);
 }
 
 /// Sizes of the committed blocks of a blob, in order.

@@ -696,9 +696,14 @@ impl BlobUploader {
         }
 
         // In blocks, read one at a time at their offsets.
-        let block_size = settings
-            .block_size
-            .max(job.size.div_ceil(MAX_BLOCKS).next_multiple_of(1024 * 1024));
+        // Grow the blocks (to whole MiB) only when the file would need more than the service's
+        // limit of blocks.
+        let needed = job.size.div_ceil(MAX_BLOCKS);
+        let block_size = if needed > settings.block_size {
+            needed.next_multiple_of(1024 * 1024).min(MAX_BLOCK_SIZE)
+        } else {
+            settings.block_size
+        };
         let blocks = job.size.div_ceil(block_size);
         let nonce = azure_core::Uuid::new_v4().simple().to_string();
         let ids: Vec<Vec<u8>> = (0..blocks)

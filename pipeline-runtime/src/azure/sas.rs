@@ -519,7 +519,7 @@ mod tests {
         let token = ContainerSas::new("devstoreaccount1", "snapshots", expiry)
             .sign(&AccountKey::new(KEY.to_owned()).unwrap())
             .unwrap();
-        let string_to_sign = "rcwl\n\n2030-01-01T00:00:00Z\n/blob/devstoreaccount1/snapshots\n\n\nhttps\n2022-11-02\nc\n\n\n\n\n\n";
+        let string_to_sign = "rcwl\n\n2030-01-01T00:00:00Z\n/blob/devstoreaccount1/snapshots\n\n\nhttps\n2022-11-02\nc\n\n\n\n\n\n\n";
         let sig = azure_core::hmac::hmac_sha256(string_to_sign, &Secret::new(KEY)).unwrap();
         let query: Vec<(String, String)> = Url::parse(&format!("http://x/?{}", token.expose()))
             .unwrap()
