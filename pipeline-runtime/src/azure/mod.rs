@@ -6,6 +6,7 @@
 //! * [`workspace`] — the [`Workspace`] handle every operation hangs off, workspace discovery;
 //! * [`datastores`], [`codes`], [`components`], [`jobs`], [`computes`] — one module per
 //!   resource, typed after the REST field names;
+//! * [`blob`], [`sas`] — blob uploads through a container SAS (snapshots, datastore uploads);
 //! * [`secret`] — types that keep tokens, keys and SAS URLs out of logs and messages.
 //!
 //! ```no_run
@@ -19,12 +20,14 @@
 
 pub mod arm;
 pub mod auth;
+pub mod blob;
 pub mod codes;
 pub mod components;
 pub mod computes;
 pub mod config;
 pub mod datastores;
 pub mod jobs;
+pub mod sas;
 pub mod secret;
 pub mod workspace;
 
