@@ -28,8 +28,8 @@
 //!   its command line.
 
 pub use azureml_pipelines_macros::{DataKind, pipeline, step};
-pub use azureml_pipelines_runtime::{cli, graph, local, snapshot, spec};
 pub use azureml_pipelines_runtime::{azure, graph::build};
+pub use azureml_pipelines_runtime::{cli, graph, local, snapshot, spec};
 
 /// Everything a pipeline file needs: the macros, the handles and the data kinds.
 pub mod prelude {

@@ -18,6 +18,7 @@ use azureml_pipelines::prelude::*;
     source_dir = "examples/compare_models/dataprep_src",
     compute = "aml-compute",
     environment = "azureml:AzureML-sklearn-1.5@latest",
+    args = "--input ${{inputs.input}} --output ${{outputs.output_data1}}",
     output = "output_data1",
     reuse = true
 )]

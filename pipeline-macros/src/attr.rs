@@ -75,14 +75,13 @@ pub fn unknown_key(cx: &mut Ctxt, meta: &ParseNestedMeta, macro_name: &str, know
         .map(|k| format!("`{k}`"))
         .collect::<Vec<_>>()
         .join(", ");
-    let hint = match did_you_mean(&key, known) {
-        Some(s) => format!("; did you mean `{s}`?"),
-        None => String::new(),
+    let message = match did_you_mean(&key, known) {
+        Some(s) => format!(
+            "unknown `{macro_name}` argument `{key}`; did you mean `{s}`? (expected one of {list})"
+        ),
+        None => format!("unknown `{macro_name}` argument `{key}`; expected one of {list}"),
     };
-    cx.error_spanned_by(
-        &meta.path,
-        format!("unknown `{macro_name}` argument `{key}`{hint} expected one of {list}"),
-    );
+    cx.error_spanned_by(&meta.path, message);
     let _ = skip_value(meta);
 }
 
@@ -119,10 +118,7 @@ pub fn int_value(cx: &mut Ctxt, meta: &ParseNestedMeta, key: &str) -> Option<Lit
     match literal_value(cx, meta, key)? {
         Lit::Int(i) => Some(i),
         other => {
-            cx.error_spanned_by(
-                &other,
-                format!("`{key}` expects an integer: `{key} = 2`"),
-            );
+            cx.error_spanned_by(&other, format!("`{key}` expects an integer: `{key} = 2`"));
             None
         }
     }
@@ -130,7 +126,10 @@ pub fn int_value(cx: &mut Ctxt, meta: &ParseNestedMeta, key: &str) -> Option<Lit
 
 fn literal_value(cx: &mut Ctxt, meta: &ParseNestedMeta, key: &str) -> Option<Lit> {
     if !meta.input.peek(syn::Token![=]) {
-        cx.error_spanned_by(&meta.path, format!("`{key}` expects a value: `{key} = ...`"));
+        cx.error_spanned_by(
+            &meta.path,
+            format!("`{key}` expects a value: `{key} = ...`"),
+        );
         let _ = skip_value(meta);
         return None;
     }

@@ -21,7 +21,11 @@ pub fn expand(item: TokenStream) -> TokenStream {
     };
     let mut cx = Ctxt::new();
     let mut kind: Option<&str> = None;
-    for attr in input.attrs.iter().filter(|a| a.path().is_ident("data_kind")) {
+    for attr in input
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("data_kind"))
+    {
         let result = attr.parse_nested_meta(|meta| {
             let key = crate::attr::key_of(&meta);
             match KINDS.iter().find(|(k, _)| *k == key) {
@@ -30,11 +34,11 @@ pub fn expand(item: TokenStream) -> TokenStream {
                 None => {
                     let names: Vec<&str> = KINDS.iter().map(|(k, _)| *k).collect();
                     let hint = crate::names::did_you_mean(&key, &names)
-                        .map(|s| format!("; did you mean `{s}`?"))
+                        .map(|s| format!("did you mean `{s}`? "))
                         .unwrap_or_default();
                     cx.error_spanned_by(
                         &meta.path,
-                        format!("unknown asset type `{key}`{hint} expected one of `uri_file`, `uri_folder`, `mltable`, `custom_model`, `mlflow_model`"),
+                        format!("unknown asset type `{key}`; {hint}(expected one of `uri_file`, `uri_folder`, `mltable`, `custom_model`, `mlflow_model`)"),
                     );
                 }
             }

@@ -62,7 +62,10 @@ pub fn check_compute_name(name: &str) -> Result<(), String> {
 pub fn check_experiment_name(name: &str) -> Result<(), String> {
     let ok = !name.is_empty()
         && name.len() <= 256
-        && name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
@@ -109,8 +112,7 @@ pub fn check_environment(env: &str) -> Result<(), String> {
         !n.is_empty()
             && n.len() <= 255
             && n.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-            && n
-                .chars()
+            && n.chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
     };
     if let Some(rest) = env.strip_prefix("azureml://registries/") {
@@ -154,22 +156,18 @@ pub fn check_environment(env: &str) -> Result<(), String> {
         },
     };
     let repo_ok = !repo.is_empty()
-        && repo
-            .split('/')
-            .enumerate()
-            .all(|(i, part)| {
-                !part.is_empty()
-                    && part.chars().all(|c| {
-                        c.is_ascii_lowercase()
-                            || c.is_ascii_digit()
-                            || matches!(c, '.' | '_' | '-')
-                            || (i == 0 && c == ':')
-                    })
-            });
+        && repo.split('/').enumerate().all(|(i, part)| {
+            !part.is_empty()
+                && part.chars().all(|c| {
+                    c.is_ascii_lowercase()
+                        || c.is_ascii_digit()
+                        || matches!(c, '.' | '_' | '-')
+                        || (i == 0 && c == ':')
+                })
+        });
     let tag_ok = tag.is_none_or(|t| {
         !t.is_empty()
-            && t
-                .chars()
+            && t.chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':'))
     });
     if repo_ok && tag_ok {

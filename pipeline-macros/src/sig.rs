@@ -159,7 +159,9 @@ pub fn ports(cx: &mut Ctxt, macro_name: &str, sig: &Signature, allow_default: bo
                         if param_of.is_some() {
                             cx.error_spanned_by(
                                 attr,
-                                format!("`#[mode]` applies to data inputs; `{name}` is a parameter"),
+                                format!(
+                                    "`#[mode]` applies to data inputs; `{name}` is a parameter"
+                                ),
                             );
                         } else if mode.is_some() {
                             cx.error_spanned_by(attr, format!("duplicate `#[mode]` on `{name}`"));
@@ -218,11 +220,11 @@ fn parse_mode(attr: &Attribute) -> syn::Result<InputMode> {
     };
     InputMode::parse(&text).ok_or_else(|| {
         let hint = crate::names::did_you_mean(&text, &["download", "ro_mount", "direct"])
-            .map(|s| format!("; did you mean `{s}`?"))
+            .map(|s| format!("did you mean `{s}`? "))
             .unwrap_or_default();
         syn::Error::new(
             span,
-            format!("unknown input mode `{text}`{hint} expected one of `download`, `ro_mount`, `direct`"),
+            format!("unknown input mode `{text}`; {hint}(expected one of `download`, `ro_mount`, `direct`)"),
         )
     })
 }

@@ -127,23 +127,40 @@ fn generate(tree: &Path) {
     fs::write(done, spec).expect("write marker");
 }
 
-fn time<T>(mut f: impl FnMut() -> T) -> Vec<Duration> {
+/// Wall times of `RUNS` runs after one warm-up, and the mean CPU time per run (all threads).
+fn time<T>(mut f: impl FnMut() -> T) -> (Vec<Duration>, Option<Duration>) {
     black_box(f());
-    (0..RUNS)
+    let cpu_before = cpu_time();
+    let walls = (0..RUNS)
         .map(|_| {
             let start = Instant::now();
             black_box(f());
             start.elapsed()
         })
-        .collect()
+        .collect();
+    let cpu = cpu_time()
+        .zip(cpu_before)
+        .map(|(after, before)| (after - before) / RUNS as u32);
+    (walls, cpu)
 }
 
-fn report(what: &str, bytes: u64, mut times: Vec<Duration>) {
+/// User + system time of this process so far (Linux; clock ticks of 10 ms).
+fn cpu_time() -> Option<Duration> {
+    let stat = fs::read_to_string("/proc/self/stat").ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
+fn report(what: &str, bytes: u64, (mut times, cpu): (Vec<Duration>, Option<Duration>)) {
     times.sort();
     let median = times[times.len() / 2];
     let min = times[0];
+    let cpu = cpu.map_or("?".to_string(), |c| {
+        format!("{:.0} ms", c.as_secs_f64() * 1e3)
+    });
     println!(
-        "{what:<40} median {:>8.1} ms  min {:>8.1} ms  {:>7.0} MB/s (median)",
+        "{what:<40} median {:>7.1} ms  min {:>7.1} ms  {:>6.0} MB/s (median)  cpu/run {cpu}",
         median.as_secs_f64() * 1e3,
         min.as_secs_f64() * 1e3,
         bytes as f64 / 1e6 / median.as_secs_f64()

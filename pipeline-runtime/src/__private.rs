@@ -11,13 +11,3 @@ pub use crate::graph::{
 pub fn param_port<T, V: IntoParam<T>>(value: V) -> PortRef {
     value.__into_port()
 }
-
-/// The port a step output handle points at.
-pub fn output_port<O: OutputPort>(handle: &O) -> PortRef {
-    handle.__port()
-}
-
-/// Builds an output handle from a port.
-pub fn output_handle<O: OutputPort>(port: PortRef) -> O {
-    O::__from_port(port)
-}

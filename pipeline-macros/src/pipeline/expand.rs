@@ -53,8 +53,12 @@ pub fn expand(m: &PipelineModel) -> TokenStream {
         };
         let default = match &p.default {
             Some(expr) => {
-                let conv = quote_spanned!(expr.span()=> <#ty as #rt::InputPort>::default_constant(#expr));
-                quote!(::core::option::Option::Some((|| #conv) as fn() -> #rt::DefaultValue))
+                let value = syn::Ident::new("__value", Span::mixed_site());
+                let typed = quote_spanned!(expr.span()=> let #value: <#ty as #rt::InputPort>::DefaultValue = #expr;);
+                quote!(::core::option::Option::Some((|| {
+                    #typed
+                    <#ty as #rt::InputPort>::default_constant(#value)
+                }) as fn() -> #rt::DefaultValue))
             }
             None => quote!(::core::option::Option::None),
         };
@@ -63,8 +67,8 @@ pub fn expand(m: &PipelineModel) -> TokenStream {
             #rt::PipelineInputDef { name: #pname, ty: #port_type, mode: #mode, default: #default }
         });
         params.push(quote!(#(#pattrs)* #pid: #ty));
-        ports.push(quote_spanned!(ty.span()=> #rt::port_of::<#ty>(&#pid)));
-        rebinds.push(quote_spanned!(ty.span()=> let #pid: #ty = #call.input::<#ty>(#idx);));
+        ports.push(quote_spanned!(ty.span()=> <#ty as #rt::InputPort>::__port(&#pid)));
+        rebinds.push(quote_spanned!(ty.span()=> let #pid: #ty = <#ty as #rt::InputPort>::__from_port(#call.input_port(#idx));));
     }
     let output = &item.sig.output;
     let body = &item.body;

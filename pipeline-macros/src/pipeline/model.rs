@@ -23,7 +23,11 @@ pub struct PipelineModel<'a> {
     pub ret: Option<Type>,
 }
 
-pub fn validate<'a>(cx: &mut Ctxt, args: PipelineArgs, item: &'a FnItem) -> Option<PipelineModel<'a>> {
+pub fn validate<'a>(
+    cx: &mut Ctxt,
+    args: PipelineArgs,
+    item: &'a FnItem,
+) -> Option<PipelineModel<'a>> {
     if item.body.is_none() {
         cx.error_at(
             item.sig.ident.span(),
@@ -80,7 +84,10 @@ pub fn validate<'a>(cx: &mut Ctxt, args: PipelineArgs, item: &'a FnItem) -> Opti
     let n = ret.types().len();
     let outputs: Vec<String> = match (args.output.take(), args.outputs.take()) {
         (Some((_, span)), Some(_)) => {
-            cx.error_at(span, "give either `output = \"...\"` or `outputs(...)`, not both");
+            cx.error_at(
+                span,
+                "give either `output = \"...\"` or `outputs(...)`, not both",
+            );
             Vec::new()
         }
         (Some((lit, _)), None) => {
@@ -97,7 +104,10 @@ pub fn validate<'a>(cx: &mut Ctxt, args: PipelineArgs, item: &'a FnItem) -> Opti
             if list.len() != n {
                 cx.error_at(
                     span,
-                    format!("`outputs` names {} but the pipeline returns {n}", list.len()),
+                    format!(
+                        "`outputs` names {} but the pipeline returns {n}",
+                        list.len()
+                    ),
                 );
             }
             let mut seen: Vec<String> = Vec::new();

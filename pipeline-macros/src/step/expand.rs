@@ -67,7 +67,9 @@ pub fn expand(m: &StepModel) -> TokenStream {
             }
             None => {
                 params.push(quote!(#(#attrs)* #pid: #ty));
-                binds.push(quote_spanned!(ty.span()=> #call.bind(#rt::port_of::<#ty>(&#pid));));
+                binds.push(
+                    quote_spanned!(ty.span()=> #call.bind(<#ty as #rt::InputPort>::__port(&#pid));),
+                );
             }
         }
     }
@@ -79,7 +81,9 @@ pub fn expand(m: &StepModel) -> TokenStream {
             Some(OutputMode::ReadWriteMount) => {
                 quote!(::core::option::Option::Some(#rt::OutputMode::ReadWriteMount))
             }
-            Some(OutputMode::Upload) => quote!(::core::option::Option::Some(#rt::OutputMode::Upload)),
+            Some(OutputMode::Upload) => {
+                quote!(::core::option::Option::Some(#rt::OutputMode::Upload))
+            }
             None => quote!(::core::option::Option::None),
         };
         quote!(#rt::OutputDef { name: #oname, ty: #asset, mode: #mode })
@@ -90,7 +94,7 @@ pub fn expand(m: &StepModel) -> TokenStream {
         .enumerate()
         .map(|(i, o)| {
             let ty = &o.ty;
-            quote_spanned!(ty.span()=> #rt::output_handle::<#ty>(#outs[#i]))
+            quote_spanned!(ty.span()=> <#ty as #rt::OutputPort>::__from_port(#outs[#i]))
         })
         .collect();
     let result = if m.ret_is_tuple {

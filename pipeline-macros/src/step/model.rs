@@ -67,8 +67,8 @@ pub fn validate<'a>(cx: &mut Ctxt, args: StepArgs, item: &'a FnItem) -> Option<S
         }
     };
     let display_name = non_empty(cx, args.display_name.get(), "display_name");
-    let description = non_empty(cx, args.description.get(), "description")
-        .or_else(|| sig::doc_text(&item.attrs));
+    let description =
+        non_empty(cx, args.description.get(), "description").or_else(|| sig::doc_text(&item.attrs));
 
     // Outputs.
     let ret = sig::ret(&item.sig.output);
@@ -141,7 +141,10 @@ pub fn validate<'a>(cx: &mut Ctxt, args: StepArgs, item: &'a FnItem) -> Option<S
         if let Some(i) = inputs.iter().find(|i| i.ident == o.name) {
             cx.error_spanned_by(
                 &i.ident,
-                format!("`{}` is both an input and an output; port names must be unique", o.name),
+                format!(
+                    "`{}` is both an input and an output; port names must be unique",
+                    o.name
+                ),
             );
         }
     }
@@ -167,7 +170,10 @@ pub fn validate<'a>(cx: &mut Ctxt, args: StepArgs, item: &'a FnItem) -> Option<S
         }
         (dir, full, lit.span())
     });
-    let script = args.script.get().map(|lit| (lit.value(), lit.span(), lit.clone()));
+    let script = args
+        .script
+        .get()
+        .map(|lit| (lit.value(), lit.span(), lit.clone()));
     let command = match (&script, args.command.get()) {
         (Some(_), Some(cmd)) => {
             cx.error_spanned_by(
@@ -235,15 +241,19 @@ pub fn validate<'a>(cx: &mut Ctxt, args: StepArgs, item: &'a FnItem) -> Option<S
         }
         lit.value()
     });
-    let instance_count = args.instance_count.get().and_then(|lit| {
-        match lit.base10_parse::<u32>() {
-            Ok(n) if n >= 1 => Some(n),
-            _ => {
-                cx.error_spanned_by(lit, "`instance_count` must be a whole number of at least 1");
-                None
-            }
-        }
-    });
+    let instance_count =
+        args.instance_count
+            .get()
+            .and_then(|lit| match lit.base10_parse::<u32>() {
+                Ok(n) if n >= 1 => Some(n),
+                _ => {
+                    cx.error_spanned_by(
+                        lit,
+                        "`instance_count` must be a whole number of at least 1",
+                    );
+                    None
+                }
+            });
     let env = args
         .env
         .take()
@@ -357,14 +367,23 @@ fn default_command(script: &str, inputs: &[Port], outputs: &[OutputModel]) -> St
 }
 
 /// Checks every `${{inputs.x}}` / `${{outputs.y}}` in a command template against the ports.
-fn check_placeholders(cx: &mut Ctxt, text: &str, span: Span, inputs: &[Port], outputs: &[OutputModel]) {
+fn check_placeholders(
+    cx: &mut Ctxt,
+    text: &str,
+    span: Span,
+    inputs: &[Port],
+    outputs: &[OutputModel],
+) {
     let input_names: Vec<String> = inputs.iter().map(|i| i.ident.to_string()).collect();
     let output_names: Vec<&str> = outputs.iter().map(|o| o.name.as_str()).collect();
     let mut rest = text;
     while let Some(start) = rest.find("${{") {
         let after = &rest[start + 3..];
         let Some(end) = after.find("}}") else {
-            cx.error_at(span, "unclosed `${{` placeholder; write `${{inputs.NAME}}` or `${{outputs.NAME}}`");
+            cx.error_at(
+                span,
+                "unclosed `${{` placeholder; write `${{inputs.NAME}}` or `${{outputs.NAME}}`",
+            );
             return;
         };
         let inner = after[..end].trim();
@@ -374,13 +393,21 @@ fn check_placeholders(cx: &mut Ctxt, text: &str, span: Span, inputs: &[Port], ou
             if !input_names.is_empty() {
                 parts.push(format!(
                     "inputs {}",
-                    input_names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                    input_names
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ));
             }
             if !output_names.is_empty() {
                 parts.push(format!(
                     "outputs {}",
-                    output_names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                    output_names
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ));
             }
             if parts.is_empty() {

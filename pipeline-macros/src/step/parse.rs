@@ -165,11 +165,11 @@ pub fn output_mode(cx: &mut Ctxt, lit: &LitStr) -> Option<OutputMode> {
         "upload" => Some(OutputMode::Upload),
         other => {
             let hint = crate::names::did_you_mean(other, &["rw_mount", "upload"])
-                .map(|s| format!("; did you mean `{s}`?"))
+                .map(|s| format!("did you mean `{s}`? "))
                 .unwrap_or_default();
             cx.error_spanned_by(
                 lit,
-                format!("unknown output mode `{other}`{hint} expected `rw_mount` or `upload`"),
+                format!("unknown output mode `{other}`; {hint}(expected `rw_mount` or `upload`)"),
             );
             None
         }

@@ -37,7 +37,11 @@ pub struct ExportArgs {
     #[arg(long, env = "AZUREML_RESOURCE_GROUP", value_name = "NAME")]
     pub resource_group: Option<String>,
     /// Workspace for the ARM ids (placeholder when omitted).
-    #[arg(long = "workspace-name", env = "AZUREML_WORKSPACE_NAME", value_name = "NAME")]
+    #[arg(
+        long = "workspace-name",
+        env = "AZUREML_WORKSPACE_NAME",
+        value_name = "NAME"
+    )]
     pub workspace_name: Option<String>,
     /// Set `settings.force_rerun` (what `--regenerate-outputs` does on submit).
     #[arg(long)]
@@ -131,12 +135,12 @@ pub fn wire_context(
     }
     collect_local_bindings(pipeline, &mut locals);
     for (input, path) in locals {
-        if !ctx.data.contains_key(&path) {
-            let uri = local_upload_uri(&path).map_err(|source| ExportError::Data {
+        if let std::collections::btree_map::Entry::Vacant(slot) = ctx.data.entry(path) {
+            let uri = local_upload_uri(slot.key()).map_err(|source| ExportError::Data {
                 input: input.clone(),
                 source,
             })?;
-            ctx.data.insert(path, uri);
+            slot.insert(uri);
         }
     }
     Ok(ctx)
@@ -180,13 +184,27 @@ pub fn export(pipeline: &Pipeline, args: &ExportArgs, cwd: &Path) -> Result<Stri
     let values = pipeline.bind_partial(&params, &inputs, cwd)?;
     let defaults = WorkspaceScope::default();
     let workspace = WorkspaceScope {
-        subscription_id: args.subscription_id.clone().unwrap_or(defaults.subscription_id),
-        resource_group: args.resource_group.clone().unwrap_or(defaults.resource_group),
-        workspace_name: args.workspace_name.clone().unwrap_or(defaults.workspace_name),
+        subscription_id: args
+            .subscription_id
+            .clone()
+            .unwrap_or(defaults.subscription_id),
+        resource_group: args
+            .resource_group
+            .clone()
+            .unwrap_or(defaults.resource_group),
+        workspace_name: args
+            .workspace_name
+            .clone()
+            .unwrap_or(defaults.workspace_name),
     };
     match args.format {
         Format::Json => {
-            let ctx = wire_context(pipeline, &values, workspace.clone(), args.regenerate_outputs)?;
+            let ctx = wire_context(
+                pipeline,
+                &values,
+                workspace.clone(),
+                args.regenerate_outputs,
+            )?;
             let bodies = spec::rest_bodies(pipeline, &values, &ctx)?;
             match &args.out {
                 None => Ok(spec::to_json_pretty(&json_requests(&bodies, &workspace))),
@@ -202,7 +220,10 @@ pub fn export(pipeline: &Pipeline, args: &ExportArgs, cwd: &Path) -> Result<Stri
                             "body": file,
                         }));
                     }
-                    write(&dir.join("pipeline_job.json"), &spec::to_json_pretty(&bodies.job))?;
+                    write(
+                        &dir.join("pipeline_job.json"),
+                        &spec::to_json_pretty(&bodies.job),
+                    )?;
                     manifest.push(serde_json::json!({
                         "method": "PUT",
                         "path": workspace.resource_id("jobs/{job_name}"),
@@ -258,4 +279,3 @@ fn write(path: &Path, text: &str) -> Result<(), ExportError> {
     }
     std::fs::write(path, text).map_err(err)
 }
-

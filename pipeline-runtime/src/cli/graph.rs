@@ -48,7 +48,9 @@ fn node_label(p: &Pipeline, i: usize) -> String {
     match &node.component {
         Component::Step(s) if !s.reuse => format!("{} (reuse = false)", node.name),
         Component::Step(_) => node.name.clone(),
-        Component::Pipeline(inner) => format!("{} (pipeline, {} steps)", node.name, inner.nodes.len()),
+        Component::Pipeline(inner) => {
+            format!("{} (pipeline, {} steps)", node.name, inner.nodes.len())
+        }
     }
 }
 
@@ -73,7 +75,11 @@ pub fn mermaid(p: &Pipeline, colours: &BTreeMap<String, NodeColour>) -> String {
         for (port, binding) in node.component.inputs().iter().zip(&node.inputs) {
             match binding {
                 Binding::Input(i) => {
-                    writeln!(s, "    i_{} -->|{}| n_{}", p.inputs[*i].name, port.name, node.name)
+                    writeln!(
+                        s,
+                        "    i_{} -->|{}| n_{}",
+                        p.inputs[*i].name, port.name, node.name
+                    )
                 }
                 Binding::Output(o) => {
                     let from = &p.nodes[o.node];
@@ -116,23 +122,43 @@ fn dot_escape(s: &str) -> String {
 
 /// Graphviz DOT text.
 pub fn dot(p: &Pipeline, colours: &BTreeMap<String, NodeColour>) -> String {
-    let mut s = format!("digraph \"{}\" {{\n    rankdir=TB;\n    node [fontname=\"Helvetica\"];\n", dot_escape(&p.name));
+    let mut s = format!(
+        "digraph \"{}\" {{\n    rankdir=TB;\n    node [fontname=\"Helvetica\"];\n",
+        dot_escape(&p.name)
+    );
     for (i, input) in p.inputs.iter().enumerate() {
         let shape = match input.ty {
             PortType::Data(_) => "parallelogram",
             PortType::Param(_) => "hexagon",
         };
-        writeln!(s, "    \"i_{}\" [label=\"{}\", shape={shape}];", input.name, dot_escape(&input_label(p, i))).ok();
+        writeln!(
+            s,
+            "    \"i_{}\" [label=\"{}\", shape={shape}];",
+            input.name,
+            dot_escape(&input_label(p, i))
+        )
+        .ok();
     }
     for (i, node) in p.nodes.iter().enumerate() {
         let style = match colours.get(&node.name) {
             Some(c) => format!(", style=filled, fillcolor=\"{}\"", c.fill()),
             None => String::new(),
         };
-        writeln!(s, "    \"n_{}\" [label=\"{}\", shape=box{style}];", node.name, dot_escape(&node_label(p, i))).ok();
+        writeln!(
+            s,
+            "    \"n_{}\" [label=\"{}\", shape=box{style}];",
+            node.name,
+            dot_escape(&node_label(p, i))
+        )
+        .ok();
     }
     for o in &p.outputs {
-        writeln!(s, "    \"o_{}\" [label=\"{}: {}\", shape=invtrapezium];", o.name, o.name, o.ty).ok();
+        writeln!(
+            s,
+            "    \"o_{}\" [label=\"{}: {}\", shape=invtrapezium];",
+            o.name, o.name, o.ty
+        )
+        .ok();
     }
     for node in &p.nodes {
         for (port, binding) in node.component.inputs().iter().zip(&node.inputs) {

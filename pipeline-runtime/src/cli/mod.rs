@@ -14,6 +14,7 @@
 pub mod export;
 pub mod graph;
 pub mod local;
+pub mod submit;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -37,6 +38,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the pipeline on this machine (the default).
     Run(local::RunArgs),
+    /// Run the pipeline on Azure ML: upload snapshots, register components, create the job.
+    Submit(submit::SubmitArgs),
     /// Write the pipeline as Azure ML REST bodies (json) or a CLI v2 pipeline job (yaml).
     Export(export::ExportArgs),
     /// Draw the pipeline as a Mermaid or Graphviz graph.
@@ -97,7 +100,9 @@ pub fn inputs_help(pipeline: &Pipeline) -> String {
         None => " (required)".to_owned(),
     };
     if !data.is_empty() {
-        s.push_str("Pipeline inputs (--input NAME=PATH or NAME=azureml://datastores/DS/paths/P):\n");
+        s.push_str(
+            "Pipeline inputs (--input NAME=PATH or NAME=azureml://datastores/DS/paths/P):\n",
+        );
         for i in data {
             let _ = writeln!(s, "  {:<20} {}{}", i.name, i.ty, default(&i.default));
         }
@@ -134,6 +139,7 @@ where
         .about(about)
         .after_help(help.clone())
         .mut_subcommand("run", |c| c.after_help(help.clone()))
+        .mut_subcommand("submit", |c| c.after_help(help.clone()))
         .mut_subcommand("export", |c| c.after_help(help.clone()));
     let parsed = command
         .try_get_matches_from(args)
@@ -152,6 +158,7 @@ where
     match cli.command {
         None => local::run(pipeline, &local::RunArgs::default()),
         Some(Command::Run(a)) => local::run(pipeline, &a),
+        Some(Command::Submit(a)) => submit::submit(pipeline, &a),
         Some(Command::Export(a)) => {
             let cwd = std::env::current_dir().unwrap_or_default();
             match export::export(pipeline, &a, &cwd) {

@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::handles::{self, Constant, DefaultValue, InputPort, PipelineReturn, PortRef, Source};
-use super::kinds::PortType;
 use super::pipeline::{
     Binding, Component, DataLocation, InputValue, Node, OutputRef, Pipeline, PipelineInput,
     PipelineOutput, Settings,
@@ -236,12 +235,12 @@ impl PipelineCall {
         PipelineCall { def, scope, args }
     }
 
-    /// The handle for input `i` inside the pipeline body.
-    pub fn input<I: InputPort>(&self, i: u32) -> I {
-        I::__from_port(PortRef {
+    /// The port of input `i` inside the pipeline body.
+    pub fn input_port(&self, i: u32) -> PortRef {
+        PortRef {
             scope: self.scope,
             source: Source::Input(i),
-        })
+        }
     }
 
     /// Closes the scope: builds the pipeline value and records it in the caller.
@@ -435,15 +434,3 @@ pipeline_fn!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
 pipeline_fn!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
 pipeline_fn!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
 pipeline_fn!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
-
-/// The port a handle points at (used by generated code).
-#[doc(hidden)]
-pub fn port_of<I: InputPort>(handle: &I) -> PortRef {
-    handle.__port()
-}
-
-/// Whether a port type is data (used by generated code for sanity checks).
-#[doc(hidden)]
-pub const fn is_data(ty: PortType) -> bool {
-    matches!(ty, PortType::Data(_))
-}

@@ -307,18 +307,36 @@ tuple_return!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
 /// (`10`, `0.5`, `true`, `"text"`).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be passed where a `Param<{T}>` is expected",
-    label = "expected a `Param<{T}>` or a `{T}` value"
+    label = "expected a `Param<{T}>` or a plain `{T}` value"
 )]
 pub trait IntoParam<T> {
     #[doc(hidden)]
     fn __into_port(self) -> PortRef;
 }
 
-impl<T, V> IntoParam<T> for V
-where
-    Param<T>: From<V>,
-{
+impl<T> IntoParam<T> for Param<T> {
     fn __into_port(self) -> PortRef {
-        Param::<T>::from(self).port
+        self.port
     }
+}
+
+macro_rules! into_param {
+    ($($t:ty => $target:ty;)*) => {$(
+        impl IntoParam<$target> for $t {
+            fn __into_port(self) -> PortRef {
+                Param::<$target>::from(self).port
+            }
+        }
+    )*};
+}
+
+into_param! {
+    i64 => i64;
+    i32 => i64;
+    u32 => i64;
+    f64 => f64;
+    f32 => f64;
+    bool => bool;
+    String => String;
+    &str => String;
 }

@@ -28,6 +28,6 @@ pub use step::{
 
 #[doc(hidden)]
 pub mod __private {
-    pub use super::builder::{PipelineCall, StepCall, is_data, port_of};
+    pub use super::builder::{PipelineCall, StepCall};
     pub use super::handles::PortRef;
 }

@@ -128,7 +128,8 @@ impl Plan {
             }
             // One byte more than expected on the last piece: finding it means the file grew.
             let want = piece.len + usize::from(piece.last);
-            let got = read_full(&mut handle, &mut buf[pos..pos + want]).map_err(read_error)?;
+            let got =
+                read_full(&mut handle, &mut buf[pos..pos + want], piece.len).map_err(read_error)?;
             if got != piece.len {
                 return Err(SnapshotError::Changed {
                     path: file.path.clone(),
@@ -147,12 +148,21 @@ impl Plan {
 }
 
 /// Reads until `buf` is full or the file ends; returns the bytes read.
-fn read_full(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
+///
+/// A read that stops exactly at `expected` (one byte short of a `buf` holding one spare byte)
+/// is taken as the end of the file without asking again: a regular file reads short only at
+/// its end, and the bytes needed are all there either way.
+fn read_full(file: &mut File, buf: &mut [u8], expected: usize) -> io::Result<usize> {
     let mut got = 0;
     while got < buf.len() {
         match file.read(&mut buf[got..]) {
             Ok(0) => break,
-            Ok(n) => got += n,
+            Ok(n) => {
+                got += n;
+                if got == expected && buf.len() == expected + 1 {
+                    break;
+                }
+            }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }

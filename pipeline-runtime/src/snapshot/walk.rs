@@ -13,6 +13,7 @@ use std::collections::HashSet;
 use std::fs::{self, DirEntry};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::thread;
 
 use super::ignore::IgnoreRules;
 use super::{Excluded, Snapshot, SnapshotError, SnapshotFile};
@@ -80,6 +81,7 @@ pub(super) fn scan(root: &Path) -> Result<Snapshot, SnapshotError> {
         mut excluded,
         ..
     } = walker;
+    fill_sizes(&mut files)?;
     // Python's `sorted(key=lambda x: x[1].lower())`: stable, by code point of the lowercased
     // text (UTF-8 byte order is code point order).
     files.sort_by_cached_key(|f| f.relative.to_lowercase());
@@ -152,7 +154,7 @@ impl Walker<'_> {
                 return Err(SnapshotError::NonUtf8Name { path });
             }
             let size = match kind {
-                Kind::File { size } => size,
+                Kind::File { size } => size.unwrap_or(UNKNOWN_SIZE),
                 Kind::Special => return Err(SnapshotError::NotRegularFile { path }),
                 Kind::Unresolvable(e) if e.kind() == io::ErrorKind::NotFound => {
                     return Err(SnapshotError::BrokenSymlink { path });
@@ -283,8 +285,9 @@ enum Kind {
     Dir {
         link: bool,
     },
+    /// A regular file; its size is looked up later, in parallel, unless it came with a link.
     File {
-        size: u64,
+        size: Option<u64>,
     },
     /// A pipe, socket or device.
     Special,
@@ -298,21 +301,61 @@ impl Kind {
         if file_type.is_dir() {
             return Ok(Kind::Dir { link: false });
         }
-        let meta = if file_type.is_symlink() {
-            match fs::metadata(entry.path()) {
-                Ok(meta) if meta.is_dir() => return Ok(Kind::Dir { link: true }),
-                Ok(meta) => meta,
-                Err(e) => return Ok(Kind::Unresolvable(e)),
-            }
-        } else {
-            entry.metadata().map_err(|e| io_error(&entry.path(), e))?
-        };
-        Ok(if meta.is_file() {
-            Kind::File { size: meta.len() }
-        } else {
-            Kind::Special
+        if file_type.is_file() {
+            return Ok(Kind::File { size: None });
+        }
+        if !file_type.is_symlink() {
+            return Ok(Kind::Special);
+        }
+        Ok(match fs::metadata(entry.path()) {
+            Ok(meta) if meta.is_dir() => Kind::Dir { link: true },
+            Ok(meta) if meta.is_file() => Kind::File {
+                size: Some(meta.len()),
+            },
+            Ok(_) => Kind::Special,
+            Err(e) => Kind::Unresolvable(e),
         })
     }
+}
+
+/// Marks a size still to be looked up by [`fill_sizes`].
+const UNKNOWN_SIZE: u64 = u64::MAX;
+
+/// Looks up the sizes the walk left unknown (most of them: the walk itself only lists folders),
+/// on a few threads when there are many files.
+fn fill_sizes(files: &mut [SnapshotFile]) -> Result<(), SnapshotError> {
+    const PER_THREAD: usize = 2048;
+    let threads = thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4)
+        .min(files.len().div_ceil(PER_THREAD))
+        .max(1);
+    let chunk = files.len().div_ceil(threads).max(1);
+    let fill = |part: &mut [SnapshotFile]| -> Result<(), SnapshotError> {
+        for file in part.iter_mut().filter(|f| f.size == UNKNOWN_SIZE) {
+            let meta = fs::symlink_metadata(&file.path).map_err(|e| io_error(&file.path, e))?;
+            if !meta.is_file() {
+                return Err(SnapshotError::NotRegularFile {
+                    path: file.path.clone(),
+                });
+            }
+            file.size = meta.len();
+        }
+        Ok(())
+    };
+    if threads == 1 {
+        return fill(files);
+    }
+    thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks_mut(chunk)
+            .map(|part| scope.spawn(move || fill(part)))
+            .collect();
+        // The first error in file order wins, whatever thread finished first.
+        handles
+            .into_iter()
+            .try_for_each(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+    })
 }
 
 fn join(dir: &str, name: &str) -> String {

@@ -209,11 +209,7 @@ impl Builder<'_> {
     }
 
     fn step_component(&mut self, step: &'static StepDef) -> Result<String, SpecError> {
-        if let Some((_, id)) = self
-            .step_ids
-            .iter()
-            .find(|(p, _)| std::ptr::eq(*p, step))
-        {
+        if let Some((_, id)) = self.step_ids.iter().find(|(p, _)| std::ptr::eq(*p, step)) {
             return Ok(id.clone());
         }
         let spec = command_spec(step, self.ctx)?;
@@ -231,7 +227,12 @@ impl Builder<'_> {
         Ok(jobs)
     }
 
-    fn node(&mut self, pipeline: &Pipeline, index: usize, node: &Node) -> Result<NodeJob, SpecError> {
+    fn node(
+        &mut self,
+        pipeline: &Pipeline,
+        index: usize,
+        node: &Node,
+    ) -> Result<NodeJob, SpecError> {
         let ws = &self.ctx.workspace;
         let (node_type, component_id, compute_id, display_name, resources, env) =
             match &node.component {
@@ -250,7 +251,14 @@ impl Builder<'_> {
                 ),
                 Component::Pipeline(inner) => {
                     let spec = self.pipeline_spec(inner)?;
-                    ("pipeline", self.register(spec), None, inner.display_name.clone(), None, None)
+                    (
+                        "pipeline",
+                        self.register(spec),
+                        None,
+                        inner.display_name.clone(),
+                        None,
+                        None,
+                    )
                 }
             };
         let modes: Vec<Option<&'static str>> = match &node.component {
@@ -263,7 +271,10 @@ impl Builder<'_> {
             let input = match binding {
                 Binding::Input(i) => NodeInput {
                     job_input_type: "literal",
-                    value: Some(format!("${{{{parent.inputs.{}}}}}", pipeline.inputs[*i].name)),
+                    value: Some(format!(
+                        "${{{{parent.inputs.{}}}}}",
+                        pipeline.inputs[*i].name
+                    )),
                     uri: None,
                     mode,
                 },
@@ -369,7 +380,9 @@ impl Builder<'_> {
 
 /// The `componentSpec` of a command step.
 fn command_spec(step: &'static StepDef, ctx: &WireContext) -> Result<ComponentSpec, SpecError> {
-    let environment = step.environment.ok_or(SpecError::NoEnvironment { step: step.name })?;
+    let environment = step
+        .environment
+        .ok_or(SpecError::NoEnvironment { step: step.name })?;
     let code = match step.source_path() {
         Some(path) => Some(format!(
             "azureml:{}",
@@ -442,10 +455,12 @@ fn content_version(spec: &ComponentSpec) -> String {
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 /// `8-4-4-4-12` from the first 32 hex digits.

@@ -63,7 +63,10 @@ impl WorkspaceScope {
     /// ARM id of the code asset we register for a snapshot with this content hash: the name is
     /// derived from the hash, so the same snapshot always maps to the same asset.
     pub fn code_id_for_hash(&self, content_hash: &str) -> String {
-        self.resource_id(&format!("codes/{}/versions/1", code_name_for_hash(content_hash)))
+        self.resource_id(&format!(
+            "codes/{}/versions/1",
+            code_name_for_hash(content_hash)
+        ))
     }
 }
 

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value, json};
 
-use super::job::literal_json;
 use super::SpecError;
+use super::job::literal_json;
 use crate::graph::{Binding, Component, DataLocation, InputValue, Pipeline, PortType, StepDef};
 
 /// Where the YAML will be written (local paths are made relative to it).
@@ -135,19 +135,28 @@ fn jobs(pipeline: &Pipeline, base: &Path) -> Result<Map<String, Value>, SpecErro
                         .collect();
                     job.insert("environment_variables".into(), env.into());
                 }
-                step.inputs.iter().map(|i| i.mode.map(|m| m.as_str())).collect()
+                step.inputs
+                    .iter()
+                    .map(|i| i.mode.map(|m| m.as_str()))
+                    .collect()
             }
             Component::Pipeline(inner) => {
                 job.insert("type".into(), "pipeline".into());
                 job.insert("component".into(), pipeline_component(inner, base)?.into());
-                inner.inputs.iter().map(|i| i.mode.map(|m| m.as_str())).collect()
+                inner
+                    .inputs
+                    .iter()
+                    .map(|i| i.mode.map(|m| m.as_str()))
+                    .collect()
             }
         };
         let ports = node.component.inputs();
         let mut ins = Map::new();
         for ((port, binding), mode) in ports.iter().zip(&node.inputs).zip(modes) {
             let bound = match binding {
-                Binding::Input(i) => format!("${{{{parent.inputs.{}}}}}", pipeline.inputs[*i].name).into(),
+                Binding::Input(i) => {
+                    format!("${{{{parent.inputs.{}}}}}", pipeline.inputs[*i].name).into()
+                }
                 Binding::Output(o) => format!(
                     "${{{{parent.jobs.{}.outputs.{}}}}}",
                     pipeline.nodes[o.node].name,

@@ -1,0 +1,326 @@
+//! Jobs: submit a pipeline job under a client-chosen name (so a retried PUT can never make a
+//! second job), follow its status, list its child runs, cancel it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use azure_core::http::{Method, Url};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::arm::{ArmError, ArmRequest, TokenScope};
+use super::auth::AML_SCOPE;
+use super::workspace::Workspace;
+
+/// A job resource (`{WS}/jobs/{name}`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Job {
+    /// ARM id.
+    #[serde(default)]
+    pub id: String,
+    /// Job name (the run id).
+    #[serde(default)]
+    pub name: String,
+    /// Properties.
+    pub properties: JobProperties,
+}
+
+/// `properties` of a [`Job`]: the common fields typed, the rest (`inputs`, `outputs`, `jobs`,
+/// `settings`, …) kept as JSON in `other`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct JobProperties {
+    /// `Pipeline`, `Command`, `Sweep`, `AutoML` or `Spark`.
+    #[serde(rename = "jobType")]
+    pub job_type: String,
+    /// Current status (read-only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<JobStatus>,
+    /// Display name.
+    #[serde(
+        rename = "displayName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub display_name: Option<String>,
+    /// Experiment.
+    #[serde(
+        rename = "experimentName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub experiment_name: Option<String>,
+    /// ARM id of the default compute.
+    #[serde(rename = "computeId", default, skip_serializing_if = "Option::is_none")]
+    pub compute_id: Option<String>,
+    /// Description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Tags.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+    /// Endpoints of the job, e.g. `Studio` with the link to the run's page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub services: Option<BTreeMap<String, JobService>>,
+    /// Every other field, as sent or returned.
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, Value>,
+}
+
+/// One entry of a job's `services`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct JobService {
+    /// Service kind, e.g. `Studio`.
+    #[serde(
+        rename = "jobServiceType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub job_service_type: Option<String>,
+    /// URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+}
+
+/// A job's status (`JobStatus` in the REST API). Unknown values read as [`JobStatus::Unknown`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub enum JobStatus {
+    NotStarted,
+    Starting,
+    Provisioning,
+    Preparing,
+    Queued,
+    Running,
+    Finalizing,
+    CancelRequested,
+    Completed,
+    Failed,
+    Canceled,
+    NotResponding,
+    Paused,
+    #[serde(other)]
+    Unknown,
+}
+
+impl JobStatus {
+    /// Whether the job has stopped for good (`Completed`, `Failed`, `Canceled`, `NotResponding`,
+    /// `Paused`: the Python SDK's terminal set).
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            Self::Completed | Self::Failed | Self::Canceled | Self::NotResponding | Self::Paused
+        )
+    }
+}
+
+impl fmt::Display for JobStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// A run in the run history (a pipeline's child step runs).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Run {
+    /// Run id.
+    #[serde(rename = "runId")]
+    pub run_id: String,
+    /// Parent run id.
+    #[serde(rename = "parentRunId", default)]
+    pub parent_run_id: Option<String>,
+    /// Root run id.
+    #[serde(rename = "rootRunId", default)]
+    pub root_run_id: Option<String>,
+    /// Status, e.g. `Running`.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// Display name (the node name for pipeline steps).
+    #[serde(rename = "displayName", default)]
+    pub display_name: Option<String>,
+    /// Run type.
+    #[serde(rename = "runType", default)]
+    pub run_type: Option<String>,
+    /// Compute target.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// Start time (UTC, ISO 8601).
+    #[serde(rename = "startTimeUtc", default)]
+    pub start_time_utc: Option<String>,
+    /// End time (UTC, ISO 8601).
+    #[serde(rename = "endTimeUtc", default)]
+    pub end_time_utc: Option<String>,
+    /// Run properties.
+    #[serde(default)]
+    pub properties: BTreeMap<String, String>,
+    /// Error, when failed.
+    #[serde(default)]
+    pub error: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct RunPage {
+    #[serde(default)]
+    value: Vec<Run>,
+    #[serde(rename = "nextLink", default)]
+    next_link: Option<String>,
+}
+
+/// Job operations of a [`Workspace`].
+#[derive(Debug, Clone, Copy)]
+pub struct Jobs<'a> {
+    ws: &'a Workspace,
+}
+
+impl<'a> Jobs<'a> {
+    pub(crate) fn new(ws: &'a Workspace) -> Self {
+        Self { ws }
+    }
+
+    fn version(self) -> &'a str {
+        &self.ws.arm().options().api_versions.jobs
+    }
+
+    /// Submits (or updates) job `name` with `body`, a `JobBase` (`{"properties": {"jobType": …}}`)
+    /// produced by the spec room. Pipeline jobs carry the Azure ML token as `x-azureml-token`,
+    /// as the Python SDK sends it. When the service rejects a compute, the error's hint lists the
+    /// workspace's computes.
+    pub async fn create_or_update(self, name: &str, body: &Value) -> Result<Job, ArmError> {
+        let op = format!("PUT jobs/{name}");
+        let mut request = ArmRequest::new(Method::Put, self.ws.url(&["jobs", name]), &op)
+            .api_version(self.version())
+            .json(body.clone());
+        if body.pointer("/properties/jobType").and_then(Value::as_str) == Some("Pipeline") {
+            let token = self.ws.arm().credential().token(AML_SCOPE).await?;
+            request = request.secret_header("x-azureml-token", token);
+        }
+        match self.ws.arm().send(request).await {
+            Ok(answer) => answer.json(&op),
+            Err(e) if mentions_compute(&e) => {
+                let compute = body
+                    .pointer("/properties/computeId")
+                    .and_then(Value::as_str)
+                    .map(|id| id.rsplit('/').next().unwrap_or(id).to_owned())
+                    .unwrap_or_default();
+                let hint = self.ws.computes().not_found_hint(&compute).await;
+                Err(e.with_hint(hint))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One job.
+    pub async fn get(self, name: &str) -> Result<Job, ArmError> {
+        let op = format!("GET jobs/{name}");
+        self.ws
+            .arm()
+            .get_json(self.ws.url(&["jobs", name]), self.version(), &op)
+            .await
+    }
+
+    /// Jobs of the workspace (`listViewType=ActiveOnly`), optionally of one `jobType`.
+    pub async fn list(self, job_type: Option<&str>) -> Result<Vec<Job>, ArmError> {
+        let mut url = self.ws.url(&["jobs"]);
+        url.query_pairs_mut()
+            .append_pair("listViewType", "ActiveOnly");
+        if let Some(t) = job_type {
+            url.query_pairs_mut().append_pair("jobType", t);
+        }
+        self.ws
+            .arm()
+            .list_all(url, self.version(), "list jobs")
+            .await
+    }
+
+    /// Asks to cancel job `name` (`POST jobs/{name}/cancel`) and waits for the request to be
+    /// accepted (follows `Location` while the service answers 202).
+    pub async fn cancel(self, name: &str) -> Result<(), ArmError> {
+        let op = format!("POST jobs/{name}/cancel");
+        let url = self.ws.url(&["jobs", name, "cancel"]);
+        let arm = self.ws.arm();
+        let started = arm
+            .send(ArmRequest::new(Method::Post, url.clone(), &op).api_version(self.version()))
+            .await?;
+        arm.wait_for_completion(started, Method::Post, &url, self.version(), &op)
+            .await?;
+        Ok(())
+    }
+
+    /// Polls job `name` every `interval` until its status is terminal and returns it.
+    pub async fn wait(self, name: &str, interval: Duration) -> Result<Job, ArmError> {
+        loop {
+            let job = self.get(name).await?;
+            let status = job.properties.status.unwrap_or(JobStatus::Unknown);
+            tracing::debug!(job = name, %status, "job status");
+            if status.is_terminal() {
+                return Ok(job);
+            }
+            tokio::time::sleep(interval).await;
+        }
+    }
+
+    /// The child runs of run `run_id` (a pipeline job's steps), from the run history
+    /// (`{api}/history/v1.0/…/runs/{id}/children` with an Azure ML token; `{api}` from workspace
+    /// discovery).
+    pub async fn list_children(self, run_id: &str) -> Result<Vec<Run>, ArmError> {
+        let api = self.ws.discovery().await?.api.clone();
+        let op = format!("list children of run {run_id}");
+        let bad = |message: String| ArmError::InvalidRequest {
+            operation: op.clone(),
+            message,
+        };
+        let mut url = Url::parse(&api).map_err(|e| bad(format!("bad discovery `api` URL: {e}")))?;
+        let config = self.ws.config();
+        url.path_segments_mut()
+            .map_err(|()| bad("discovery `api` URL cannot have a path".into()))?
+            .pop_if_empty()
+            .extend([
+                "history",
+                "v1.0",
+                "subscriptions",
+                &config.subscription_id,
+                "resourceGroups",
+                &config.resource_group,
+                "providers",
+                "Microsoft.MachineLearningServices",
+                "workspaces",
+                &config.workspace_name,
+                "runs",
+                run_id,
+                "children",
+            ]);
+        let origin = url.origin();
+        let mut runs = Vec::new();
+        let mut next = Some(url);
+        while let Some(url) = next.take() {
+            let page: RunPage = self
+                .ws
+                .arm()
+                .send(ArmRequest::new(Method::Get, url, &op).scope(TokenScope::AzureMl))
+                .await?
+                .json(&op)?;
+            runs.extend(page.value);
+            if let Some(link) = page.next_link.filter(|l| !l.is_empty()) {
+                let link = Url::parse(&link).map_err(|e| bad(format!("bad nextLink: {e}")))?;
+                if link.origin() != origin {
+                    return Err(ArmError::ForeignLink {
+                        operation: op.clone(),
+                        url: super::secret::url_for_display(link.as_str()).to_owned(),
+                    });
+                }
+                next = Some(link);
+            }
+        }
+        Ok(runs)
+    }
+}
+
+fn mentions_compute(e: &ArmError) -> bool {
+    e.service().is_some_and(|s| {
+        matches!(s.status, 400 | 404)
+            && (s.message.to_ascii_lowercase().contains("compute")
+                || s.target
+                    .as_deref()
+                    .is_some_and(|t| t.to_ascii_lowercase().contains("compute")))
+    })
+}

@@ -1,0 +1,11 @@
+use azureml_pipelines::prelude::*;
+
+#[step(script = "train.py", source_dir = "../../../../tests/ui/steps")]
+fn train(data: Data<UriFolder>, epochs: Param<i64>) -> Data<UriFolder>;
+
+#[pipeline]
+fn swapped(data: Data<UriFolder>, epochs: Param<i64>) -> Data<UriFolder> {
+    train(epochs, data)
+}
+
+fn main() {}

@@ -1,0 +1,11 @@
+use azureml_pipelines::prelude::*;
+
+#[step(script = "train.py", source_dir = "../../../../tests/ui/steps")]
+fn train(data: Data<UriFolder>) -> Data<UriFolder>;
+
+#[pipeline]
+fn too_many(data: Data<UriFolder>) -> Data<UriFolder> {
+    train(data, 10)
+}
+
+fn main() {}

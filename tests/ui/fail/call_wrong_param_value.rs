@@ -1,0 +1,11 @@
+use azureml_pipelines::prelude::*;
+
+#[step(script = "train.py", source_dir = "../../../../tests/ui/steps")]
+fn train(data: Data<UriFolder>, epochs: Param<i64>) -> Data<UriFolder>;
+
+#[pipeline]
+fn wrong_value(data: Data<UriFolder>) -> Data<UriFolder> {
+    train(data, "ten")
+}
+
+fn main() {}

@@ -1,0 +1,7 @@
+use azureml_pipelines::prelude::*;
+
+#[derive(DataKind)]
+#[data_kind(uri_directory)]
+struct Prepped;
+
+fn main() {}

@@ -1,0 +1,6 @@
+use azureml_pipelines::prelude::*;
+
+#[pipeline(experiment_name = "exp")]
+fn empty() {}
+
+fn main() {}

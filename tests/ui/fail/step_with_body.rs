@@ -1,0 +1,8 @@
+use azureml_pipelines::prelude::*;
+
+#[step(script = "train.py", source_dir = "../../../../tests/ui/steps")]
+fn train(data: Data<UriFolder>) -> Data<UriFolder> {
+    data
+}
+
+fn main() {}
