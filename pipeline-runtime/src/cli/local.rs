@@ -132,10 +132,14 @@ fn cwd() -> PathBuf {
 }
 
 fn fail(e: &LocalError) -> ExitCode {
-    eprintln!("error: {e}");
+    let text = e.to_string();
+    eprintln!("error: {text}");
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
-        eprintln!("  caused by: {s}");
+        let cause = s.to_string();
+        if !text.contains(&cause) {
+            eprintln!("  caused by: {cause}");
+        }
         source = s.source();
     }
     ExitCode::from(if e.is_bad_input() { 2 } else { 1 })

@@ -25,12 +25,14 @@ pub enum LocalError {
 
     /// An `azureml://datastores/NAME/...` URI names a datastore the local workspace lacks.
     #[error(
-        "input `{input}`: datastore `{datastore}` does not exist in the local workspace {workspace}; \
-         known datastores: {known}; create it with `mkdir -p {workspace}/datastores/{datastore}` \
-         or upload into it with `upload --datastore {datastore}`"
+        "{}datastore `{datastore}` does not exist in the local workspace {}; \
+         known datastores: {known}; create it with `mkdir -p {}/datastores/{datastore}`",
+        if input.is_empty() { String::new() } else { format!("input `{input}`: ") },
+        workspace.display(),
+        workspace.display()
     )]
     UnknownDatastore {
-        /// The input whose URI names the datastore (or `upload`).
+        /// The input whose URI names the datastore (empty for `upload`).
         input: String,
         /// The datastore name.
         datastore: String,
@@ -82,6 +84,15 @@ pub enum LocalError {
         wanted: String,
         /// Whether it was looked for on PATH (as opposed to an explicit path).
         on_path: bool,
+    },
+
+    /// `upload` would replace a file that exists.
+    #[error("{} exists in datastore `{datastore}`; pass `--overwrite` to replace it", path.display())]
+    Exists {
+        /// The datastore.
+        datastore: String,
+        /// The file that exists.
+        path: PathBuf,
     },
 
     /// A file operation failed.

@@ -707,3 +707,77 @@ fn process_alive(pid: u32) -> bool {
         false
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(id: &str, pid: u32) -> RunRecord {
+        RunRecord {
+            id: id.into(),
+            pipeline: "p".into(),
+            experiment: "e".into(),
+            status: RunStatus::Running,
+            params: BTreeMap::new(),
+            inputs: BTreeMap::new(),
+            properties: BTreeMap::new(),
+            git: GitInfo::default(),
+            started_ms: now_ms(),
+            ended_ms: None,
+            pid,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn runs_are_found_by_id_prefix_or_last() {
+        let d = tempfile::tempdir().unwrap();
+        let mut s = RunStore::open(d.path().join("runs.db")).unwrap();
+        let me = std::process::id();
+        s.create_run(
+            &run("20260101-000000-aaaa", me),
+            &[("a".into(), "a".into())],
+        )
+        .unwrap();
+        s.create_run(&run("20260101-000000-aabb", me), &[]).unwrap();
+        s.create_run(&run("20260102-000000-cccc", me), &[]).unwrap();
+        let w = d.path();
+        assert_eq!(
+            s.find_run("20260102", w).unwrap().id,
+            "20260102-000000-cccc"
+        );
+        assert!(matches!(
+            s.find_run("20260101-000000-aa", w),
+            Err(LocalError::AmbiguousRun { .. })
+        ));
+        assert!(matches!(
+            s.find_run("nope", w),
+            Err(LocalError::UnknownRun { .. })
+        ));
+        assert_eq!(
+            s.steps("20260101-000000-aaaa").unwrap()[0].status,
+            StepStatus::NotStarted
+        );
+        assert_eq!(s.list_runs(10).unwrap().len(), 3);
+        assert!(s.find_run("last", w).is_ok());
+    }
+
+    #[test]
+    fn runs_of_dead_processes_are_closed() {
+        let d = tempfile::tempdir().unwrap();
+        let mut s = RunStore::open(d.path().join("runs.db")).unwrap();
+        // A pid that cannot exist (above the kernel's maximum).
+        s.create_run(&run("dead", 4_194_999), &[("x".into(), "x".into())])
+            .unwrap();
+        s.create_run(&run("alive", std::process::id()), &[])
+            .unwrap();
+        assert_eq!(s.close_abandoned_runs().unwrap(), vec!["dead".to_owned()]);
+        let dead = s.find_run("dead", d.path()).unwrap();
+        assert_eq!(dead.status, RunStatus::Failed);
+        assert_eq!(s.steps("dead").unwrap()[0].status, StepStatus::Skipped);
+        assert_eq!(
+            s.find_run("alive", d.path()).unwrap().status,
+            RunStatus::Running
+        );
+    }
+}

@@ -146,7 +146,7 @@ impl Workspace {
         target_path: &str,
         overwrite: bool,
     ) -> Result<Vec<Uploaded>, LocalError> {
-        let base = self.datastore(datastore, "upload")?;
+        let base = self.datastore(datastore, "")?;
         let target = target_path.trim_matches('/');
         if target.split('/').any(|c| c == "..") {
             return Err(LocalError::UnsupportedUri {
@@ -190,14 +190,10 @@ impl Workspace {
                 };
                 let to = base.join(&rel);
                 if to.exists() && !overwrite {
-                    return Err(LocalError::io(
-                        "upload to",
-                        &to,
-                        std::io::Error::new(
-                            std::io::ErrorKind::AlreadyExists,
-                            "the file exists; pass `--overwrite` to replace it",
-                        ),
-                    ));
+                    return Err(LocalError::Exists {
+                        datastore: datastore.to_owned(),
+                        path: to,
+                    });
                 }
                 if let Some(parent) = to.parent() {
                     std::fs::create_dir_all(parent)
@@ -291,4 +287,46 @@ fn slash(p: &Path) -> String {
         .map(|c| c.as_os_str().to_string_lossy())
         .collect::<Vec<_>>()
         .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn datastore_uris_resolve_inside_the_datastore() {
+        let d = tempfile::tempdir().unwrap();
+        let ws = Workspace::open(d.path().join("ws")).unwrap();
+        let p = ws
+            .resolve_uri("azureml://datastores/workspaceblobstore/paths/a/b.csv", "x")
+            .unwrap();
+        assert!(p.ends_with("datastores/workspaceblobstore/a/b.csv"));
+        let e = ws
+            .resolve_uri("azureml://datastores/other/paths/a", "x")
+            .unwrap_err();
+        assert!(matches!(e, LocalError::UnknownDatastore { .. }));
+        for bad in [
+            "azureml://datastores/workspaceblobstore/paths/../../etc",
+            "azureml://datastores/workspaceblobstore/a",
+            "https://example.invalid/x",
+            "azureml:iris:1",
+        ] {
+            assert!(
+                matches!(
+                    ws.resolve_uri(bad, "x"),
+                    Err(LocalError::UnsupportedUri { .. })
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn locate_prefers_the_flag() {
+        let cwd = Path::new("/somewhere");
+        assert_eq!(
+            Workspace::locate(Some(Path::new("w")), cwd),
+            PathBuf::from("/somewhere/w")
+        );
+    }
 }
