@@ -691,3 +691,29 @@ fn streamed_output_is_tagged_with_the_step() {
         Event::StepOutput { step, line } if step == "data_prep" && line == "prepared 4"
     )));
 }
+
+fn backdate(path: &std::path::Path, secs_ago: u64) {
+    let f = std::fs::File::options().write(true).open(path).unwrap();
+    f.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(secs_ago))
+        .unwrap();
+}
+
+#[test]
+fn input_hashes_are_cached_until_the_file_changes() {
+    let s = Scratch::new();
+    let p = seed_like(&s);
+    let raw = s.path().join("data/raw.txt");
+    backdate(&raw, 3600);
+    s.run(&p, &s.opts()).0.unwrap();
+    // Unchanged (and now hashed from the cache): reused.
+    let again = s.run(&p, &s.opts()).0.unwrap();
+    assert!(matches!(
+        outcome(&again, "data_prep"),
+        StepOutcome::Reused { .. }
+    ));
+    // Same size, other bytes, another old time: seen.
+    s.write("data/raw.txt", "IRIS");
+    backdate(&raw, 1800);
+    let changed = s.run(&p, &s.opts()).0.unwrap();
+    assert_eq!(reasons(&changed, "data_prep"), vec!["input raw changed"]);
+}

@@ -16,7 +16,7 @@ use crate::graph::{AssetType, DataLocation, InputMode, InputValue, Pipeline, Por
 use super::SnapshotImpl as Snapshot;
 use super::command::{self, Values};
 use super::error::LocalError;
-use super::hash::{data_hash, file_hash};
+use super::hash::{data_hash, file_hash, fingerprint};
 use super::plan::{Plan, PlannedStep, Source, interface};
 use super::reuse::ReuseParts;
 use super::store::{OutputRecord, RunRecord, RunStatus, RunStore, StepStatus, now_ms};
@@ -838,7 +838,7 @@ impl Executor<'_> {
                     let hash = match self.hash_cache.get(&path) {
                         Some(h) => h.clone(),
                         None => {
-                            let h = data_hash(&path)?;
+                            let h = self.input_hash(&path)?;
                             self.hash_cache.insert(path, h.clone());
                             h
                         }
@@ -848,6 +848,22 @@ impl Executor<'_> {
             }
         }
         Ok(parts)
+    }
+
+    /// The content hash of a local input, from the store when its files' names, sizes and
+    /// times have not changed since it was last hashed.
+    fn input_hash(&self, path: &Path) -> Result<String, LocalError> {
+        let fp = fingerprint(path)?;
+        if let Some(fp) = &fp
+            && let Some(h) = self.store.cached_data_hash(path, fp)
+        {
+            return Ok(h);
+        }
+        let h = data_hash(path)?;
+        if let Some(fp) = &fp {
+            self.store.cache_data_hash(path, fp, &h)?;
+        }
+        Ok(h)
     }
 
     /// Reuses an earlier step run (`Ok`), or says why not (`Err(reasons)`).

@@ -73,6 +73,35 @@ pub(crate) fn data_hash(path: &Path) -> Result<String, LocalError> {
     Ok(hex(&h.finalize()))
 }
 
+/// A cheap fingerprint of a file or folder: every file's relative path, size and modification
+/// time (ns). Returns `None` when a file changed in the last two seconds, since a change within
+/// the file system's timestamp granularity could then go unseen (git's "racy" rule).
+pub(crate) fn fingerprint(path: &Path) -> Result<Option<String>, LocalError> {
+    let recent = std::time::SystemTime::now() - std::time::Duration::from_secs(2);
+    let mut h = Sha256::new();
+    let mut racy = false;
+    for entry in walkdir::WalkDir::new(path)
+        .follow_links(true)
+        .sort_by_file_name()
+    {
+        let entry = entry.map_err(|e| walk_error(path, e))?;
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        let meta = entry.metadata().map_err(|e| walk_error(path, e))?;
+        let mtime = meta
+            .modified()
+            .map_err(|e| LocalError::io("inspect", entry.path(), e))?;
+        racy |= mtime > recent;
+        let ns = mtime
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let rel = entry.path().strip_prefix(path).unwrap_or(entry.path());
+        h.update(format!("{}\0{}\0{ns}\0", rel.to_string_lossy(), meta.len()).as_bytes());
+    }
+    Ok((!racy).then(|| hex(&h.finalize())))
+}
+
 /// Turns a walk error into a [`LocalError`], naming symlink loops as such.
 pub(crate) fn walk_error(root: &Path, e: walkdir::Error) -> LocalError {
     let path = e.path().unwrap_or(root).to_path_buf();

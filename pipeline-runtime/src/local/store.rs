@@ -56,6 +56,11 @@ CREATE TABLE IF NOT EXISTS step_runs (
 );
 CREATE INDEX IF NOT EXISTS step_runs_key ON step_runs (reuse_key, status);
 CREATE INDEX IF NOT EXISTS step_runs_node ON step_runs (pipeline, node, status);
+CREATE TABLE IF NOT EXISTS data_hashes (
+    path         TEXT PRIMARY KEY,  -- a local input file or folder
+    fingerprint  TEXT NOT NULL,     -- SHA-256 of every file's name, size and mtime
+    hash         TEXT NOT NULL      -- its content hash, valid while the fingerprint matches
+);
 "#;
 
 /// The status of a pipeline run (Azure ML's names).
@@ -526,6 +531,35 @@ impl RunStore {
                 step_from_row,
             )
             .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// The content hash recorded for a local input whose fingerprint has not changed.
+    pub(crate) fn cached_data_hash(&self, path: &Path, fingerprint: &str) -> Option<String> {
+        self.conn
+            .query_row(
+                "SELECT hash FROM data_hashes WHERE path = ?1 AND fingerprint = ?2",
+                params![path.to_string_lossy(), fingerprint],
+                |r| r.get(0),
+            )
+            .optional()
+            .ok()
+            .flatten()
+    }
+
+    /// Records the content hash of a local input for its fingerprint.
+    pub(crate) fn cache_data_hash(
+        &self,
+        path: &Path,
+        fingerprint: &str,
+        hash: &str,
+    ) -> Result<(), LocalError> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO data_hashes (path, fingerprint, hash) VALUES (?1, ?2, ?3)",
+                params![path.to_string_lossy(), fingerprint, hash],
+            )
+            .map(drop)
             .map_err(|e| self.err(e))
     }
 
