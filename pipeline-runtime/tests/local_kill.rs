@@ -72,6 +72,8 @@ fn spawn_child(dir: &Path, mode: &str) -> Child {
         .args(["--exact", "child_entry", "--nocapture", "--test-threads=1"])
         .env(CHILD_DIR, dir)
         .env(CHILD_MODE, mode)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
         .spawn()
         .expect("spawn the child test")
 }

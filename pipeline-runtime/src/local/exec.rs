@@ -429,6 +429,10 @@ pub fn run(
         failure: None,
     };
     let result = exec.drive(&mut events);
+    if result.is_err() {
+        // The run store failed mid-run: stop what still runs rather than leave it behind.
+        exec.signal_all(libc::SIGKILL);
+    }
     let status = if exec.canceled {
         RunStatus::Canceled
     } else if exec.status.iter().all(|s| s.succeeded()) {
@@ -1176,6 +1180,10 @@ fn execute(job: &Job, tx: &Sender<Msg>) -> JobResult {
     };
     if let Ok(mut p) = job.pids.lock() {
         p.insert(job.index, child.id());
+    }
+    // A cancel that came between the check above and the registration would miss this step.
+    if job.cancel.is_canceled() {
+        signal_group(child.id(), libc::SIGTERM);
     }
     let readers: Vec<_> = [
         child
