@@ -122,7 +122,12 @@ fn export_out_dir_writes_one_file_per_body() {
     let requests = manifest.as_array().unwrap();
     // split, fit, evaluate, pick_best and one pipeline component (both sub-pipeline calls share it).
     assert_eq!(requests.len(), 6);
-    assert!(requests.last().unwrap()["path"].as_str().unwrap().ends_with("/jobs/{job_name}"));
+    assert!(
+        requests.last().unwrap()["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("/jobs/{job_name}")
+    );
     for r in requests {
         let file = dir.path().join(r["body"].as_str().unwrap());
         let body: serde_json::Value =
@@ -143,7 +148,10 @@ fn export_out_dir_writes_one_file_per_body() {
 
 #[test]
 fn help_lists_inputs_and_parameters_with_types_and_defaults() {
-    let out = run_example("compare_models").arg("--help").output().unwrap();
+    let out = run_example("compare_models")
+        .arg("--help")
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let text = stdout(&out);
     assert!(text.contains("Prepares the iris data"), "{text}");
@@ -157,7 +165,10 @@ fn help_lists_inputs_and_parameters_with_types_and_defaults() {
         "{text}"
     );
     for command in ["run", "export", "graph", "runs", "snapshot"] {
-        assert!(text.contains(command), "`{command}` missing from help:\n{text}");
+        assert!(
+            text.contains(command),
+            "`{command}` missing from help:\n{text}"
+        );
     }
 }
 
@@ -228,7 +239,10 @@ fn unknown_flag_is_a_usage_error() {
 
 #[test]
 fn graph_mermaid_and_dot() {
-    let out = run_example("compare_models").args(["graph"]).output().unwrap();
+    let out = run_example("compare_models")
+        .args(["graph"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let mermaid = stdout(&out);
     assert!(mermaid.starts_with("flowchart TD\n"));
@@ -243,6 +257,8 @@ fn graph_mermaid_and_dot() {
     assert!(out.status.success());
     let dot = stdout(&out);
     assert!(dot.starts_with("digraph \"compare_models\" {"));
-    assert!(dot.contains("\"n_train\" -> \"n_compare\" [label=\"training_results → comp_data2\"];"));
+    assert!(
+        dot.contains("\"n_train\" -> \"n_compare\" [label=\"training_results → comp_data2\"];")
+    );
     assert!(dot.trim_end().ends_with('}'));
 }

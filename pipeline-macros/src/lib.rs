@@ -32,3 +32,6 @@ pub fn pipeline(args: TokenStream, item: TokenStream) -> TokenStream {
 pub fn derive_data_kind(item: TokenStream) -> TokenStream {
     data_kind::expand(item.into()).into()
 }
+
+#[cfg(test)]
+mod expansion_tests;

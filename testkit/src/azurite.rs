@@ -86,7 +86,7 @@ impl Azurite {
 
     /// Starts Azurite and waits until it accepts connections.
     pub fn try_start() -> Result<Self, AzuriteError> {
-        let bin = find_executable().ok_or_else(|| {
+        let bin = find_executable().or_else(install_locally).ok_or_else(|| {
             AzuriteError(format!(
                 "Azurite (npm package `azurite`) is not installed: {INSTALL_HINT}"
             ))
@@ -322,6 +322,38 @@ impl Drop for Azurite {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// On a fresh clone, installs the pinned Azurite from `package-lock.json` into the repository's
+/// `node_modules` with `npm ci` (once, under a file lock, so parallel test processes do not
+/// race), then finds it again.
+fn install_locally() -> Option<PathBuf> {
+    let repo_root = Path::new(env!("CARGO_MANIFEST_DIR")).parent()?;
+    if !repo_root.join("package-lock.json").is_file() {
+        return None;
+    }
+    let lock =
+        std::fs::File::create(std::env::temp_dir().join("azureml-pipelines-npm-ci.lock")).ok()?;
+    lock.lock().ok()?;
+    if let Some(found) = find_executable() {
+        return Some(found);
+    }
+    eprintln!(
+        "Azurite is not installed; running `npm ci` in {} (once)",
+        repo_root.display()
+    );
+    let status = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(repo_root)
+        .stdin(Stdio::null())
+        .status()
+        .ok()?;
+    drop(lock);
+    if status.success() {
+        find_executable()
+    } else {
+        None
     }
 }
 

@@ -29,6 +29,3 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         }
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -1,0 +1,111 @@
+//! Expansion snapshots: what each macro writes for typical input, pretty-printed. Review the
+//! diff when one changes; regenerate with `UPDATE_EXPECT=1 cargo test -p azureml-pipelines-macros`.
+
+use expect_test::{ExpectFile, expect_file};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+fn pretty(tokens: TokenStream) -> String {
+    let file: syn::File = syn::parse2(tokens).expect("expansion parses as a file");
+    prettyplease::unparse(&file)
+}
+
+fn check(tokens: TokenStream, expected: ExpectFile) {
+    expected.assert_eq(&pretty(tokens));
+}
+
+#[test]
+fn step_with_script_and_defaults() {
+    let out = crate::step::expand(
+        quote!(
+            script = "train.py",
+            source_dir = "tests/fixtures/steps",
+            compute = "aml-compute",
+            environment = "azureml:AzureML-sklearn-1.5@latest",
+            output = "model"
+        ),
+        quote! {
+            /// Trains the model.
+            pub fn train(#[mode(download)] data: Data<UriFolder>, epochs: Param<i64>) -> Data<UriFolder>;
+        },
+    );
+    check(
+        out,
+        expect_file!["snapshots/step_with_script_and_defaults.rs"],
+    );
+}
+
+#[test]
+fn step_with_command_outputs_modes_and_env() {
+    let out = crate::step::expand(
+        quote!(
+            command = "echo ${{inputs.raw}} > ${{outputs.train}}/x",
+            name = "split_rows",
+            display_name = "Split rows",
+            reuse = false,
+            instance_count = 2,
+            env(SEED = "7"),
+            outputs(train, test(mode = "upload"))
+        ),
+        quote! {
+            fn split(raw: Data<UriFile>) -> (Data<UriFolder>, Data<UriFolder>);
+        },
+    );
+    check(
+        out,
+        expect_file!["snapshots/step_with_command_outputs_modes_and_env.rs"],
+    );
+}
+
+#[test]
+fn pipeline_with_defaults_and_outputs() {
+    let out = crate::pipeline::expand(
+        quote!(
+            experiment = "exp",
+            default_compute = "aml-compute",
+            continue_on_step_failure = true,
+            tags(team = "ml"),
+            outputs(model, metrics)
+        ),
+        quote! {
+            /// Trains and evaluates.
+            fn train_eval(data: Data<UriFolder>, #[default(10)] epochs: Param<i64>)
+                -> (Data<UriFolder>, Data<UriFolder>) {
+                let model = train(data, epochs);
+                (model, evaluate(model))
+            }
+        },
+    );
+    check(
+        out,
+        expect_file!["snapshots/pipeline_with_defaults_and_outputs.rs"],
+    );
+}
+
+#[test]
+fn data_kind_derive() {
+    let out = crate::data_kind::expand(quote! {
+        #[data_kind(mltable)]
+        pub struct Table;
+    });
+    check(out, expect_file!["snapshots/data_kind_derive.rs"]);
+}
+
+#[test]
+fn errors_keep_the_item_for_tooling() {
+    // A mistake yields the error and a stub of the fn, so that rust-analyzer and the rest of
+    // the crate still see `train` with its signature.
+    let out = crate::step::expand(
+        quote!(scrpt = "train.py"),
+        quote!(
+            fn train(data: Data<UriFolder>) -> Data<UriFolder>;
+        ),
+    );
+    let text = out.to_string();
+    assert!(text.contains("compile_error"), "{text}");
+    assert!(
+        text.contains("unknown `step` argument `scrpt`; did you mean `script`?"),
+        "{text}"
+    );
+    assert!(text.contains("fn train"), "{text}");
+}

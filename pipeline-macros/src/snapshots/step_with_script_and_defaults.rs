@@ -1,0 +1,60 @@
+/// Trains the model.
+pub fn train(
+    data: Data<UriFolder>,
+    epochs: impl ::azureml_pipelines::__private::IntoParam<i64>,
+) -> Data<UriFolder> {
+    static __STEP: ::azureml_pipelines::__private::StepDef = ::azureml_pipelines::__private::StepDef {
+        name: "train",
+        display_name: ::core::option::Option::None,
+        description: ::core::option::Option::Some("Trains the model."),
+        command: "python train.py --data ${{inputs.data}} --epochs ${{inputs.epochs}} --model ${{outputs.model}}",
+        script: ::core::option::Option::Some("train.py"),
+        source_dir: ::core::option::Option::Some("tests/fixtures/steps"),
+        manifest_dir: ::core::env!("CARGO_MANIFEST_DIR"),
+        compute: ::core::option::Option::Some("aml-compute"),
+        environment: ::core::option::Option::Some("azureml:AzureML-sklearn-1.5@latest"),
+        reuse: true,
+        instance_count: ::core::option::Option::None,
+        environment_variables: &[],
+        inputs: &[
+            ::azureml_pipelines::__private::InputDef {
+                name: "data",
+                ty: <Data<
+                    UriFolder,
+                > as ::azureml_pipelines::__private::InputPort>::PORT_TYPE,
+                mode: ::core::option::Option::Some(
+                    ::azureml_pipelines::__private::InputMode::Download,
+                ),
+            },
+            ::azureml_pipelines::__private::InputDef {
+                name: "epochs",
+                ty: <Param<i64> as ::azureml_pipelines::__private::InputPort>::PORT_TYPE,
+                mode: ::core::option::Option::None,
+            },
+        ],
+        outputs: &[
+            ::azureml_pipelines::__private::OutputDef {
+                name: "model",
+                ty: <Data<
+                    UriFolder,
+                > as ::azureml_pipelines::__private::OutputPort>::ASSET_TYPE,
+                mode: ::core::option::Option::None,
+            },
+        ],
+    };
+    const _: &[u8] = ::core::include_bytes!(
+        ::core::concat!(::core::env!("CARGO_MANIFEST_DIR"), "/",
+        "tests/fixtures/steps/train.py")
+    );
+    let mut __call = ::azureml_pipelines::__private::StepCall::new(&__STEP);
+    __call
+        .bind(
+            <Data<UriFolder> as ::azureml_pipelines::__private::InputPort>::__port(&data),
+        );
+    __call.bind(::azureml_pipelines::__private::param_port::<i64, _>(epochs));
+    let __outputs = __call.finish();
+    let _ = &__outputs;
+    <Data<
+        UriFolder,
+    > as ::azureml_pipelines::__private::OutputPort>::__from_port(__outputs[0usize])
+}
