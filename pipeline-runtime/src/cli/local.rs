@@ -54,7 +54,8 @@ pub struct WorkspaceArg {
 }
 
 impl WorkspaceArg {
-    fn path(&self) -> PathBuf {
+    /// The workspace folder: the flag, else `AZUREML_LOCAL_WORKSPACE`, else `.azureml-local`.
+    pub fn path(&self) -> PathBuf {
         Workspace::locate(self.dir.as_deref(), &cwd())
     }
 }

@@ -67,6 +67,55 @@ pub struct GraphArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "mermaid")]
     pub format: GraphFormat,
+    /// Colour the steps by their status in this local run (an id, a unique prefix, or `last`).
+    #[arg(long, value_name = "RUN")]
+    pub run: Option<String>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub workspace: local::WorkspaceArg,
+}
+
+/// Step colours from a local run; a sub-pipeline node takes the worst status of its steps.
+fn run_colours(
+    pipeline: &Pipeline,
+    args: &GraphArgs,
+) -> Result<BTreeMap<String, graph::NodeColour>, crate::local::LocalError> {
+    use crate::local::StepStatus;
+    use graph::NodeColour;
+    let Some(run) = &args.run else {
+        return Ok(BTreeMap::new());
+    };
+    let statuses = crate::local::step_statuses(args.workspace.path(), run)?;
+    let colour = |s: StepStatus| match s {
+        StepStatus::Completed => NodeColour::Completed,
+        StepStatus::Reused => NodeColour::Reused,
+        StepStatus::Failed => NodeColour::Failed,
+        StepStatus::Skipped => NodeColour::Skipped,
+        StepStatus::Canceled => NodeColour::Canceled,
+        StepStatus::NotStarted | StepStatus::Running => NodeColour::Running,
+    };
+    let rank = |c: NodeColour| match c {
+        NodeColour::Failed => 5,
+        NodeColour::Canceled => 4,
+        NodeColour::Running => 3,
+        NodeColour::Skipped => 2,
+        NodeColour::Completed => 1,
+        NodeColour::Reused => 0,
+    };
+    let mut colours: BTreeMap<String, NodeColour> = BTreeMap::new();
+    for node in &pipeline.nodes {
+        let prefix = format!("{}.", node.name);
+        for (name, status) in &statuses {
+            if *name == node.name || name.starts_with(&prefix) {
+                let c = colour(*status);
+                let slot = colours.entry(node.name.clone()).or_insert(c);
+                if rank(c) > rank(*slot) {
+                    *slot = c;
+                }
+            }
+        }
+    }
+    Ok(colours)
 }
 
 /// Builds the pipeline from `f`, parses the process arguments and runs the command.
@@ -173,7 +222,13 @@ where
             }
         }
         Some(Command::Graph(a)) => {
-            let colours = BTreeMap::new();
+            let colours = match run_colours(pipeline, &a) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
             let text = match a.format {
                 GraphFormat::Mermaid => graph::mermaid(pipeline, &colours),
                 GraphFormat::Dot => graph::dot(pipeline, &colours),
