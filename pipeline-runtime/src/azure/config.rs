@@ -10,7 +10,9 @@
 //!    file's keys one by one; when all three are set no file is needed.
 //!
 //! `AZUREML_ARM_ENDPOINT` replaces the Azure Resource Manager endpoint
-//! (default `https://management.azure.com`), e.g. to point at a test server.
+//! (default `https://management.azure.com`), e.g. to point at a test server, and
+//! `AZUREML_BLOB_ENDPOINT` replaces the blob service URL of Azure Blob datastores
+//! (`{protocol}://{account}.blob.{suffix}`), e.g. to point at a storage emulator.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -29,6 +31,8 @@ pub const ENV_RESOURCE_GROUP: &str = "AZUREML_RESOURCE_GROUP";
 pub const ENV_WORKSPACE_NAME: &str = "AZUREML_WORKSPACE_NAME";
 /// Environment variable replacing the ARM endpoint.
 pub const ENV_ARM_ENDPOINT: &str = "AZUREML_ARM_ENDPOINT";
+/// Environment variable replacing the blob service URL of Azure Blob datastores.
+pub const ENV_BLOB_ENDPOINT: &str = "AZUREML_BLOB_ENDPOINT";
 /// The public-cloud Azure Resource Manager endpoint.
 pub const DEFAULT_ARM_ENDPOINT: &str = "https://management.azure.com";
 
@@ -113,9 +117,11 @@ pub enum ConfigError {
         /// The environment variable that could supply it.
         env: &'static str,
     },
-    /// `AZUREML_ARM_ENDPOINT` is not a URL.
-    #[error("{ENV_ARM_ENDPOINT}=`{value}` is not a valid URL: {source}")]
+    /// `AZUREML_ARM_ENDPOINT` or `AZUREML_BLOB_ENDPOINT` is not a URL.
+    #[error("{variable}=`{value}` is not a valid URL: {source}")]
     BadEndpoint {
+        /// The environment variable.
+        variable: &'static str,
         /// The value given.
         value: String,
         /// The parse error.
@@ -149,6 +155,9 @@ pub struct WorkspaceConfig {
     pub arm_endpoint: Url,
     /// The config file the values came from, if any.
     pub source: Option<PathBuf>,
+    /// Blob service URL used for every Azure Blob datastore instead of the one the datastore
+    /// names (`AZUREML_BLOB_ENDPOINT`; a storage emulator such as Azurite).
+    pub blob_endpoint: Option<Url>,
 }
 
 impl fmt::Debug for WorkspaceConfig {
@@ -159,6 +168,10 @@ impl fmt::Debug for WorkspaceConfig {
             .field("workspace_name", &self.workspace_name)
             .field("arm_endpoint", &self.arm_endpoint.as_str())
             .field("source", &self.source)
+            .field(
+                "blob_endpoint",
+                &self.blob_endpoint.as_ref().map(Url::as_str),
+            )
             .finish()
     }
 }
@@ -184,6 +197,7 @@ impl WorkspaceConfig {
             workspace_name: workspace_name.into(),
             arm_endpoint: Url::parse(DEFAULT_ARM_ENDPOINT).expect("constant URL"),
             source: None,
+            blob_endpoint: None,
         }
     }
 
@@ -288,10 +302,22 @@ impl WorkspaceConfig {
             file.as_ref().and_then(|f| f.workspace_name.as_ref()),
         )?;
         let arm_endpoint = match env.var(ENV_ARM_ENDPOINT) {
-            Some(value) => {
-                Url::parse(&value).map_err(|source| ConfigError::BadEndpoint { value, source })?
-            }
+            Some(value) => Url::parse(&value).map_err(|source| ConfigError::BadEndpoint {
+                variable: ENV_ARM_ENDPOINT,
+                value,
+                source,
+            })?,
             None => Url::parse(DEFAULT_ARM_ENDPOINT).expect("constant URL"),
+        };
+        let blob_endpoint = match env.var(ENV_BLOB_ENDPOINT) {
+            Some(value) => Some(
+                Url::parse(&value).map_err(|source| ConfigError::BadEndpoint {
+                    variable: ENV_BLOB_ENDPOINT,
+                    value,
+                    source,
+                })?,
+            ),
+            None => None,
         };
         Ok(Self {
             subscription_id,
@@ -299,6 +325,7 @@ impl WorkspaceConfig {
             workspace_name,
             arm_endpoint,
             source: path.map(Path::to_owned),
+            blob_endpoint,
         })
     }
 

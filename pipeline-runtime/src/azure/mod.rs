@@ -7,7 +7,9 @@
 //! * [`datastores`], [`codes`], [`components`], [`jobs`], [`computes`] — one module per
 //!   resource, typed after the REST field names;
 //! * [`blob`], [`sas`] — blob uploads through a container SAS (snapshots, datastore uploads);
-//! * [`secret`] — types that keep tokens, keys and SAS URLs out of logs and messages.
+//! * [`secret`] — types that keep tokens, keys and SAS URLs out of logs and messages;
+//! * [`submit`] — submitting a pipeline (snapshots, local inputs, components, the job) and
+//!   following the job to its end.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), azureml_pipelines_runtime::azure::Error> {
@@ -29,6 +31,7 @@ pub mod datastores;
 pub mod jobs;
 pub mod sas;
 pub mod secret;
+pub mod submit;
 pub mod workspace;
 
 pub use arm::{ApiVersions, ArmClient, ArmClientOptions, ArmError, RetryConfig};

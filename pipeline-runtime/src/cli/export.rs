@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::graph::{Binding, Component, DataLocation, InputValue, Pipeline, split_assignment};
+use crate::graph::{InputValue, Pipeline, split_assignment};
 use crate::snapshot;
 use crate::spec::{self, WireContext, WorkspaceScope, YamlContext};
 
@@ -114,27 +114,16 @@ pub fn wire_context(
         force_rerun,
         ..WireContext::default()
     };
-    for step in pipeline.steps() {
-        if let Some(path) = step.source_path()
-            && !ctx.code.contains_key(&path)
-        {
-            let hash = snapshot::Snapshot::scan(&path)
-                .and_then(|s| s.content_hash())
-                .map_err(|source| ExportError::Snapshot {
-                    step: step.name.to_owned(),
-                    source,
-                })?;
-            ctx.code.insert(path, ctx.workspace.code_id_for_hash(&hash));
-        }
+    for (path, steps) in spec::snapshot_folders(pipeline) {
+        let hash = snapshot::Snapshot::scan(&path)
+            .and_then(|s| s.content_hash())
+            .map_err(|source| ExportError::Snapshot {
+                step: steps[0].to_owned(),
+                source,
+            })?;
+        ctx.code.insert(path, ctx.workspace.code_id_for_hash(&hash));
     }
-    let mut locals: Vec<(String, PathBuf)> = Vec::new();
-    for (input, value) in pipeline.inputs.iter().zip(values) {
-        if let Some(InputValue::Data(DataLocation::Local(p))) = value {
-            locals.push((input.name.clone(), p.clone()));
-        }
-    }
-    collect_local_bindings(pipeline, &mut locals);
-    for (input, path) in locals {
+    for (input, path) in spec::local_data(pipeline, values) {
         if let std::collections::btree_map::Entry::Vacant(slot) = ctx.data.entry(path) {
             let uri = local_upload_uri(slot.key()).map_err(|source| ExportError::Data {
                 input: input.clone(),
@@ -144,19 +133,6 @@ pub fn wire_context(
         }
     }
     Ok(ctx)
-}
-
-fn collect_local_bindings(pipeline: &Pipeline, out: &mut Vec<(String, PathBuf)>) {
-    for node in &pipeline.nodes {
-        for (port, binding) in node.component.inputs().iter().zip(&node.inputs) {
-            if let Binding::Data(DataLocation::Local(p)) = binding {
-                out.push((format!("{}.{}", node.name, port.name), p.clone()));
-            }
-        }
-        if let Component::Pipeline(inner) = &node.component {
-            collect_local_bindings(inner, out);
-        }
-    }
 }
 
 /// The JSON export: every request submission sends, in order.

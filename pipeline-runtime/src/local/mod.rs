@@ -51,6 +51,13 @@ use crate::graph::{Component, Pipeline};
 
 pub(crate) use crate::snapshot::Snapshot as SnapshotImpl;
 
+/// The git facts (commit, branch, dirty, remote) of the repository holding `dir`; empty outside
+/// a repository or without `git`. Recorded with every local run, and sent as job properties on
+/// submission.
+pub fn git_info(dir: &Path) -> GitInfo {
+    git::info(dir)
+}
+
 /// The status of each step (path-qualified node name) of a recorded run, e.g. to colour a graph.
 pub fn step_statuses(
     workspace: impl AsRef<Path>,

@@ -153,6 +153,80 @@ impl Snapshot {
     pub fn copy_to(&self, dest: &Path) -> Result<(), SnapshotError> {
         copy::copy_to(&self.files, dest)
     }
+
+    /// The included files whose names look like secrets: `.env` files, private keys and
+    /// certificates (`*.pem`, `*.key`, `*.pfx`, `*.p12`, `id_rsa`, …), and credential files
+    /// (`.netrc`, `.pypirc`, `.git-credentials`, `*credentials*.json`, `*secret*.json`,
+    /// service-account keys). Uploading a snapshot puts them in the workspace's storage.
+    pub fn secret_like_files(&self) -> Vec<&SnapshotFile> {
+        self.files
+            .iter()
+            .filter(|f| looks_like_secret(&f.relative))
+            .collect()
+    }
+}
+
+/// Whether a file name (the last segment of `relative`) looks like it holds a secret.
+fn looks_like_secret(relative: &str) -> bool {
+    let name = relative.rsplit('/').next().unwrap_or(relative);
+    let lower = name.to_ascii_lowercase();
+    let ext = lower.rsplit_once('.').map(|(_, e)| e);
+    lower == ".env"
+        || (lower.starts_with(".env.")
+            && !lower.ends_with(".example")
+            && !lower.ends_with(".sample"))
+        || matches!(
+            ext,
+            Some("pem" | "key" | "pfx" | "p12" | "jks" | "keystore")
+        )
+        || matches!(
+            lower.as_str(),
+            "id_rsa"
+                | "id_dsa"
+                | "id_ecdsa"
+                | "id_ed25519"
+                | ".netrc"
+                | ".pypirc"
+                | ".git-credentials"
+        )
+        || (ext == Some("json")
+            && (lower.contains("credential")
+                || lower.contains("secret")
+                || lower.starts_with("service-account")
+                || lower.starts_with("service_account")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_like_secret;
+
+    #[test]
+    fn secret_like_names() {
+        for name in [
+            ".env",
+            "conf/.env.production",
+            "certs/server.pem",
+            "tls.key",
+            "store.pfx",
+            "id_rsa",
+            "home/.netrc",
+            "gcp-credentials.json",
+            "client_secret.json",
+            "service-account-prod.json",
+        ] {
+            assert!(looks_like_secret(name), "{name}");
+        }
+        for name in [
+            "train.py",
+            ".env.example",
+            "environment.yml",
+            "keys.py",
+            "data/credentials.csv",
+            "monkey.json",
+        ] {
+            assert!(!looks_like_secret(name), "{name}");
+        }
+    }
 }
 
 /// The hash as lowercase hex.

@@ -11,6 +11,8 @@ mod yaml;
 
 use std::path::PathBuf;
 
+use crate::graph::{Binding, Component, DataLocation, InputValue, Pipeline};
+
 pub use job::{ANONYMOUS_COMPONENT, ComponentPut, RestBodies, WireContext, rest_bodies};
 pub use yaml::{YamlContext, to_yaml};
 
@@ -74,6 +76,50 @@ impl WorkspaceScope {
 pub fn code_name_for_hash(content_hash: &str) -> String {
     let padded = format!("{content_hash:0<32}");
     job::uuid_from_hex(&padded)
+}
+
+/// The snapshot folders the pipeline's steps (sub-pipelines included) need code assets for,
+/// each once, with the steps that use it, in step order.
+pub fn snapshot_folders(pipeline: &Pipeline) -> Vec<(PathBuf, Vec<&'static str>)> {
+    let mut out: Vec<(PathBuf, Vec<&'static str>)> = Vec::new();
+    for step in pipeline.steps() {
+        let Some(path) = step.source_path() else {
+            continue;
+        };
+        match out.iter_mut().find(|(p, _)| *p == path) {
+            Some((_, steps)) => steps.push(step.name),
+            None => out.push((path, vec![step.name])),
+        }
+    }
+    out
+}
+
+/// The local files and folders the pipeline reads, which submission uploads: pipeline inputs
+/// bound to local paths (`values`, one per input) and local `Data::at` bindings inside the
+/// graph. Each comes with a label for messages (`iris`, or `node.port`). A path bound several
+/// times is listed each time.
+pub fn local_data(pipeline: &Pipeline, values: &[Option<InputValue>]) -> Vec<(String, PathBuf)> {
+    let mut out = Vec::new();
+    for (input, value) in pipeline.inputs.iter().zip(values) {
+        if let Some(InputValue::Data(DataLocation::Local(p))) = value {
+            out.push((input.name.clone(), p.clone()));
+        }
+    }
+    collect_local_bindings(pipeline, "", &mut out);
+    out
+}
+
+fn collect_local_bindings(pipeline: &Pipeline, prefix: &str, out: &mut Vec<(String, PathBuf)>) {
+    for node in &pipeline.nodes {
+        for (port, binding) in node.component.inputs().iter().zip(&node.inputs) {
+            if let Binding::Data(DataLocation::Local(p)) = binding {
+                out.push((format!("{prefix}{}.{}", node.name, port.name), p.clone()));
+            }
+        }
+        if let Component::Pipeline(inner) = &node.component {
+            collect_local_bindings(inner, &format!("{prefix}{}.", node.name), out);
+        }
+    }
 }
 
 /// Why a pipeline cannot be written in a wire form.
