@@ -207,6 +207,13 @@ impl WorkspaceConfig {
         self
     }
 
+    /// Sends blob uploads to Azure Blob datastores to this blob service URL instead of the
+    /// one each datastore names (a storage emulator in tests).
+    pub fn with_blob_endpoint(mut self, endpoint: Url) -> Self {
+        self.blob_endpoint = Some(endpoint);
+        self
+    }
+
     /// Finds the workspace config the way the Python SDK's `from_config()` does, starting in the
     /// current directory, with environment overrides (see the module docs).
     pub fn from_config() -> Result<Self, ConfigError> {
