@@ -29,7 +29,8 @@
 //!
 //! Jobs go through a scripted status progression, one step per `GET`
 //! (`NotStarted` → `Running` → `Completed` by default, see [`FakeAzureMl::set_job_status_script`]);
-//! a pipeline job gets one child run per node of its `jobs`.
+//! a pipeline job gets one child run per node of its `jobs`, each with the status the last job
+//! `GET` answered.
 //!
 //! ```no_run
 //! # async fn demo() {
@@ -528,10 +529,19 @@ impl State {
     }
 
     fn job_status(&self, job: &JobState) -> String {
+        self.status_at(job, job.gets)
+    }
+
+    /// The status the last job GET answered (what its steps show meanwhile).
+    fn last_reported_status(&self, job: &JobState) -> String {
+        self.status_at(job, job.gets.saturating_sub(1))
+    }
+
+    fn status_at(&self, job: &JobState, step: usize) -> String {
         if job.canceled {
             return "Canceled".into();
         }
-        let i = job.gets.min(self.status_script.len() - 1);
+        let i = step.min(self.status_script.len() - 1);
         self.status_script[i].clone()
     }
 }
@@ -1181,7 +1191,7 @@ fn route_history(s: &mut State, segments: &[&str], query: &BTreeMap<String, Stri
             None,
         );
     };
-    let status = s.job_status(job);
+    let status = s.last_reported_status(job);
     let children: Vec<Value> = object_entries(job.body.pointer("/properties/jobs"))
         .into_iter()
         .map(|(node, _)| {

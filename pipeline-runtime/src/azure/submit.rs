@@ -770,6 +770,10 @@ pub async fn follow(
         }
         let job = ws.jobs().get(name).await?;
         let status = job.properties.status.unwrap_or(JobStatus::Unknown);
+        if last_status != Some(status) {
+            last_status = Some(status);
+            on_event(FollowEvent::Job(status));
+        }
         if steps_ok {
             match ws.jobs().list_children(name).await {
                 Ok(children) => {
@@ -791,10 +795,6 @@ pub async fn follow(
                     on_event(FollowEvent::StepsUnavailable(e.to_string()));
                 }
             }
-        }
-        if last_status != Some(status) {
-            last_status = Some(status);
-            on_event(FollowEvent::Job(status));
         }
         if status.is_terminal() {
             return Ok(Followed { job, steps: runs });

@@ -157,12 +157,12 @@ async fn submit_async(pipeline: &Pipeline, args: &SubmitArgs) -> Result<ExitCode
     view.finish();
     let submitted = result?;
     eprintln!(
-        "Created job `{}` in {:.1}s ({} snapshot(s) uploaded, {} reused; {} component(s)).",
+        "Created job `{}` in {:.1}s ({} uploaded, {} reused; {}).",
         submitted.name,
         started.elapsed().as_secs_f64(),
-        submitted.codes_uploaded,
+        plural(submitted.codes_uploaded, "snapshot"),
         submitted.codes_reused,
-        submitted.components
+        plural(submitted.components, "component")
     );
     eprintln!("Studio: {}", submitted.studio_url);
     // The job name alone on standard output, for scripts.
@@ -290,9 +290,10 @@ impl SubmitView {
                 bytes,
                 hash,
             } => self.println(format!(
-                "  snapshot {} ({}): {files} files, {}, hash {}",
-                path.display(),
+                "  snapshot {} ({}): {}, {}, hash {}",
+                shown(&path),
                 steps.join(", "),
+                plural(files, "file"),
                 human_bytes(bytes),
                 &hash[..12.min(hash.len())]
             )),
@@ -305,14 +306,14 @@ impl SubmitView {
                 self.println(format!(
                     "warning: the snapshot {} holds files that look like secrets and will be \
                      uploaded to the workspace: {}. To leave them out, add their names to {}.",
-                    path.display(),
+                    shown(&path),
                     files.join(", "),
-                    ignore_file.display()
+                    shown(&ignore_file)
                 ));
             }
             SubmitEvent::CodeReused { path, .. } => self.println(format!(
                 "  snapshot {}: already in the workspace, reused",
-                path.display()
+                shown(&path)
             )),
             SubmitEvent::Uploading { what, progress } => {
                 if !self.tty {
@@ -344,15 +345,15 @@ impl SubmitView {
                 self.clear_bar();
                 self.println(match report {
                     Some(r) => format!(
-                        "  snapshot {}: uploaded {} files, {} in {:.1}s",
-                        path.display(),
-                        r.files,
+                        "  snapshot {}: uploaded {}, {} in {:.1}s",
+                        shown(&path),
+                        plural(r.files, "file"),
                         human_bytes(r.bytes),
                         r.elapsed.as_secs_f64()
                     ),
                     None => format!(
                         "  snapshot {}: found complete in the upload container",
-                        path.display()
+                        shown(&path)
                     ),
                 })
             }
@@ -360,15 +361,15 @@ impl SubmitView {
                 self.clear_bar();
                 self.println(match report {
                     Some(r) => format!(
-                        "  input {input}: uploaded {} files, {} to {uri}",
-                        r.files,
+                        "  input {input}: uploaded {}, {} to {uri}",
+                        plural(r.files, "file"),
                         human_bytes(r.bytes)
                     ),
                     None => format!("  input {input}: already uploaded at {uri}"),
                 })
             }
             SubmitEvent::ComponentsRegistered { count } => {
-                self.println(format!("  registered {count} component(s)"))
+                self.println(format!("  registered {}", plural(count, "component")))
             }
             SubmitEvent::JobCreated { .. } => {}
         }
@@ -383,6 +384,23 @@ impl SubmitView {
     fn finish(&self) {
         self.clear_bar();
     }
+}
+
+/// `1 file`, `3 files`.
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// A path relative to the current folder when it is below it.
+fn shown(path: &std::path::Path) -> String {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(|p| p.display().to_string()))
+        .unwrap_or_else(|| path.display().to_string())
 }
 
 fn human_bytes(n: u64) -> String {

@@ -1,0 +1,211 @@
+//! `submit` from the example binaries, as a user runs it, against the fake Azure ML (over real
+//! HTTP) with blob traffic to a real Azurite.
+
+mod support;
+
+use std::process::{Command, Output};
+
+use azureml_pipelines_testkit::azurite::Azurite;
+use azureml_pipelines_testkit::fake_aml::{BlobBackend, FakeAmlOptions, FakeAzureMl};
+use support::run_example;
+
+const CONTAINER: &str = "azureml-blobstore-cli";
+/// A token only this test knows: it must never be printed.
+const TOKEN: &str = "planted-bearer-9c1f2e7d";
+
+struct Env {
+    azurite: Azurite,
+    fake: FakeAzureMl,
+}
+
+async fn env() -> Env {
+    let azurite = Azurite::start();
+    azurite.create_container(CONTAINER).await;
+    let fake = FakeAzureMl::start_with(FakeAmlOptions {
+        blob: BlobBackend {
+            endpoint: azurite.blob_endpoint().to_owned(),
+            account_name: azurite.account_name().to_owned(),
+            account_key: azurite.account_key().to_owned(),
+            container: CONTAINER.to_owned(),
+            sas_token: azurite.account_sas(),
+        },
+        ..Default::default()
+    })
+    .await;
+    fake.accept_token("cli", TOKEN);
+    fake.add_compute("aml-compute", "AmlCompute");
+    Env { azurite, fake }
+}
+
+/// `compare_models` with the workspace and login taken from the environment.
+fn submit_cmd(env: &Env, args: &[&str]) -> Command {
+    let o = env.fake.options();
+    let mut cmd = run_example("compare_models");
+    cmd.arg("submit")
+        .args(args)
+        .env("AZUREML_SUBSCRIPTION_ID", o.subscription_id)
+        .env("AZUREML_RESOURCE_GROUP", o.resource_group)
+        .env("AZUREML_WORKSPACE_NAME", o.workspace_name)
+        .env("AZUREML_ARM_ENDPOINT", env.fake.url())
+        .env("AZUREML_BLOB_ENDPOINT", env.azurite.blob_endpoint())
+        .env("AZUREML_TEST_TOKEN", TOKEN);
+    cmd
+}
+
+async fn output(mut cmd: Command) -> Output {
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+}
+
+fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Nothing secret in what the user sees.
+fn assert_no_secrets(env: &Env, shown: &str) {
+    assert!(!shown.contains(TOKEN), "the token leaked:\n{shown}");
+    assert!(
+        !shown.contains(env.azurite.account_key()),
+        "the account key leaked:\n{shown}"
+    );
+    let sas = env.azurite.account_sas();
+    let sig = sas.split('&').find_map(|p| p.strip_prefix("sig=")).unwrap();
+    assert!(!shown.contains(sig), "a SAS signature leaked:\n{shown}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submit_wait_runs_compare_models_to_completion() {
+    let env = env().await;
+    env.fake
+        .set_job_status_script(&["NotStarted", "Running", "Completed"]);
+    let out = output(submit_cmd(
+        &env,
+        &[
+            "--wait",
+            "--poll-interval",
+            "0.02",
+            "--param",
+            "pipeline_arg=20",
+        ],
+    ))
+    .await;
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    // What the user saw (shown with `--nocapture`).
+    eprintln!("{stderr}");
+
+    // The job name alone on stdout; it is the job the fake holds.
+    let name = stdout.trim();
+    assert_eq!(env.fake.job_names(), vec![name.to_owned()]);
+    assert!(name.starts_with("compare_models_"), "{name}");
+    let job = env.fake.job(name).unwrap();
+    assert_eq!(job["properties"]["inputs"]["pipeline_arg"]["value"], "20");
+    assert_eq!(
+        job["properties"]["experimentName"], "Compare_Models_Exp",
+        "the pipeline's experiment"
+    );
+
+    for expected in [
+        "Submitting `compare_models` to Azure ML workspace `ws`",
+        "snapshot ",
+        "input iris: uploaded 1 file",
+        "registered 3 components",
+        &format!("Created job `{name}`"),
+        "Studio: https://ml.azure.com/runs/",
+        &format!("job {name}: Running"),
+        "step train: Completed",
+        &format!("Job {name} completed"),
+        "Output comparison: azureml://datastores/workspaceblobstore/paths/azureml/",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "missing {expected:?} in:\n{stderr}"
+        );
+    }
+    assert_no_secrets(&env, &format!("{stdout}{stderr}"));
+    // Every request carried the token from the environment.
+    assert!(
+        env.fake
+            .requests()
+            .iter()
+            .filter(|r| !r.path.contains("/discovery"))
+            .all(|r| r.token_label.as_deref() == Some("cli"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_job_exits_one_and_names_the_failed_steps() {
+    let env = env().await;
+    env.fake.set_job_status_script(&["Running", "Failed"]);
+    let out = output(submit_cmd(&env, &["--wait", "--poll-interval", "0.02"])).await;
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let name = stdout.trim();
+    assert!(
+        stderr.contains(&format!("Job {name} ended Failed")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Step data_prep failed"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_wait_submit_returns_after_creating_the_job() {
+    let env = env().await;
+    let out = output(submit_cmd(&env, &["--regenerate-outputs"])).await;
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let job = env.fake.job(stdout.trim()).unwrap();
+    assert_eq!(job["properties"]["settings"]["force_rerun"], true);
+    assert!(
+        env.fake.requests_to("GET", "/jobs/").is_empty(),
+        "nothing is polled"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_refused_before_any_request() {
+    let env = env().await;
+    let out = output(submit_cmd(&env, &["--param", "pipeline_arg=ten"])).await;
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("pipeline_arg"), "{stderr}");
+    let out = output(submit_cmd(&env, &["--input", "iris=does/not/exist.csv"])).await;
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("input `iris`"), "{stderr}");
+    assert!(
+        env.fake.job_names().is_empty(),
+        "no job for a bad submission"
+    );
+}
+
+#[test]
+fn without_a_workspace_config_submit_says_what_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = run_example("compare_models");
+    cmd.current_dir(dir.path()).arg("submit");
+    let out = cmd.output().unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("no Azure ML workspace config found"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("AZUREML_SUBSCRIPTION_ID"), "{stderr}");
+}
+
+#[test]
+fn a_malformed_config_file_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.json"), "{\"subscription_id\": 3").unwrap();
+    let mut cmd = run_example("compare_models");
+    cmd.current_dir(dir.path()).arg("submit");
+    let out = cmd.output().unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("config.json"), "{stderr}");
+}
