@@ -37,12 +37,18 @@ async fn env() -> Env {
     Env { azurite, fake }
 }
 
-/// `compare_models` with the workspace and login taken from the environment.
+/// `compare_models submit ARGS` with the workspace and login taken from the environment.
 fn submit_cmd(env: &Env, args: &[&str]) -> Command {
+    let mut all = vec!["submit"];
+    all.extend_from_slice(args);
+    azure_cmd(env, &all)
+}
+
+/// `compare_models ARGS` with the workspace and login taken from the environment.
+fn azure_cmd(env: &Env, args: &[&str]) -> Command {
     let o = env.fake.options();
     let mut cmd = run_example("compare_models");
-    cmd.arg("submit")
-        .args(args)
+    cmd.args(args)
         .env("AZUREML_SUBSCRIPTION_ID", o.subscription_id)
         .env("AZUREML_RESOURCE_GROUP", o.resource_group)
         .env("AZUREML_WORKSPACE_NAME", o.workspace_name)
@@ -208,4 +214,158 @@ fn a_malformed_config_file_is_named() {
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("config.json"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_while_waiting_cancels_the_job() {
+    let env = env().await;
+    env.fake.set_job_status_script(&["Running"]);
+    let mut cmd = submit_cmd(&env, &["--wait", "--poll-interval", "0.05"]);
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    let pid = child.id();
+    // Wait until the job is being followed, then press Ctrl-C.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while env.fake.requests_to("GET", "/jobs/").len() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the job was never polled"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let name = stdout.trim();
+    assert!(
+        stderr.contains(&format!("asked Azure ML to cancel job {name}")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("Job {name} was canceled")),
+        "{stderr}"
+    );
+    assert_eq!(
+        env.fake
+            .requests_to("POST", &format!("/jobs/{name}/cancel"))
+            .len(),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_show_and_list_azure_jobs() {
+    let env = env().await;
+    env.fake.set_job_status_script(&["Completed"]);
+    let out = output(submit_cmd(&env, &[])).await;
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let name = stdout.trim().to_owned();
+
+    let out = output(azure_cmd(&env, &["runs", "list", "--azure"])).await;
+    let (list, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let row = list
+        .lines()
+        .find(|l| l.starts_with(&name))
+        .unwrap_or_else(|| panic!("{name} not listed:\n{list}"));
+    assert!(
+        row.contains("Completed") && row.contains("Compare_Models_Exp"),
+        "{row}"
+    );
+
+    let out = output(azure_cmd(&env, &["runs", "show", "--azure", &name])).await;
+    let (show, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(show.contains("Status     Completed"), "{show}");
+    assert!(
+        show.contains("Studio     https://ml.azure.com/runs/"),
+        "{show}"
+    );
+    assert!(show.contains("Git        commit="), "{show}");
+    for step in ["data_prep", "train", "compare"] {
+        assert!(
+            show.lines()
+                .any(|l| l.starts_with(step) && l.contains("Completed")),
+            "{step} missing:\n{show}"
+        );
+    }
+    assert!(show.contains("Output comparison: azureml://"), "{show}");
+
+    let out = output(azure_cmd(&env, &["runs", "show", "--azure", "no_such_job"])).await;
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no_such_job"), "{stderr}");
+    assert_no_secrets(&env, &format!("{list}{show}{stderr}"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_azure_puts_files_in_the_datastore() {
+    let env = env().await;
+    let out = output(azure_cmd(
+        &env,
+        &[
+            "upload",
+            "--azure",
+            "examples/compare_models/data",
+            "--datastore",
+            "workspaceblobstore",
+            "--target-path",
+            "raw/2024",
+        ],
+    ))
+    .await;
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("azureml://datastores/workspaceblobstore/paths/raw/2024/data/iris.csv"),
+        "{stdout}"
+    );
+    let blobs = env.azurite.list_blobs(CONTAINER).await;
+    assert!(
+        blobs.contains(&"raw/2024/data/iris.csv".to_owned()),
+        "{blobs:?}"
+    );
+    let local =
+        std::fs::read(support::repo().join("examples/compare_models/data/iris.csv")).unwrap();
+    assert_eq!(
+        env.azurite
+            .download(CONTAINER, "raw/2024/data/iris.csv")
+            .await,
+        local
+    );
+    assert_no_secrets(&env, &format!("{stdout}{stderr}"));
+
+    let out = output(azure_cmd(
+        &env,
+        &[
+            "upload",
+            "--azure",
+            "examples/compare_models/data",
+            "--datastore",
+            "nope",
+        ],
+    ))
+    .await;
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("nope"), "{stderr}");
+
+    let out = output(azure_cmd(&env, &["datastores"])).await;
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("workspaceblobstore") && l.contains("(default)")),
+        "{stdout}"
+    );
 }

@@ -801,7 +801,8 @@ pub async fn follow(
         }
         // Sleep in short slices so a cancel request goes out promptly.
         let mut left = opts.interval;
-        while !left.is_zero() && !(opts.cancel.load(Ordering::SeqCst) && !cancel_sent) {
+        let cancel_due = || opts.cancel.load(Ordering::SeqCst) && !cancel_sent;
+        while !left.is_zero() && !cancel_due() {
             let slice = left.min(Duration::from_millis(100));
             tokio::time::sleep(slice).await;
             left -= slice;

@@ -68,6 +68,14 @@ pub struct RunsArgs {
     pub command: RunsCommand,
     #[command(flatten)]
     pub workspace: WorkspaceArg,
+    /// Pipeline jobs of the Azure ML workspace instead of local runs
+    /// (`runs list --azure`, `runs show --azure JOB`).
+    #[arg(long, global = true)]
+    pub azure: bool,
+    /// The workspace config file for `--azure` (default: `config.json` or
+    /// `.azureml/config.json` in the current folder or a parent).
+    #[arg(long, value_name = "FILE", env = "AZUREML_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
 }
 
 /// The `runs` subcommands.
@@ -126,6 +134,12 @@ pub struct UploadArgs {
     pub overwrite: bool,
     #[command(flatten)]
     pub workspace: WorkspaceArg,
+    /// Upload to the datastore of the Azure ML workspace instead of the local workspace.
+    #[arg(long)]
+    pub azure: bool,
+    /// The workspace config file for `--azure` (default: the `config.json` search).
+    #[arg(long, value_name = "FILE", env = "AZUREML_CONFIG")]
+    pub config: Option<PathBuf>,
 }
 
 fn cwd() -> PathBuf {

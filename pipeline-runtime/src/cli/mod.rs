@@ -11,6 +11,7 @@
 //! Exit codes: 0 success; 1 the pipeline (or a step, or a request) failed; 2 bad usage or bad
 //! input.
 
+mod azure;
 pub mod export;
 pub mod graph;
 pub mod local;
@@ -48,8 +49,19 @@ pub enum Command {
     Runs(local::RunsArgs),
     /// Show which files a step's snapshot holds and its content hash.
     Snapshot(local::SnapshotArgs),
-    /// Copy local files into a datastore.
+    /// Copy local files into a datastore (local, or with `--azure` the workspace's).
     Upload(local::UploadArgs),
+    /// List the datastores of the Azure ML workspace.
+    Datastores(DatastoresArgs),
+}
+
+/// `datastores`: the Azure ML workspace's datastores.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DatastoresArgs {
+    /// The workspace config file (default: `config.json` or `.azureml/config.json` in the
+    /// current folder or a parent).
+    #[arg(long, value_name = "FILE", env = "AZUREML_CONFIG")]
+    pub config: Option<std::path::PathBuf>,
 }
 
 /// Graph formats.
@@ -236,8 +248,31 @@ where
             print!("{text}");
             ExitCode::SUCCESS
         }
+        Some(Command::Runs(a)) if a.azure => {
+            let config = a.config.as_deref();
+            match &a.command {
+                local::RunsCommand::List { limit } => {
+                    azure::runs_list(config, Some(pipeline.experiment_name()), *limit)
+                }
+                local::RunsCommand::Show { run } => azure::runs_show(config, run),
+                local::RunsCommand::Logs { run, .. } => {
+                    eprintln!(
+                        "error: the logs of Azure ML jobs are in the studio; `runs show --azure {run}` prints its link"
+                    );
+                    ExitCode::from(2)
+                }
+            }
+        }
         Some(Command::Runs(a)) => local::runs(pipeline, &a),
         Some(Command::Snapshot(a)) => local::snapshot(pipeline, &a),
+        Some(Command::Upload(a)) if a.azure => azure::upload(
+            a.config.as_deref(),
+            &a.sources,
+            &a.datastore,
+            &a.target_path,
+            a.overwrite,
+        ),
         Some(Command::Upload(a)) => local::upload(&a),
+        Some(Command::Datastores(a)) => azure::datastores(a.config.as_deref()),
     }
 }

@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::azure::Workspace;
 use crate::azure::jobs::JobStatus;
 use crate::azure::submit::{
     self, FollowEvent, FollowOptions, SubmitError, SubmitEvent, SubmitEvents, SubmitOptions,
 };
-use crate::azure::{ArmClientOptions, Credential, Workspace, WorkspaceConfig};
 use crate::graph::Pipeline;
 
 use super::export::assignments;
@@ -54,7 +54,7 @@ enum CliError {
     #[error(transparent)]
     Bind(#[from] crate::graph::BindError),
     #[error(transparent)]
-    Config(#[from] crate::azure::ConfigError),
+    Azure(#[from] super::azure::AzureCliError),
     #[error(transparent)]
     Arm(#[from] crate::azure::ArmError),
     #[error(transparent)]
@@ -66,7 +66,8 @@ enum CliError {
 impl CliError {
     fn exit_code(&self) -> ExitCode {
         match self {
-            CliError::Bind(_) | CliError::Config(_) | CliError::Usage(_) => ExitCode::from(2),
+            CliError::Bind(_) | CliError::Usage(_) => ExitCode::from(2),
+            CliError::Azure(e) => e.exit_code(),
             CliError::Submit(
                 SubmitError::Snapshot { .. } | SubmitError::Data { .. } | SubmitError::Spec(_),
             ) => ExitCode::from(2),
@@ -76,17 +77,7 @@ impl CliError {
 }
 
 fn fail(e: &CliError) -> ExitCode {
-    let text = e.to_string();
-    eprintln!("error: {text}");
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        let cause = s.to_string();
-        if !text.contains(&cause) {
-            eprintln!("  caused by: {cause}");
-        }
-        source = s.source();
-    }
-    e.exit_code()
+    super::azure::fail(e, e.exit_code())
 }
 
 /// Runs `submit`.
@@ -118,16 +109,8 @@ async fn submit_async(pipeline: &Pipeline, args: &SubmitArgs) -> Result<ExitCode
     let params = assignments(&args.params)?;
     let inputs = assignments(&args.inputs)?;
     let values = pipeline.bind(&params, &inputs, &cwd)?;
-    let config = match &args.config {
-        Some(path) => WorkspaceConfig::from_path(path)?,
-        None => WorkspaceConfig::from_config()?,
-    };
+    let ws = super::azure::workspace(args.config.as_deref())?;
     let git = crate::local::git_info(&cwd);
-    let ws = Workspace::new(
-        config,
-        Credential::default_chain(),
-        ArmClientOptions::default(),
-    )?;
     eprintln!(
         "Submitting `{}` to Azure ML workspace `{}` (resource group `{}`{}).",
         pipeline.name,
@@ -169,7 +152,7 @@ async fn submit_async(pipeline: &Pipeline, args: &SubmitArgs) -> Result<ExitCode
     println!("{}", submitted.name);
     if !args.wait {
         eprintln!(
-            "Follow it with `submit --wait` next time, or in the studio; `runs show {}` shows its steps.",
+            "`runs show --azure {}` shows its steps; `submit --wait` follows a job to its end.",
             submitted.name
         );
         return Ok(ExitCode::SUCCESS);
