@@ -911,21 +911,18 @@ fn route_workspace(
             )
         }
         ("GET", ["codes", _name, "versions"]) => {
-            let mut items: Vec<Value> = s.codes.values().cloned().collect();
-            if let Some(hash) = query.get("hash") {
-                items.retain(|c| {
+            let wanted = |c: &Value| match query.get("hash") {
+                Some(hash) => {
                     c["properties"]["properties"]["hash_sha256"].as_str() == Some(hash)
                         && query.get("hashVersion").is_none_or(|hv| {
                             c["properties"]["properties"]["hash_version"].as_str() == Some(hv)
                         })
-                });
-            } else {
-                items.retain(|c| {
-                    c["id"]
-                        .as_str()
-                        .is_some_and(|id| id.contains(&format!("/codes/{_name}/")))
-                });
-            }
+                }
+                None => c["id"]
+                    .as_str()
+                    .is_some_and(|id| id.contains(&format!("/codes/{_name}/"))),
+            };
+            let items: Vec<Value> = s.codes.values().filter(|c| wanted(c)).cloned().collect();
             let path = format!("{ws_path}/codes/{_name}/versions");
             respond(200, &page(s, &path, query, items))
         }
