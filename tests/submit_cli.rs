@@ -369,3 +369,102 @@ async fn upload_azure_puts_files_in_the_datastore() {
         "{stdout}"
     );
 }
+
+/// One line (plus an indented body summary) per request, grouped by what it does, in the order
+/// the groups happen; requests of one group run concurrently, so they are sorted.
+fn review_log(env: &Env) -> String {
+    let ws = env.fake.workspace_id();
+    let mut groups: Vec<(usize, String)> = Vec::new();
+    for r in env.fake.requests() {
+        let path = r.path.replace(&ws, "{WS}");
+        let query: Vec<String> = r
+            .query
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.replace(&ws, "{WS}")))
+            .collect();
+        let (rank, what) = match (r.method.as_str(), path.as_str()) {
+            ("GET", p) if p.starts_with("{WS}/codes/") => {
+                (1, "look a snapshot up by content hash (§6 step 2)")
+            }
+            ("POST", p) if p.ends_with("/startPendingUpload") => {
+                (2, "ask where to upload it (§6 step 3)")
+            }
+            ("PUT", p) if p.starts_with("{WS}/codes/") => {
+                (3, "register the code version (§6 step 6)")
+            }
+            ("GET", p) if p.starts_with("{WS}/datastores") => {
+                (4, "the default datastore, for the local input (§8)")
+            }
+            ("POST", p) if p.ends_with("/listSecrets") => (5, "its credentials (§8)"),
+            ("PUT", p) if p.starts_with("{WS}/components/") => {
+                (6, "register an anonymous component (§5)")
+            }
+            ("PUT", p) if p.starts_with("{WS}/jobs/") => (7, "create the pipeline job (§3, §4)"),
+            _ => (8, "other"),
+        };
+        // Git facts differ between checkouts (a CI clone may have no branch): shown by name only.
+        let mut body = r.body.clone();
+        if let Some(map) = body
+            .pointer_mut("/properties/properties")
+            .and_then(|p| p.as_object_mut())
+        {
+            for (k, v) in map.iter_mut() {
+                if k.contains(".git.") {
+                    *v = serde_json::json!("<git>");
+                }
+            }
+            map.retain(|k, _| k == "azureml.git.commit" || !k.contains(".git."));
+        }
+        let summary = match rank {
+            6 => {
+                let spec = &body["properties"]["componentSpec"];
+                format!(
+                    "componentSpec: name={} code={} environment={} is_deterministic={}",
+                    spec["name"], spec["code"], spec["environment"], spec["is_deterministic"]
+                )
+            }
+            7 => format!(
+                "jobType={} experimentName={} computeId={} jobs={} inputs={} properties={}",
+                body["properties"]["jobType"],
+                body["properties"]["experimentName"],
+                body["properties"]["computeId"],
+                body["properties"]["jobs"]
+                    .as_object()
+                    .map_or(0, |j| j.len()),
+                body["properties"]["inputs"],
+                body["properties"]["properties"],
+            ),
+            _ if body.is_null() => String::new(),
+            _ => body.to_string(),
+        }
+        .replace(&ws, "{WS}")
+        .replace(env.azurite.blob_endpoint(), "{BLOB}");
+        let token = match (&r.token_label, &r.aml_token_label) {
+            (Some(t), Some(a)) => format!("  [bearer: {t}; x-azureml-token: {a}]"),
+            (Some(t), None) => format!("  [bearer: {t}]"),
+            _ => String::new(),
+        };
+        let mut line = format!(
+            "{} {path}?{}{token}\n    # {what}\n",
+            r.method,
+            query.join("&")
+        );
+        if !summary.is_empty() {
+            line.push_str(&format!("    {summary}\n"));
+        }
+        groups.push((rank, line));
+    }
+    groups.sort();
+    groups.into_iter().map(|(_, l)| l).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_request_for_compare_models_is_in_the_review_log() {
+    let env = env().await;
+    let out = output(submit_cmd(&env, &["--job-name", "compare_models_review"])).await;
+    let (_, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let log = review_log(&env);
+    assert!(!log.contains(" other"), "an unexpected request:\n{log}");
+    support::assert_golden("submit_compare_models.log", &log);
+}
