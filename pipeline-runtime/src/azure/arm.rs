@@ -82,6 +82,35 @@ impl Default for ApiVersions {
     }
 }
 
+impl ApiVersions {
+    /// The defaults with overrides from `AZUREML_API_VERSION_<GROUP>` variables (`JOBS`,
+    /// `COMPONENTS`, `CODES`, `DATASTORES`, `COMPUTES`, `WORKSPACES`, `DATA`, `ENVIRONMENTS`),
+    /// e.g. `AZUREML_API_VERSION_JOBS=2025-12-01`.
+    pub fn from_env() -> Self {
+        Self::with_overrides(|key| std::env::var(key).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    /// The defaults with overrides looked up by variable name.
+    pub fn with_overrides(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let mut v = Self::default();
+        for (group, slot) in [
+            ("WORKSPACES", &mut v.workspaces),
+            ("JOBS", &mut v.jobs),
+            ("COMPONENTS", &mut v.components),
+            ("CODES", &mut v.codes),
+            ("DATA", &mut v.data),
+            ("ENVIRONMENTS", &mut v.environments),
+            ("COMPUTES", &mut v.computes),
+            ("DATASTORES", &mut v.datastores),
+        ] {
+            if let Some(value) = lookup(&format!("AZUREML_API_VERSION_{group}")) {
+                *slot = value.trim().to_owned();
+            }
+        }
+        v
+    }
+}
+
 /// How hard to retry a request that failed with a retryable status or a connection error.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryConfig {
@@ -883,6 +912,15 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn api_versions_take_overrides_per_group() {
+        let v = ApiVersions::with_overrides(|k| {
+            (k == "AZUREML_API_VERSION_JOBS").then(|| " 2025-12-01 ".to_owned())
+        });
+        assert_eq!(v.jobs, "2025-12-01");
+        assert_eq!(v.components, ApiVersions::default().components);
+    }
 
     #[test]
     fn action_is_quoted_from_authorization_failed() {

@@ -71,10 +71,14 @@ pub(crate) fn workspace(config: Option<&Path>) -> Result<Workspace, AzureCliErro
         Some(path) => WorkspaceConfig::from_path(path)?,
         None => WorkspaceConfig::from_config()?,
     };
+    let options = ArmClientOptions {
+        api_versions: crate::azure::ApiVersions::from_env(),
+        ..ArmClientOptions::default()
+    };
     Ok(Workspace::new(
         config,
         Credential::default_chain(),
-        ArmClientOptions::default(),
+        options,
     )?)
 }
 
