@@ -179,6 +179,8 @@ struct Phases {
     code: Duration,
     components: Duration,
     total: Duration,
+    /// The longest blob upload of one snapshot (they run at once).
+    upload: Duration,
 }
 
 async fn submit_phases(ws: &Workspace, p: &Pipeline, name: String) -> Phases {
@@ -190,7 +192,13 @@ async fn submit_phases(ws: &Workspace, p: &Pipeline, name: String) -> Phases {
         let mut m = sink.lock().expect("not poisoned");
         match e {
             SubmitEvent::SnapshotHashed { .. } => m.hashed = now,
-            SubmitEvent::CodeReused { .. } | SubmitEvent::CodeUploaded { .. } => m.code = now,
+            SubmitEvent::CodeReused { .. } => m.code = now,
+            SubmitEvent::CodeUploaded { report, .. } => {
+                m.code = now;
+                if let Some(r) = report {
+                    m.upload = m.upload.max(r.elapsed);
+                }
+            }
             SubmitEvent::ComponentsRegistered { .. } => m.components = now,
             _ => {}
         }
@@ -271,10 +279,11 @@ async fn run(rounds: usize) {
             // Control-plane time: everything but hashing and the blob uploads inside the code
             // phase is waiting on the fake; round trips = that time / the added latency.
             println!(
-                "  {n:>3} distinct steps, {label}: {:>7.1} ms total (hash {:>5.1}, code assets {:>6.1}, components {:>5.1}, job {:>5.1}) = {:.1} × latency",
+                "  {n:>3} distinct steps, {label}: {:>7.1} ms total (hash {:>5.1}, code assets {:>6.1} of which blob upload {:>6.1}, components {:>5.1}, job {:>5.1}) = {:.1} × latency",
                 ms(ph.total),
                 ms(ph.hashed),
                 ms(ph.code.saturating_sub(ph.hashed)),
+                ms(ph.upload),
                 ms(ph.components.saturating_sub(ph.code)),
                 ms(ph.total.saturating_sub(ph.components)),
                 ph.total.as_secs_f64() / rtt
