@@ -48,7 +48,8 @@ pub struct WorkspaceArg {
     #[arg(
         long = "workspace",
         value_name = "DIR",
-        env = "AZUREML_LOCAL_WORKSPACE"
+        env = "AZUREML_LOCAL_WORKSPACE",
+        global = true
     )]
     pub dir: Option<PathBuf>,
 }
@@ -479,6 +480,21 @@ fn runs_list(ws_dir: &Path, limit: usize) -> Result<(), LocalError> {
     Ok(())
 }
 
+/// `4f014f8f8378 on main, dirty`: the commit, branch and state of the tree a run started from.
+fn git_line(git: &local::GitInfo) -> Option<String> {
+    let commit = git.commit.as_deref()?;
+    let mut text = commit[..commit.len().min(12)].to_owned();
+    if let Some(b) = &git.branch {
+        text.push_str(&format!(" on {b}"));
+    }
+    match git.dirty {
+        Some(true) => text.push_str(", dirty (uncommitted changes)"),
+        Some(false) => text.push_str(", clean"),
+        None => {}
+    }
+    Some(text)
+}
+
 fn runs_show(ws_dir: &Path, run: &str) -> Result<(), LocalError> {
     let ws = Workspace::open(ws_dir)?;
     let store = ws.store()?;
@@ -493,6 +509,9 @@ fn runs_show(ws_dir: &Path, run: &str) -> Result<(), LocalError> {
     );
     if let Some(e) = &r.error {
         println!("Error      {e}");
+    }
+    if let Some(git) = git_line(&r.git) {
+        println!("Git        {git}");
     }
     for (k, v) in &r.params {
         println!("Param      {k} = {v}");
@@ -646,12 +665,17 @@ pub fn upload(args: &UploadArgs) -> ExitCode {
                 done.len(),
                 args.datastore
             );
-            let dir = args.target_path.trim_matches('/');
-            eprintln!(
-                "Use them with `--input NAME=azureml://datastores/{}/paths/{}`.",
-                args.datastore,
-                if dir.is_empty() { "<file>" } else { dir }
-            );
+            match done.as_slice() {
+                [one] => eprintln!("Use it with `--input NAME={}`.", one.uri),
+                _ => {
+                    let dir = args.target_path.trim_matches('/');
+                    eprintln!(
+                        "Use them with `--input NAME=azureml://datastores/{}/paths/{}`.",
+                        args.datastore,
+                        if dir.is_empty() { "<file>" } else { dir }
+                    );
+                }
+            }
             ExitCode::SUCCESS
         }
         Err(e) => fail(&e),
