@@ -143,6 +143,15 @@ fn compare_models_runs_reuses_and_tells_the_story() {
     assert!(show.starts_with(&format!("Run        {r2}\n")), "{show}");
     assert!(show.contains("Status     Completed"), "{show}");
     assert!(show.contains("Param      pipeline_arg = 10"), "{show}");
+    // Run from a git checkout: its commit, branch and state, on one line and as properties.
+    if repo().join(".git").exists() {
+        let git = show
+            .lines()
+            .find_map(|l| l.strip_prefix("Git        "))
+            .unwrap_or_else(|| panic!("no git line in {show}"));
+        assert!(git.contains(", clean") || git.contains(", dirty"), "{git}");
+        assert!(show.contains("Property   azureml.git.commit = "), "{show}");
+    }
     for step in ["data_prep", "train"] {
         let line = step_line(&show, "", step);
         assert!(

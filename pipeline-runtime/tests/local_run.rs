@@ -717,3 +717,101 @@ fn input_hashes_are_cached_until_the_file_changes() {
     let changed = s.run(&p, &s.opts()).0.unwrap();
     assert_eq!(reasons(&changed, "data_prep"), vec!["input raw changed"]);
 }
+
+/// Runs `git` in `dir` with a fixed identity and no signing; `None` when git is missing.
+fn git(dir: &std::path::Path, args: &[&str]) -> Option<String> {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args([
+            "-c",
+            "user.name=Pipeline Tests",
+            "-c",
+            "user.email=tests@example.invalid",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=trunk",
+        ])
+        .args(args)
+        .output()
+        .ok()?;
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+#[test]
+fn git_facts_are_recorded_as_run_properties() {
+    let s = Scratch::new();
+    let p = seed_like(&s);
+    if git(s.path(), &["init", "-q"]).is_none() {
+        eprintln!("skipped: no `git` on PATH");
+        return;
+    }
+    git(
+        s.path(),
+        &["add", "prep_src", "train_src", "compare_src", "data"],
+    );
+    git(s.path(), &["commit", "-q", "-m", "first"]);
+    let head = git(s.path(), &["rev-parse", "HEAD"]).unwrap();
+    assert_eq!(head.len(), 40);
+
+    let run_props = |id: &str| {
+        let ws = Workspace::open(s.ws()).unwrap();
+        ws.store().unwrap().find_run(id, ws.root()).unwrap()
+    };
+    // A clean tree (the workspace folder is untracked, which does not count).
+    let clean = s.run(&p, &s.opts()).0.unwrap();
+    let run = run_props(&clean.run_id);
+    let props = &run.properties;
+    assert_eq!(props["azureml.git.commit"], head, "{props:?}");
+    assert_eq!(props["mlflow.source.git.commit"], head);
+    assert_eq!(props["azureml.git.branch"], "trunk");
+    assert_eq!(props["mlflow.source.git.branch"], "trunk");
+    assert_eq!(props["azureml.git.dirty"], "False");
+    assert_eq!(run.git.commit.as_deref(), Some(head.as_str()));
+    assert_eq!(run.git.branch.as_deref(), Some("trunk"));
+    assert_eq!(run.git.dirty, Some(false));
+
+    // A tracked file modified: dirty.
+    s.write("compare_src/compare.py", &format!("{COMPARE}\n# edited\n"));
+    let dirty = s.run(&p, &s.opts()).0.unwrap();
+    let run = run_props(&dirty.run_id);
+    assert_eq!(run.properties["azureml.git.commit"], head);
+    assert_eq!(run.properties["azureml.git.dirty"], "True");
+    assert_eq!(run.git.dirty, Some(true));
+}
+
+#[test]
+fn outside_a_repository_there_are_no_git_properties() {
+    let s = Scratch::new();
+    let p = seed_like(&s);
+    // Only meaningful where the temp dir is not itself inside a repository.
+    let in_repo = std::process::Command::new("git")
+        .arg("-C")
+        .arg(s.path())
+        .args(["rev-parse", "--git-dir"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if in_repo {
+        eprintln!("skipped: the temp dir is inside a git repository");
+        return;
+    }
+    let sum = s.run(&p, &s.opts()).0.unwrap();
+    let ws = Workspace::open(s.ws()).unwrap();
+    let run = ws
+        .store()
+        .unwrap()
+        .find_run(&sum.run_id, ws.root())
+        .unwrap();
+    assert!(
+        run.properties.keys().all(|k| !k.contains(".git.")),
+        "{:?}",
+        run.properties
+    );
+    assert_eq!(run.git.commit, None);
+}

@@ -681,3 +681,26 @@ pub fn upload(args: &UploadArgs) -> ExitCode {
         Err(e) => fail(&e),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn git_facts_fit_one_line() {
+        let mut git = local::GitInfo {
+            commit: Some("0123456789abcdef0123456789abcdef01234567".into()),
+            branch: Some("main".into()),
+            dirty: Some(true),
+            repository: None,
+        };
+        assert_eq!(
+            git_line(&git).unwrap(),
+            "0123456789ab on main, dirty (uncommitted changes)"
+        );
+        git.dirty = Some(false);
+        git.branch = None;
+        assert_eq!(git_line(&git).unwrap(), "0123456789ab, clean");
+        assert_eq!(git_line(&local::GitInfo::default()), None);
+    }
+}
