@@ -212,7 +212,12 @@ fn ctrl_c_cancels_every_step_and_records_the_run_as_canceled() {
     let run = store.find_run("last", ws.root()).unwrap();
     assert_eq!(run.status, RunStatus::Canceled);
     let steps = local::step_statuses(s.ws(), &run.id).unwrap();
-    assert_eq!(steps["slow"], StepStatus::Canceled);
+    assert_eq!(
+        steps["slow"],
+        StepStatus::Canceled,
+        "{:#?}",
+        store.steps(&run.id).unwrap()
+    );
     assert_eq!(steps["fast"], StepStatus::Completed);
     // Nothing half-written is left, and the next run reuses what finished.
     let out = s

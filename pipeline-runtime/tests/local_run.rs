@@ -524,7 +524,10 @@ fn download_inputs_are_private_copies_and_mounts_read_only() {
     p.step(dl, vec![o.clone()]);
     p.step(ro, vec![o]);
     let p = p.done();
-    let sum = s.run(&p, &s.opts()).0.unwrap();
+    // One step at a time: `dl` copies before `ro` tries to write (which root can).
+    let mut opts = s.opts();
+    opts.max_parallel = 1;
+    let sum = s.run(&p, &opts).0.unwrap();
     assert_eq!(sum.status, RunStatus::Completed, "{sum:#?}");
     assert_eq!(read_output(&sum, "dl", "o", "f"), "data\nmore\n");
     // Sealed files are read-only; root ignores that, so only check as another user.
@@ -532,6 +535,89 @@ fn download_inputs_are_private_copies_and_mounts_read_only() {
         assert_eq!(read_output(&sum, "make", "o", "f"), "data\n");
         assert_eq!(read_output(&sum, "ro", "o", "r"), "protected\n");
     }
+}
+
+#[test]
+fn ro_mount_inputs_are_read_only_views_whatever_the_step_does() {
+    let s = Scratch::new();
+    let root = s.path();
+    let make = StepSpec::new(
+        root,
+        "make",
+        "mkdir ${{outputs.o}}/sub && echo data > ${{outputs.o}}/f && echo deep > ${{outputs.o}}/sub/g",
+    )
+    .output("o")
+    .build();
+    // Each reader records the permission bits it sees, then tries to change the folder.
+    let reader = |name: &'static str, mode: Option<InputMode>, tail: &str| {
+        StepSpec::new(
+            root,
+            name,
+            format!(
+                "stat -c %a ${{{{inputs.x}}}} ${{{{inputs.x}}}}/sub ${{{{inputs.x}}}}/f > ${{{{outputs.o}}}}/modes; \
+                 if (touch ${{{{inputs.x}}}}/new && rm -f ${{{{inputs.x}}}}/f && rm -rf ${{{{inputs.x}}}}/sub) 2>/dev/null; \
+                 then echo changed > ${{{{outputs.o}}}}/r; else echo protected > ${{{{outputs.o}}}}/r; fi{tail}"
+            ),
+        )
+        .input(data("x", AssetType::UriFolder, mode))
+        .output("o")
+        .build()
+    };
+    let ro = reader("ro", Some(InputMode::ReadOnlyMount), "");
+    let default = reader("default", None, "");
+    let failing = reader("failing", Some(InputMode::ReadOnlyMount), "; exit 3");
+    let mut p = PipelineSpec::new("views", root);
+    let o = p.step(make, vec![]).remove(0);
+    p.step(ro, vec![o.clone()]);
+    p.step(default, vec![o.clone()]);
+    p.step(failing, vec![o]);
+    let p = p.done();
+    let mut opts = s.opts();
+    opts.continue_on_step_failure = Some(true);
+    let sum = s.run(&p, &opts).0.unwrap();
+    assert_eq!(sum.status, RunStatus::Failed, "{sum:#?}");
+    for step in ["ro", "default"] {
+        // Folders and files of the view had no write bit for anyone.
+        let modes = read_output(&sum, step, "o", "modes");
+        let modes: Vec<u32> = modes
+            .lines()
+            .map(|m| u32::from_str_radix(m, 8).unwrap())
+            .collect();
+        assert_eq!(modes.len(), 3, "{step}");
+        assert!(modes.iter().all(|m| m & 0o222 == 0), "{step}: {modes:?}");
+        // Root ignores permission bits; anyone else is stopped.
+        if !is_root() {
+            assert_eq!(read_output(&sum, step, "o", "r"), "protected\n", "{step}");
+        }
+        // A successful step's folder, views included, is removed.
+        assert!(
+            !s.ws()
+                .join("runs")
+                .join(&sum.run_id)
+                .join("steps")
+                .join(step)
+                .exists()
+        );
+    }
+    // Whatever the readers did to their views, the upstream output is intact, even for root.
+    let upstream = &sum.step("make").unwrap().outputs["o"];
+    assert_eq!(read_output(&sum, "make", "o", "f"), "data\n");
+    assert_eq!(
+        std::fs::read_to_string(upstream.join("sub/g")).unwrap(),
+        "deep\n"
+    );
+    assert!(!upstream.join("new").exists());
+    // A failed step's folder is kept for a look, with its view writable again (`rm -rf` works).
+    let view = s
+        .ws()
+        .join("runs")
+        .join(&sum.run_id)
+        .join("steps/failing/inputs/x");
+    assert!(view.join("sub").is_dir() || is_root());
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&view).unwrap().permissions().mode();
+    assert_ne!(mode & 0o200, 0, "{mode:o}");
+    std::fs::remove_dir_all(s.ws().join("runs").join(&sum.run_id).join("steps")).unwrap();
 }
 
 fn is_root() -> bool {

@@ -21,7 +21,7 @@ use super::plan::{Plan, PlannedStep, Source, interface};
 use super::reuse::ReuseParts;
 use super::store::{OutputRecord, RunRecord, RunStatus, RunStore, StepStatus, now_ms};
 use super::workspace::{Workspace, remove_tree};
-use super::{clock, git};
+use super::{clock, git, mount};
 
 /// The environment variable that overrides the interpreter `python` resolves to.
 pub const PYTHON_ENV: &str = "AZUREML_LOCAL_PYTHON";
@@ -240,10 +240,12 @@ struct SnapInfo {
 enum Delivery {
     /// The value itself (parameters).
     Value(String),
-    /// A path handed over as it is (`ro_mount`, `direct`).
+    /// A path handed over as it is (`direct`).
     Path(PathBuf),
-    /// A private copy of `from` made at `to`.
+    /// A private copy of `from` made at `to` (`download`).
     Copy { from: PathBuf, to: PathBuf },
+    /// A private read-only view of `from` made at `to` (`ro_mount`, the default).
+    View { from: PathBuf, to: PathBuf },
 }
 
 struct Job {
@@ -254,6 +256,7 @@ struct Job {
     work: PathBuf,
     step_dir: PathBuf,
     copies: Vec<(PathBuf, PathBuf)>,
+    views: Vec<(PathBuf, PathBuf)>,
     outputs: Vec<(String, PathBuf, PathBuf)>,
     command: String,
     log: PathBuf,
@@ -942,6 +945,7 @@ impl Executor<'_> {
         let out_dir = self.ws.outputs_dir(&self.run_id, &step.name);
         let mut values = Values::new();
         let mut copies = Vec::new();
+        let mut views = Vec::new();
         let mut bad = None;
         for (k, (input, source)) in def.inputs.iter().zip(&step.inputs).enumerate() {
             let delivery = match source {
@@ -972,6 +976,11 @@ impl Executor<'_> {
                 Delivery::Copy { from, to } => {
                     let v = to.to_string_lossy().into_owned();
                     copies.push((from, to));
+                    v
+                }
+                Delivery::View { from, to } => {
+                    let v = to.to_string_lossy().into_owned();
+                    views.push((from, to));
                     v
                 }
             };
@@ -1034,6 +1043,7 @@ impl Executor<'_> {
             work,
             step_dir,
             copies,
+            views,
             outputs,
             command,
             log,
@@ -1103,23 +1113,36 @@ fn file_of_folder(path: &Path, ty: PortType) -> Result<PathBuf, String> {
     }
 }
 
+/// How an input reaches the step: `download` = a private copy, `ro_mount` (and no mode, Azure
+/// ML's default) = a private read-only view, `direct` = the path itself.
 fn deliver(path: PathBuf, mode: Option<InputMode>, step_dir: &Path, name: &str) -> Delivery {
+    let base = step_dir.join("inputs").join(name);
+    let to = if path.is_file() {
+        base.join(path.file_name().unwrap_or(name.as_ref()))
+    } else {
+        base
+    };
     match mode {
-        Some(InputMode::Download) => {
-            let base = step_dir.join("inputs").join(name);
-            let to = if path.is_file() {
-                base.join(path.file_name().unwrap_or(name.as_ref()))
-            } else {
-                base
-            };
-            Delivery::Copy { from: path, to }
-        }
-        _ => Delivery::Path(path),
+        Some(InputMode::Download) => Delivery::Copy { from: path, to },
+        Some(InputMode::Direct) => Delivery::Path(path),
+        Some(InputMode::ReadOnlyMount) | None => Delivery::View { from: path, to },
     }
 }
 
-/// Runs one step process to its end (on a worker thread).
+/// Runs one step process to its end (on a worker thread), then gives read-only views their
+/// write permission back and, if the step succeeded, removes its folder.
 fn execute(job: &Job, tx: &Sender<Msg>) -> JobResult {
+    let result = run_process(job, tx);
+    if !job.views.is_empty() {
+        mount::release(&job.step_dir.join("inputs"));
+    }
+    if matches!(result, JobResult::Sealed(_)) {
+        let _ = remove_tree(&job.step_dir);
+    }
+    result
+}
+
+fn run_process(job: &Job, tx: &Sender<Msg>) -> JobResult {
     let fail = |reason: String| JobResult::Failed {
         reason,
         exit_code: None,
@@ -1247,10 +1270,7 @@ fn execute(job: &Job, tx: &Sender<Msg>) -> JobResult {
         };
     }
     match seal(job) {
-        Ok(outputs) => {
-            let _ = remove_tree(&job.step_dir);
-            JobResult::Sealed(outputs)
-        }
+        Ok(outputs) => JobResult::Sealed(outputs),
         Err(reason) => {
             discard_outputs(job);
             JobResult::Failed {
@@ -1275,6 +1295,9 @@ fn prepare(job: &Job) -> Result<(), LocalError> {
     }
     for (from, to) in &job.copies {
         copy_tree(from, to)?;
+    }
+    for (from, to) in &job.views {
+        mount::read_only_view(from, to)?;
     }
     for (_, tmp, _) in &job.outputs {
         let _ = remove_tree(tmp);
@@ -1327,7 +1350,8 @@ fn discard_outputs(job: &Job) {
     }
 }
 
-/// Makes the files of a sealed output read-only, so `ro_mount` readers cannot change them.
+/// Makes the files of a sealed output read-only, so steps reading it through a view cannot
+/// change them.
 fn write_protect(dir: &Path) {
     for entry in walkdir::WalkDir::new(dir).into_iter().flatten() {
         if entry.file_type().is_file()

@@ -31,6 +31,7 @@ mod error;
 mod exec;
 mod git;
 mod hash;
+mod mount;
 mod plan;
 mod reuse;
 pub mod store;
