@@ -340,3 +340,84 @@ fn a_failing_step_prints_its_last_log_lines_and_the_log_path() {
     );
     assert!(step_line(&show, "", "train").contains("Skipped"), "{show}");
 }
+
+/// The first line `run` prints, with these environment variables set.
+fn run_notice(ws: &Path, env: &[(&str, &str)]) -> String {
+    let mut cmd = example_cmd("compare_models");
+    // A bad parameter value stops the run right after the notice.
+    cmd.args(["run", "--param", "pipeline_arg=ten", "--workspace"])
+        .arg(ws);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = expect(cmd, &["run"], 2);
+    let err = text(&out.stderr);
+    assert!(err.contains("`ten` is not an integer"), "{err}");
+    err.lines().next().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn the_notice_counts_every_way_of_naming_an_azure_workspace() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    let none = run_notice(&ws, &[]);
+    assert!(
+        none.starts_with(
+            "No Azure ML workspace configured: running `compare_models` on this machine"
+        ),
+        "{none}"
+    );
+    assert!(
+        none.contains("AZUREML_WORKSPACE_NAME") && none.ends_with("use `submit`)."),
+        "{none}"
+    );
+
+    // The three variables name a workspace without a file.
+    let trio = [
+        (
+            "AZUREML_SUBSCRIPTION_ID",
+            "00000000-1111-2222-3333-444444444444",
+        ),
+        ("AZUREML_RESOURCE_GROUP", "rg"),
+        ("AZUREML_WORKSPACE_NAME", "from-env"),
+    ];
+    let line = run_notice(&ws, &trio);
+    assert!(
+        line.starts_with("Running `compare_models` on this machine in "),
+        "{line}"
+    );
+    assert!(
+        line.ends_with("(`submit` runs it in the Azure ML workspace `from-env` of the AZUREML_* environment variables)."),
+        "{line}"
+    );
+    // Two of them are not enough.
+    let line = run_notice(&ws, &trio[..2]);
+    assert!(
+        line.starts_with("No Azure ML workspace configured"),
+        "{line}"
+    );
+
+    // AZUREML_CONFIG names a file anywhere.
+    let config = dir.path().join("elsewhere.json");
+    std::fs::write(
+        &config,
+        r#"{"subscription_id": "s", "resource_group": "rg", "workspace_name": "from-file"}"#,
+    )
+    .unwrap();
+    let line = run_notice(&ws, &[("AZUREML_CONFIG", config.to_str().unwrap())]);
+    assert!(
+        line.ends_with(&format!("workspace `from-file` of {}).", config.display())),
+        "{line}"
+    );
+    // A config that cannot be used is said so, not taken for no config.
+    let missing = dir.path().join("missing.json");
+    let line = run_notice(&ws, &[("AZUREML_CONFIG", missing.to_str().unwrap())]);
+    assert!(
+        line.starts_with("Running `compare_models` on this machine"),
+        "{line}"
+    );
+    assert!(
+        line.contains("`submit` would fail: cannot read workspace config"),
+        "{line}"
+    );
+}

@@ -147,17 +147,31 @@ fn fail(e: &LocalError) -> ExitCode {
     ExitCode::from(if e.is_bad_input() { 2 } else { 1 })
 }
 
-/// Where an Azure ML `config.json` would be found (current dir, `.azureml/`, parents).
-fn azure_config() -> Option<PathBuf> {
-    let dir = cwd();
-    dir.ancestors()
-        .flat_map(|d| {
-            [
-                d.join("config.json"),
-                d.join(".azureml").join("config.json"),
-            ]
-        })
-        .find(|p| p.is_file())
+/// Whether an Azure ML workspace is configured for `submit`, found by the same rules (a
+/// `config.json` in the current directory, `.azureml/` or a parent; `AZUREML_CONFIG`; the
+/// `AZUREML_SUBSCRIPTION_ID` / `AZUREML_RESOURCE_GROUP` / `AZUREML_WORKSPACE_NAME` trio).
+enum AzureWorkspace {
+    /// Nothing names a workspace.
+    None,
+    /// A workspace, and where it was named.
+    Configured { name: String, from: String },
+    /// Something names one, but it cannot be used.
+    Broken(String),
+}
+
+fn azure_workspace() -> AzureWorkspace {
+    use crate::azure::config::{ConfigError, ProcessEnv, WorkspaceConfig};
+    match WorkspaceConfig::discover(&cwd(), &ProcessEnv) {
+        Ok(c) => AzureWorkspace::Configured {
+            from: match &c.source {
+                Some(p) => p.display().to_string(),
+                None => "the AZUREML_* environment variables".to_owned(),
+            },
+            name: c.workspace_name,
+        },
+        Err(ConfigError::NotFound { .. }) => AzureWorkspace::None,
+        Err(e) => AzureWorkspace::Broken(e.to_string()),
+    }
 }
 
 fn pairs(items: &[String]) -> Result<Vec<(String, String)>, LocalError> {
@@ -174,19 +188,21 @@ pub fn run(pipeline: &Pipeline, args: &RunArgs) -> ExitCode {
         (Err(e), _) | (_, Err(e)) => return fail(&e),
     };
     let workspace = args.workspace.path();
-    match azure_config() {
-        None => eprintln!(
-            "No Azure ML workspace configured: running `{}` on this machine in {} \
-             (to run on Azure ML, add a config.json and use `submit`).",
-            pipeline.name,
-            workspace.display()
+    let here = format!(
+        "`{}` on this machine in {}",
+        pipeline.name,
+        workspace.display()
+    );
+    match azure_workspace() {
+        AzureWorkspace::None => eprintln!(
+            "No Azure ML workspace configured: running {here} (to run on Azure ML, add a \
+             config.json or set AZUREML_SUBSCRIPTION_ID, AZUREML_RESOURCE_GROUP and \
+             AZUREML_WORKSPACE_NAME, then use `submit`)."
         ),
-        Some(c) => eprintln!(
-            "Running `{}` on this machine in {} (`submit` runs it in the Azure ML workspace of {}).",
-            pipeline.name,
-            workspace.display(),
-            c.display()
+        AzureWorkspace::Configured { name, from } => eprintln!(
+            "Running {here} (`submit` runs it in the Azure ML workspace `{name}` of {from})."
         ),
+        AzureWorkspace::Broken(e) => eprintln!("Running {here} (`submit` would fail: {e})."),
     }
     let cancel = CancelToken::new();
     let handlers = install_ctrl_c(&cancel);
