@@ -136,6 +136,30 @@ fn sigkill_mid_run_leaves_nothing_taken_for_finished_and_the_rerun_reuses_what_f
     // The step process dies with the runner.
     wait_gone(pid);
 
+    // Before any new run, the history already shows the killed run as failed, not running.
+    let ws_dir = s.ws();
+    let ws_arg = ws_dir.to_str().unwrap();
+    let code = azureml_pipelines_runtime::cli::main_with(
+        &pipeline(&dir),
+        ["killable", "runs", "list", "--workspace", ws_arg],
+    );
+    assert_eq!(code, std::process::ExitCode::SUCCESS);
+    {
+        let ws = Workspace::open(&ws_dir).unwrap();
+        let run = ws.store().unwrap().find_run("last", ws.root()).unwrap();
+        assert_eq!(run.status, RunStatus::Failed);
+        assert!(run.ended_ms.is_some());
+        let statuses = local::step_statuses(&ws_dir, "last").unwrap();
+        assert_eq!(statuses["slow"], StepStatus::Failed);
+        assert_eq!(statuses["fast"], StepStatus::Completed);
+        // Its half-written output is gone already.
+        let out = ws_dir
+            .join("datastores/workspaceblobstore/azureml")
+            .join(&run.id)
+            .join("slow");
+        assert!(!out.join(".tmp-o").exists());
+    }
+
     // The killed run left a half-written output; it is never taken for a finished one.
     std::fs::write(dir.join("go"), "1").unwrap();
     let p = pipeline(&dir);

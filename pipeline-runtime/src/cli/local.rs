@@ -469,7 +469,7 @@ fn ms_between(start: i64, end: Option<i64>) -> String {
 
 fn runs_list(ws_dir: &Path, limit: usize) -> Result<(), LocalError> {
     let ws = Workspace::open(ws_dir)?;
-    let runs = ws.store()?.list_runs(limit)?;
+    let runs = ws.history()?.list_runs(limit)?;
     if runs.is_empty() {
         println!("No runs yet in {}.", ws.root().display());
         return Ok(());
@@ -513,7 +513,7 @@ fn git_line(git: &local::GitInfo) -> Option<String> {
 
 fn runs_show(ws_dir: &Path, run: &str) -> Result<(), LocalError> {
     let ws = Workspace::open(ws_dir)?;
-    let store = ws.store()?;
+    let store = ws.history()?;
     let r = store.find_run(run, ws.root())?;
     println!("Run        {}", r.id);
     println!("Pipeline   {} (experiment {})", r.pipeline, r.experiment);

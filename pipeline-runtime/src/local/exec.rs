@@ -306,9 +306,7 @@ pub fn run(
     let values = pipeline.bind(&opts.params, &opts.inputs, &opts.cwd)?;
     let ws = Workspace::open(&opts.workspace)?;
     let mut store = ws.store()?;
-    for id in store.close_abandoned_runs()? {
-        ws.remove_unsealed(&id);
-    }
+    ws.close_abandoned_runs(&store)?;
     check_pipeline_inputs(pipeline, &values, &ws, &opts.cwd)?;
     let plan = Plan::new(pipeline, &values, &opts.cwd);
     let resolved = resolve_data(&plan, &ws)?;

@@ -65,7 +65,7 @@ pub fn step_statuses(
     run_id: &str,
 ) -> Result<BTreeMap<String, StepStatus>, LocalError> {
     let ws = Workspace::open(workspace)?;
-    let store = ws.store()?;
+    let store = ws.history()?;
     let run = store.find_run(run_id, ws.root())?;
     Ok(store
         .steps(&run.id)?
@@ -121,7 +121,7 @@ pub fn step_log(
     lines: Option<usize>,
 ) -> Result<(PathBuf, String), LocalError> {
     let ws = Workspace::open(workspace)?;
-    let store = ws.store()?;
+    let store = ws.history()?;
     let run = store.find_run(run_id, ws.root())?;
     let steps = store.steps(&run.id)?;
     let rec = steps

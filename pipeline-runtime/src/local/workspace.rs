@@ -81,6 +81,25 @@ impl Workspace {
         RunStore::open(self.root.join("runs.db"))
     }
 
+    /// Opens the run store to read the history, first closing the runs whose process died
+    /// before they finished (killed with SIGKILL, a crash) the way the next `run` does: they
+    /// and their unfinished steps are marked `Failed`, and their half-written outputs removed.
+    /// So `runs list`, `runs show` and `graph --run` never show such a run as still running.
+    pub fn history(&self) -> Result<RunStore, LocalError> {
+        let store = self.store()?;
+        self.close_abandoned_runs(&store)?;
+        Ok(store)
+    }
+
+    /// Closes the runs whose process died before they finished; returns their ids.
+    pub(crate) fn close_abandoned_runs(&self, store: &RunStore) -> Result<Vec<String>, LocalError> {
+        let closed = store.close_abandoned_runs()?;
+        for id in &closed {
+            self.remove_unsealed(id);
+        }
+        Ok(closed)
+    }
+
     /// The datastores (folders under `datastores/`), sorted.
     pub fn datastores(&self) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(self.root.join("datastores"))
