@@ -608,7 +608,10 @@ impl Executor<'_> {
                 log_tail,
                 canceled,
             } => {
-                let (status, outcome) = if canceled && self.canceled {
+                // `canceled`: the run's cancel token was set when the process ended. The
+                // executor may not have seen the token yet (a step stopped right after its
+                // spawn), so the step's own observation decides.
+                let (status, outcome) = if canceled {
                     (StepStatus::Canceled, StepOutcome::Canceled)
                 } else {
                     (
