@@ -20,6 +20,7 @@ use super::hash::{data_hash, file_hash, fingerprint};
 use super::plan::{Plan, PlannedStep, Source, interface};
 use super::reuse::ReuseParts;
 use super::store::{OutputRecord, RunRecord, RunStatus, RunStore, StepStatus, now_ms};
+use super::watchdog::Watchdog;
 use super::workspace::{Workspace, remove_tree};
 use super::{clock, git, mount};
 
@@ -265,6 +266,7 @@ struct Job {
     stream: bool,
     tail: usize,
     pids: Arc<Mutex<HashMap<usize, u32>>>,
+    watchdog: Option<Arc<Watchdog>>,
     cancel: CancelToken,
 }
 
@@ -423,6 +425,7 @@ pub fn run(
         started: vec![None; plan.steps.len()],
         hash_cache: HashMap::new(),
         pids: Arc::new(Mutex::new(HashMap::new())),
+        watchdog: None,
         queue: VecDeque::new(),
         running: 0,
         stop_launching: false,
@@ -493,6 +496,8 @@ struct Executor<'a> {
     started: Vec<Option<Instant>>,
     hash_cache: HashMap<PathBuf, String>,
     pids: Arc<Mutex<HashMap<usize, u32>>>,
+    /// Started with the first step process.
+    watchdog: Option<Arc<Watchdog>>,
     queue: VecDeque<(usize, ReuseParts, Vec<String>)>,
     running: usize,
     stop_launching: bool,
@@ -1053,6 +1058,7 @@ impl Executor<'_> {
             stream: self.opts.stream,
             tail: self.opts.log_tail_lines,
             pids: self.pids.clone(),
+            watchdog: self.watchdog().cloned(),
             cancel: self.opts.cancel.clone(),
         };
         let tx = tx.clone();
@@ -1073,6 +1079,14 @@ impl Executor<'_> {
             ));
         }
         Ok(())
+    }
+
+    /// The run's watchdog, started on first use.
+    fn watchdog(&mut self) -> Option<&Arc<Watchdog>> {
+        if self.watchdog.is_none() {
+            self.watchdog = Watchdog::start().map(Arc::new);
+        }
+        self.watchdog.as_ref()
     }
 
     fn signal_all(&self, signal: libc::c_int) {
@@ -1189,7 +1203,7 @@ fn run_process(job: &Job, tx: &Sender<Msg>) -> JobResult {
             }
         }
     }
-    isolate(&mut cmd);
+    isolate(&mut cmd, job.watchdog.as_deref().and_then(Watchdog::fd));
     if job.cancel.is_canceled() {
         return JobResult::Failed {
             reason: "canceled before it started".into(),
@@ -1244,6 +1258,9 @@ fn run_process(job: &Job, tx: &Sender<Msg>) -> JobResult {
     let status = child.wait();
     if let Ok(mut p) = job.pids.lock() {
         p.remove(&job.index);
+    }
+    if let Some(w) = &job.watchdog {
+        w.forget(child.id());
     }
     for r in readers {
         let _ = r.join();
@@ -1399,16 +1416,20 @@ fn make_writable(path: &Path) {
     }
 }
 
-/// Puts the step in its own process group (so a cancel reaches its whole tree) and, on Linux,
-/// has it killed if this process dies.
-fn isolate(cmd: &mut Command) {
+/// Puts the step in its own process group (so a cancel reaches its whole tree), on the run
+/// watchdog's list (so the whole group dies if this process dies without cleaning up) and, on
+/// Linux, has the step's shell killed at once if this process dies.
+fn isolate(cmd: &mut Command, watchdog: Option<std::os::fd::RawFd>) {
     use std::os::unix::process::CommandExt;
     cmd.process_group(0);
-    #[cfg(target_os = "linux")]
-    // SAFETY: `prctl` is async-signal-safe; the closure allocates nothing.
+    // SAFETY: `prctl` and `enlist_self` are async-signal-safe; the closure allocates nothing.
     unsafe {
-        cmd.pre_exec(|| {
+        cmd.pre_exec(move || {
+            #[cfg(target_os = "linux")]
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            if let Some(fd) = watchdog {
+                Watchdog::enlist_self(fd);
+            }
             Ok(())
         });
     }

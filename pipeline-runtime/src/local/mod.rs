@@ -35,6 +35,7 @@ mod mount;
 mod plan;
 mod reuse;
 pub mod store;
+mod watchdog;
 mod workspace;
 
 use std::collections::BTreeMap;
