@@ -1,5 +1,8 @@
 //! Local backend overhead: a 200-step fan-out of no-op command steps.
 //!
+//! Each leaf gets its own parameter value, so the full-reuse rerun looks up as many distinct
+//! reuse keys as there are steps.
+//!
 //! Prints: the cost of spawning the same 200 step commands directly (same parallelism), a
 //! first local run (every step runs), its overhead per step above the spawning cost, and a
 //! full-reuse rerun. Bars: ≤ 5 ms per step above spawning; full-reuse rerun ≤ 300 ms.
@@ -12,7 +15,7 @@ mod local_support;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use azureml_pipelines_runtime::graph::AssetType;
+use azureml_pipelines_runtime::graph::{AssetType, ParamType};
 use azureml_pipelines_runtime::local::{self, RunStatus};
 use local_support::*;
 
@@ -30,15 +33,20 @@ fn main() {
         .source("src")
         .output("o")
         .build();
-    let leaf = StepSpec::new(&root, "leaf", format!("{NOOP}; : ${{{{inputs.x}}}}"))
-        .source("src")
-        .input(data("x", AssetType::UriFolder, None))
-        .output("o")
-        .build();
+    let leaf = StepSpec::new(
+        &root,
+        "leaf",
+        format!("{NOOP}; : ${{{{inputs.x}}}} ${{{{inputs.k}}}}"),
+    )
+    .source("src")
+    .input(data("x", AssetType::UriFolder, None))
+    .input(param("k", ParamType::Integer))
+    .output("o")
+    .build();
     let mut p = PipelineSpec::new("fanout", &root);
     let o = p.step(seed, vec![]).remove(0);
-    for _ in 0..n {
-        p.step(leaf, vec![o.clone()]);
+    for k in 0..n {
+        p.step(leaf, vec![o.clone(), lit(k as i64)]);
     }
     let p = p.done();
     let parallel = std::thread::available_parallelism().map_or(2, |c| c.get());
@@ -63,6 +71,17 @@ fn main() {
         .filter(|s| matches!(s.outcome, local::StepOutcome::Reused { .. }))
         .count();
     assert_eq!(reused, n + 1, "every step is reused");
+    let keys: std::collections::HashSet<_> = {
+        let ws = local::Workspace::open(s.ws()).expect("workspace");
+        let store = ws.store().expect("store");
+        store
+            .steps(&again.run_id)
+            .expect("steps")
+            .into_iter()
+            .filter_map(|s| s.reuse_key)
+            .collect()
+    };
+    assert_eq!(keys.len(), n + 1, "one distinct reuse key per step");
 
     let steps = (n + 1) as f64;
     let over = (first_t.as_secs_f64() - spawn.as_secs_f64()) / steps * 1e3;

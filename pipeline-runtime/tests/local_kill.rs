@@ -16,8 +16,8 @@ use local_support::*;
 const CHILD_DIR: &str = "LOCAL_KILL_TEST_DIR";
 const CHILD_MODE: &str = "LOCAL_KILL_TEST_MODE";
 
-/// `fast` → `slow` (waits for a `go` file, 30 s at most, after writing part of its output),
-/// and `other`, independent and quick.
+/// `fast` → `slow` (waits for a `go` file, 30 s at most, after writing part of its output and
+/// starting a long-lived grandchild), and `other`, independent and quick.
 fn pipeline(dir: &Path) -> Pipeline {
     let fast = StepSpec::new(dir, "fast", "echo fast > ${{outputs.o}}/f")
         .output("o")
@@ -26,9 +26,10 @@ fn pipeline(dir: &Path) -> Pipeline {
         dir,
         "slow",
         format!(
-            "echo partial > ${{{{outputs.o}}}}/part; echo $$ > {d}/slow.pid; \
+            "echo partial > ${{{{outputs.o}}}}/part; \
+             sleep 60 & echo $! > {d}/grandchild.pid; echo $$ > {d}/slow.pid; \
              i=0; while [ ! -e {d}/go ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done; \
-             cat ${{{{inputs.x}}}}/f > ${{{{outputs.o}}}}/g",
+             kill $!; cat ${{{{inputs.x}}}}/f > ${{{{outputs.o}}}}/g",
             d = dir.display()
         ),
     )
@@ -124,6 +125,15 @@ fn slow_pid(dir: &Path) -> i32 {
         .unwrap()
 }
 
+/// The `sleep` the slow step started in the background.
+fn grandchild_pid(dir: &Path) -> i32 {
+    std::fs::read_to_string(dir.join("grandchild.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
 #[test]
 fn sigkill_mid_run_leaves_nothing_taken_for_finished_and_the_rerun_reuses_what_finished() {
     let s = Scratch::new();
@@ -131,10 +141,37 @@ fn sigkill_mid_run_leaves_nothing_taken_for_finished_and_the_rerun_reuses_what_f
     let mut child = spawn_child(&dir, "lib");
     wait_for(&dir.join("slow.pid"), "the slow step to start");
     let pid = slow_pid(&dir);
+    let grandchild = grandchild_pid(&dir);
+    assert!(running(grandchild));
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
-    // The step process dies with the runner.
+    // The step process dies with the runner, and so does what it started.
     wait_gone(pid);
+    wait_gone(grandchild);
+
+    // Before any new run, the history already shows the killed run as failed, not running.
+    let ws_dir = s.ws();
+    let ws_arg = ws_dir.to_str().unwrap();
+    let code = azureml_pipelines_runtime::cli::main_with(
+        &pipeline(&dir),
+        ["killable", "runs", "list", "--workspace", ws_arg],
+    );
+    assert_eq!(code, std::process::ExitCode::SUCCESS);
+    {
+        let ws = Workspace::open(&ws_dir).unwrap();
+        let run = ws.store().unwrap().find_run("last", ws.root()).unwrap();
+        assert_eq!(run.status, RunStatus::Failed);
+        assert!(run.ended_ms.is_some());
+        let statuses = local::step_statuses(&ws_dir, "last").unwrap();
+        assert_eq!(statuses["slow"], StepStatus::Failed);
+        assert_eq!(statuses["fast"], StepStatus::Completed);
+        // Its half-written output is gone already.
+        let out = ws_dir
+            .join("datastores/workspaceblobstore/azureml")
+            .join(&run.id)
+            .join("slow");
+        assert!(!out.join(".tmp-o").exists());
+    }
 
     // The killed run left a half-written output; it is never taken for a finished one.
     std::fs::write(dir.join("go"), "1").unwrap();
@@ -197,6 +234,7 @@ fn ctrl_c_cancels_every_step_and_records_the_run_as_canceled() {
     }
     let status = child.wait().unwrap();
     assert!(status.success(), "the child test itself ends normally");
+    wait_gone(grandchild_pid(&dir));
     assert!(
         t.elapsed() < Duration::from_secs(10),
         "cancel took {:?}",
@@ -212,7 +250,12 @@ fn ctrl_c_cancels_every_step_and_records_the_run_as_canceled() {
     let run = store.find_run("last", ws.root()).unwrap();
     assert_eq!(run.status, RunStatus::Canceled);
     let steps = local::step_statuses(s.ws(), &run.id).unwrap();
-    assert_eq!(steps["slow"], StepStatus::Canceled);
+    assert_eq!(
+        steps["slow"],
+        StepStatus::Canceled,
+        "{:#?}",
+        store.steps(&run.id).unwrap()
+    );
     assert_eq!(steps["fast"], StepStatus::Completed);
     // Nothing half-written is left, and the next run reuses what finished.
     let out = s
@@ -249,10 +292,15 @@ fn cancel_token_stops_a_run_in_process() {
     let t = Instant::now();
     let sum = s.run(&p, &o).0.unwrap();
     canceler.join().unwrap();
-    assert!(t.elapsed() < Duration::from_secs(10));
+    assert!(
+        t.elapsed() < Duration::from_secs(10),
+        "took {:?}: {sum:#?}",
+        t.elapsed()
+    );
     assert_eq!(sum.status, RunStatus::Canceled);
     assert_eq!(sum.step("slow").unwrap().outcome, StepOutcome::Canceled);
     wait_gone(slow_pid(&dir));
+    wait_gone(grandchild_pid(&dir));
 }
 
 unsafe extern "C" {

@@ -524,7 +524,10 @@ fn download_inputs_are_private_copies_and_mounts_read_only() {
     p.step(dl, vec![o.clone()]);
     p.step(ro, vec![o]);
     let p = p.done();
-    let sum = s.run(&p, &s.opts()).0.unwrap();
+    // One step at a time: `dl` copies before `ro` tries to write (which root can).
+    let mut opts = s.opts();
+    opts.max_parallel = 1;
+    let sum = s.run(&p, &opts).0.unwrap();
     assert_eq!(sum.status, RunStatus::Completed, "{sum:#?}");
     assert_eq!(read_output(&sum, "dl", "o", "f"), "data\nmore\n");
     // Sealed files are read-only; root ignores that, so only check as another user.
@@ -532,6 +535,89 @@ fn download_inputs_are_private_copies_and_mounts_read_only() {
         assert_eq!(read_output(&sum, "make", "o", "f"), "data\n");
         assert_eq!(read_output(&sum, "ro", "o", "r"), "protected\n");
     }
+}
+
+#[test]
+fn ro_mount_inputs_are_read_only_views_whatever_the_step_does() {
+    let s = Scratch::new();
+    let root = s.path();
+    let make = StepSpec::new(
+        root,
+        "make",
+        "mkdir ${{outputs.o}}/sub && echo data > ${{outputs.o}}/f && echo deep > ${{outputs.o}}/sub/g",
+    )
+    .output("o")
+    .build();
+    // Each reader records the permission bits it sees, then tries to change the folder.
+    let reader = |name: &'static str, mode: Option<InputMode>, tail: &str| {
+        StepSpec::new(
+            root,
+            name,
+            format!(
+                "stat -c %a ${{{{inputs.x}}}} ${{{{inputs.x}}}}/sub ${{{{inputs.x}}}}/f > ${{{{outputs.o}}}}/modes; \
+                 if (touch ${{{{inputs.x}}}}/new && rm -f ${{{{inputs.x}}}}/f && rm -rf ${{{{inputs.x}}}}/sub) 2>/dev/null; \
+                 then echo changed > ${{{{outputs.o}}}}/r; else echo protected > ${{{{outputs.o}}}}/r; fi{tail}"
+            ),
+        )
+        .input(data("x", AssetType::UriFolder, mode))
+        .output("o")
+        .build()
+    };
+    let ro = reader("ro", Some(InputMode::ReadOnlyMount), "");
+    let default = reader("default", None, "");
+    let failing = reader("failing", Some(InputMode::ReadOnlyMount), "; exit 3");
+    let mut p = PipelineSpec::new("views", root);
+    let o = p.step(make, vec![]).remove(0);
+    p.step(ro, vec![o.clone()]);
+    p.step(default, vec![o.clone()]);
+    p.step(failing, vec![o]);
+    let p = p.done();
+    let mut opts = s.opts();
+    opts.continue_on_step_failure = Some(true);
+    let sum = s.run(&p, &opts).0.unwrap();
+    assert_eq!(sum.status, RunStatus::Failed, "{sum:#?}");
+    for step in ["ro", "default"] {
+        // Folders and files of the view had no write bit for anyone.
+        let modes = read_output(&sum, step, "o", "modes");
+        let modes: Vec<u32> = modes
+            .lines()
+            .map(|m| u32::from_str_radix(m, 8).unwrap())
+            .collect();
+        assert_eq!(modes.len(), 3, "{step}");
+        assert!(modes.iter().all(|m| m & 0o222 == 0), "{step}: {modes:?}");
+        // Root ignores permission bits; anyone else is stopped.
+        if !is_root() {
+            assert_eq!(read_output(&sum, step, "o", "r"), "protected\n", "{step}");
+        }
+        // A successful step's folder, views included, is removed.
+        assert!(
+            !s.ws()
+                .join("runs")
+                .join(&sum.run_id)
+                .join("steps")
+                .join(step)
+                .exists()
+        );
+    }
+    // Whatever the readers did to their views, the upstream output is intact, even for root.
+    let upstream = &sum.step("make").unwrap().outputs["o"];
+    assert_eq!(read_output(&sum, "make", "o", "f"), "data\n");
+    assert_eq!(
+        std::fs::read_to_string(upstream.join("sub/g")).unwrap(),
+        "deep\n"
+    );
+    assert!(!upstream.join("new").exists());
+    // A failed step's folder is kept for a look, with its view writable again (`rm -rf` works).
+    let view = s
+        .ws()
+        .join("runs")
+        .join(&sum.run_id)
+        .join("steps/failing/inputs/x");
+    assert!(view.join("sub").is_dir() || is_root());
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&view).unwrap().permissions().mode();
+    assert_ne!(mode & 0o200, 0, "{mode:o}");
+    std::fs::remove_dir_all(s.ws().join("runs").join(&sum.run_id).join("steps")).unwrap();
 }
 
 fn is_root() -> bool {
@@ -716,4 +802,102 @@ fn input_hashes_are_cached_until_the_file_changes() {
     backdate(&raw, 1800);
     let changed = s.run(&p, &s.opts()).0.unwrap();
     assert_eq!(reasons(&changed, "data_prep"), vec!["input raw changed"]);
+}
+
+/// Runs `git` in `dir` with a fixed identity and no signing; `None` when git is missing.
+fn git(dir: &std::path::Path, args: &[&str]) -> Option<String> {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args([
+            "-c",
+            "user.name=Pipeline Tests",
+            "-c",
+            "user.email=tests@example.invalid",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=trunk",
+        ])
+        .args(args)
+        .output()
+        .ok()?;
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+#[test]
+fn git_facts_are_recorded_as_run_properties() {
+    let s = Scratch::new();
+    let p = seed_like(&s);
+    if git(s.path(), &["init", "-q"]).is_none() {
+        eprintln!("skipped: no `git` on PATH");
+        return;
+    }
+    git(
+        s.path(),
+        &["add", "prep_src", "train_src", "compare_src", "data"],
+    );
+    git(s.path(), &["commit", "-q", "-m", "first"]);
+    let head = git(s.path(), &["rev-parse", "HEAD"]).unwrap();
+    assert_eq!(head.len(), 40);
+
+    let run_props = |id: &str| {
+        let ws = Workspace::open(s.ws()).unwrap();
+        ws.store().unwrap().find_run(id, ws.root()).unwrap()
+    };
+    // A clean tree (the workspace folder is untracked, which does not count).
+    let clean = s.run(&p, &s.opts()).0.unwrap();
+    let run = run_props(&clean.run_id);
+    let props = &run.properties;
+    assert_eq!(props["azureml.git.commit"], head, "{props:?}");
+    assert_eq!(props["mlflow.source.git.commit"], head);
+    assert_eq!(props["azureml.git.branch"], "trunk");
+    assert_eq!(props["mlflow.source.git.branch"], "trunk");
+    assert_eq!(props["azureml.git.dirty"], "False");
+    assert_eq!(run.git.commit.as_deref(), Some(head.as_str()));
+    assert_eq!(run.git.branch.as_deref(), Some("trunk"));
+    assert_eq!(run.git.dirty, Some(false));
+
+    // A tracked file modified: dirty.
+    s.write("compare_src/compare.py", &format!("{COMPARE}\n# edited\n"));
+    let dirty = s.run(&p, &s.opts()).0.unwrap();
+    let run = run_props(&dirty.run_id);
+    assert_eq!(run.properties["azureml.git.commit"], head);
+    assert_eq!(run.properties["azureml.git.dirty"], "True");
+    assert_eq!(run.git.dirty, Some(true));
+}
+
+#[test]
+fn outside_a_repository_there_are_no_git_properties() {
+    let s = Scratch::new();
+    let p = seed_like(&s);
+    // Only meaningful where the temp dir is not itself inside a repository.
+    let in_repo = std::process::Command::new("git")
+        .arg("-C")
+        .arg(s.path())
+        .args(["rev-parse", "--git-dir"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if in_repo {
+        eprintln!("skipped: the temp dir is inside a git repository");
+        return;
+    }
+    let sum = s.run(&p, &s.opts()).0.unwrap();
+    let ws = Workspace::open(s.ws()).unwrap();
+    let run = ws
+        .store()
+        .unwrap()
+        .find_run(&sum.run_id, ws.root())
+        .unwrap();
+    assert!(
+        run.properties.keys().all(|k| !k.contains(".git.")),
+        "{:?}",
+        run.properties
+    );
+    assert_eq!(run.git.commit, None);
 }

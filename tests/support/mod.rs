@@ -36,10 +36,17 @@ pub fn run_example(name: &str) -> Command {
         "AZUREML_RESOURCE_GROUP",
         "AZUREML_WORKSPACE_NAME",
         "AZUREML_CONFIG",
+        "AZUREML_LOCAL_WORKSPACE",
+        "AZUREML_LOCAL_PYTHON",
     ] {
         cmd.env_remove(var);
     }
     cmd
+}
+
+/// [`run_example`] as an `assert_cmd` command, for checking exit codes and output.
+pub fn example_cmd(name: &str) -> assert_cmd::Command {
+    assert_cmd::Command::from_std(run_example(name))
 }
 
 /// Compares `actual` with the golden file, or rewrites it when `UPDATE_GOLDEN=1`.

@@ -48,7 +48,8 @@ pub struct WorkspaceArg {
     #[arg(
         long = "workspace",
         value_name = "DIR",
-        env = "AZUREML_LOCAL_WORKSPACE"
+        env = "AZUREML_LOCAL_WORKSPACE",
+        global = true
     )]
     pub dir: Option<PathBuf>,
 }
@@ -160,17 +161,31 @@ fn fail(e: &LocalError) -> ExitCode {
     ExitCode::from(if e.is_bad_input() { 2 } else { 1 })
 }
 
-/// Where an Azure ML `config.json` would be found (current dir, `.azureml/`, parents).
-fn azure_config() -> Option<PathBuf> {
-    let dir = cwd();
-    dir.ancestors()
-        .flat_map(|d| {
-            [
-                d.join("config.json"),
-                d.join(".azureml").join("config.json"),
-            ]
-        })
-        .find(|p| p.is_file())
+/// Whether an Azure ML workspace is configured for `submit`, found by the same rules (a
+/// `config.json` in the current directory, `.azureml/` or a parent; `AZUREML_CONFIG`; the
+/// `AZUREML_SUBSCRIPTION_ID` / `AZUREML_RESOURCE_GROUP` / `AZUREML_WORKSPACE_NAME` trio).
+enum AzureWorkspace {
+    /// Nothing names a workspace.
+    None,
+    /// A workspace, and where it was named.
+    Configured { name: String, from: String },
+    /// Something names one, but it cannot be used.
+    Broken(String),
+}
+
+fn azure_workspace() -> AzureWorkspace {
+    use crate::azure::config::{ConfigError, ProcessEnv, WorkspaceConfig};
+    match WorkspaceConfig::discover(&cwd(), &ProcessEnv) {
+        Ok(c) => AzureWorkspace::Configured {
+            from: match &c.source {
+                Some(p) => p.display().to_string(),
+                None => "the AZUREML_* environment variables".to_owned(),
+            },
+            name: c.workspace_name,
+        },
+        Err(ConfigError::NotFound { .. }) => AzureWorkspace::None,
+        Err(e) => AzureWorkspace::Broken(e.to_string()),
+    }
 }
 
 fn pairs(items: &[String]) -> Result<Vec<(String, String)>, LocalError> {
@@ -187,19 +202,21 @@ pub fn run(pipeline: &Pipeline, args: &RunArgs) -> ExitCode {
         (Err(e), _) | (_, Err(e)) => return fail(&e),
     };
     let workspace = args.workspace.path();
-    match azure_config() {
-        None => eprintln!(
-            "No Azure ML workspace configured: running `{}` on this machine in {} \
-             (to run on Azure ML, add a config.json and use `submit`).",
-            pipeline.name,
-            workspace.display()
+    let here = format!(
+        "`{}` on this machine in {}",
+        pipeline.name,
+        workspace.display()
+    );
+    match azure_workspace() {
+        AzureWorkspace::None => eprintln!(
+            "No Azure ML workspace configured: running {here} (to run on Azure ML, add a \
+             config.json or set AZUREML_SUBSCRIPTION_ID, AZUREML_RESOURCE_GROUP and \
+             AZUREML_WORKSPACE_NAME, then use `submit`)."
         ),
-        Some(c) => eprintln!(
-            "Running `{}` on this machine in {} (`submit` runs it in the Azure ML workspace of {}).",
-            pipeline.name,
-            workspace.display(),
-            c.display()
+        AzureWorkspace::Configured { name, from } => eprintln!(
+            "Running {here} (`submit` runs it in the Azure ML workspace `{name}` of {from})."
         ),
+        AzureWorkspace::Broken(e) => eprintln!("Running {here} (`submit` would fail: {e})."),
     }
     let cancel = CancelToken::new();
     let handlers = install_ctrl_c(&cancel);
@@ -466,7 +483,7 @@ fn ms_between(start: i64, end: Option<i64>) -> String {
 
 fn runs_list(ws_dir: &Path, limit: usize) -> Result<(), LocalError> {
     let ws = Workspace::open(ws_dir)?;
-    let runs = ws.store()?.list_runs(limit)?;
+    let runs = ws.history()?.list_runs(limit)?;
     if runs.is_empty() {
         println!("No runs yet in {}.", ws.root().display());
         return Ok(());
@@ -493,9 +510,24 @@ fn runs_list(ws_dir: &Path, limit: usize) -> Result<(), LocalError> {
     Ok(())
 }
 
+/// `4f014f8f8378 on main, dirty`: the commit, branch and state of the tree a run started from.
+fn git_line(git: &local::GitInfo) -> Option<String> {
+    let commit = git.commit.as_deref()?;
+    let mut text = commit[..commit.len().min(12)].to_owned();
+    if let Some(b) = &git.branch {
+        text.push_str(&format!(" on {b}"));
+    }
+    match git.dirty {
+        Some(true) => text.push_str(", dirty (uncommitted changes)"),
+        Some(false) => text.push_str(", clean"),
+        None => {}
+    }
+    Some(text)
+}
+
 fn runs_show(ws_dir: &Path, run: &str) -> Result<(), LocalError> {
     let ws = Workspace::open(ws_dir)?;
-    let store = ws.store()?;
+    let store = ws.history()?;
     let r = store.find_run(run, ws.root())?;
     println!("Run        {}", r.id);
     println!("Pipeline   {} (experiment {})", r.pipeline, r.experiment);
@@ -507,6 +539,9 @@ fn runs_show(ws_dir: &Path, run: &str) -> Result<(), LocalError> {
     );
     if let Some(e) = &r.error {
         println!("Error      {e}");
+    }
+    if let Some(git) = git_line(&r.git) {
+        println!("Git        {git}");
     }
     for (k, v) in &r.params {
         println!("Param      {k} = {v}");
@@ -660,14 +695,42 @@ pub fn upload(args: &UploadArgs) -> ExitCode {
                 done.len(),
                 args.datastore
             );
-            let dir = args.target_path.trim_matches('/');
-            eprintln!(
-                "Use them with `--input NAME=azureml://datastores/{}/paths/{}`.",
-                args.datastore,
-                if dir.is_empty() { "<file>" } else { dir }
-            );
+            match done.as_slice() {
+                [one] => eprintln!("Use it with `--input NAME={}`.", one.uri),
+                _ => {
+                    let dir = args.target_path.trim_matches('/');
+                    eprintln!(
+                        "Use them with `--input NAME=azureml://datastores/{}/paths/{}`.",
+                        args.datastore,
+                        if dir.is_empty() { "<file>" } else { dir }
+                    );
+                }
+            }
             ExitCode::SUCCESS
         }
         Err(e) => fail(&e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn git_facts_fit_one_line() {
+        let mut git = local::GitInfo {
+            commit: Some("0123456789abcdef0123456789abcdef01234567".into()),
+            branch: Some("main".into()),
+            dirty: Some(true),
+            repository: None,
+        };
+        assert_eq!(
+            git_line(&git).unwrap(),
+            "0123456789ab on main, dirty (uncommitted changes)"
+        );
+        git.dirty = Some(false);
+        git.branch = None;
+        assert_eq!(git_line(&git).unwrap(), "0123456789ab, clean");
+        assert_eq!(git_line(&local::GitInfo::default()), None);
     }
 }

@@ -20,8 +20,9 @@ use super::hash::{data_hash, file_hash, fingerprint};
 use super::plan::{Plan, PlannedStep, Source, interface};
 use super::reuse::ReuseParts;
 use super::store::{OutputRecord, RunRecord, RunStatus, RunStore, StepStatus, now_ms};
+use super::watchdog::Watchdog;
 use super::workspace::{Workspace, remove_tree};
-use super::{clock, git};
+use super::{clock, git, mount};
 
 /// The environment variable that overrides the interpreter `python` resolves to.
 pub const PYTHON_ENV: &str = "AZUREML_LOCAL_PYTHON";
@@ -240,10 +241,12 @@ struct SnapInfo {
 enum Delivery {
     /// The value itself (parameters).
     Value(String),
-    /// A path handed over as it is (`ro_mount`, `direct`).
+    /// A path handed over as it is (`direct`).
     Path(PathBuf),
-    /// A private copy of `from` made at `to`.
+    /// A private copy of `from` made at `to` (`download`).
     Copy { from: PathBuf, to: PathBuf },
+    /// A private read-only view of `from` made at `to` (`ro_mount`, the default).
+    View { from: PathBuf, to: PathBuf },
 }
 
 struct Job {
@@ -254,6 +257,7 @@ struct Job {
     work: PathBuf,
     step_dir: PathBuf,
     copies: Vec<(PathBuf, PathBuf)>,
+    views: Vec<(PathBuf, PathBuf)>,
     outputs: Vec<(String, PathBuf, PathBuf)>,
     command: String,
     log: PathBuf,
@@ -262,6 +266,7 @@ struct Job {
     stream: bool,
     tail: usize,
     pids: Arc<Mutex<HashMap<usize, u32>>>,
+    watchdog: Option<Arc<Watchdog>>,
     cancel: CancelToken,
 }
 
@@ -303,9 +308,7 @@ pub fn run(
     let values = pipeline.bind(&opts.params, &opts.inputs, &opts.cwd)?;
     let ws = Workspace::open(&opts.workspace)?;
     let mut store = ws.store()?;
-    for id in store.close_abandoned_runs()? {
-        ws.remove_unsealed(&id);
-    }
+    ws.close_abandoned_runs(&store)?;
     check_pipeline_inputs(pipeline, &values, &ws, &opts.cwd)?;
     let plan = Plan::new(pipeline, &values, &opts.cwd);
     let resolved = resolve_data(&plan, &ws)?;
@@ -422,6 +425,7 @@ pub fn run(
         started: vec![None; plan.steps.len()],
         hash_cache: HashMap::new(),
         pids: Arc::new(Mutex::new(HashMap::new())),
+        watchdog: None,
         queue: VecDeque::new(),
         running: 0,
         stop_launching: false,
@@ -492,6 +496,8 @@ struct Executor<'a> {
     started: Vec<Option<Instant>>,
     hash_cache: HashMap<PathBuf, String>,
     pids: Arc<Mutex<HashMap<usize, u32>>>,
+    /// Started with the first step process.
+    watchdog: Option<Arc<Watchdog>>,
     queue: VecDeque<(usize, ReuseParts, Vec<String>)>,
     running: usize,
     stop_launching: bool,
@@ -607,7 +613,10 @@ impl Executor<'_> {
                 log_tail,
                 canceled,
             } => {
-                let (status, outcome) = if canceled && self.canceled {
+                // `canceled`: the run's cancel token was set when the process ended. The
+                // executor may not have seen the token yet (a step stopped right after its
+                // spawn), so the step's own observation decides.
+                let (status, outcome) = if canceled {
                     (StepStatus::Canceled, StepOutcome::Canceled)
                 } else {
                     (
@@ -942,6 +951,7 @@ impl Executor<'_> {
         let out_dir = self.ws.outputs_dir(&self.run_id, &step.name);
         let mut values = Values::new();
         let mut copies = Vec::new();
+        let mut views = Vec::new();
         let mut bad = None;
         for (k, (input, source)) in def.inputs.iter().zip(&step.inputs).enumerate() {
             let delivery = match source {
@@ -972,6 +982,11 @@ impl Executor<'_> {
                 Delivery::Copy { from, to } => {
                     let v = to.to_string_lossy().into_owned();
                     copies.push((from, to));
+                    v
+                }
+                Delivery::View { from, to } => {
+                    let v = to.to_string_lossy().into_owned();
+                    views.push((from, to));
                     v
                 }
             };
@@ -1034,6 +1049,7 @@ impl Executor<'_> {
             work,
             step_dir,
             copies,
+            views,
             outputs,
             command,
             log,
@@ -1042,6 +1058,7 @@ impl Executor<'_> {
             stream: self.opts.stream,
             tail: self.opts.log_tail_lines,
             pids: self.pids.clone(),
+            watchdog: self.watchdog().cloned(),
             cancel: self.opts.cancel.clone(),
         };
         let tx = tx.clone();
@@ -1062,6 +1079,14 @@ impl Executor<'_> {
             ));
         }
         Ok(())
+    }
+
+    /// The run's watchdog, started on first use.
+    fn watchdog(&mut self) -> Option<&Arc<Watchdog>> {
+        if self.watchdog.is_none() {
+            self.watchdog = Watchdog::start().map(Arc::new);
+        }
+        self.watchdog.as_ref()
     }
 
     fn signal_all(&self, signal: libc::c_int) {
@@ -1103,23 +1128,36 @@ fn file_of_folder(path: &Path, ty: PortType) -> Result<PathBuf, String> {
     }
 }
 
+/// How an input reaches the step: `download` = a private copy, `ro_mount` (and no mode, Azure
+/// ML's default) = a private read-only view, `direct` = the path itself.
 fn deliver(path: PathBuf, mode: Option<InputMode>, step_dir: &Path, name: &str) -> Delivery {
+    let base = step_dir.join("inputs").join(name);
+    let to = if path.is_file() {
+        base.join(path.file_name().unwrap_or(name.as_ref()))
+    } else {
+        base
+    };
     match mode {
-        Some(InputMode::Download) => {
-            let base = step_dir.join("inputs").join(name);
-            let to = if path.is_file() {
-                base.join(path.file_name().unwrap_or(name.as_ref()))
-            } else {
-                base
-            };
-            Delivery::Copy { from: path, to }
-        }
-        _ => Delivery::Path(path),
+        Some(InputMode::Download) => Delivery::Copy { from: path, to },
+        Some(InputMode::Direct) => Delivery::Path(path),
+        Some(InputMode::ReadOnlyMount) | None => Delivery::View { from: path, to },
     }
 }
 
-/// Runs one step process to its end (on a worker thread).
+/// Runs one step process to its end (on a worker thread), then gives read-only views their
+/// write permission back and, if the step succeeded, removes its folder.
 fn execute(job: &Job, tx: &Sender<Msg>) -> JobResult {
+    let result = run_process(job, tx);
+    if !job.views.is_empty() {
+        mount::release(&job.step_dir.join("inputs"));
+    }
+    if matches!(result, JobResult::Sealed(_)) {
+        let _ = remove_tree(&job.step_dir);
+    }
+    result
+}
+
+fn run_process(job: &Job, tx: &Sender<Msg>) -> JobResult {
     let fail = |reason: String| JobResult::Failed {
         reason,
         exit_code: None,
@@ -1165,7 +1203,7 @@ fn execute(job: &Job, tx: &Sender<Msg>) -> JobResult {
             }
         }
     }
-    isolate(&mut cmd);
+    isolate(&mut cmd, job.watchdog.as_deref().and_then(Watchdog::fd));
     if job.cancel.is_canceled() {
         return JobResult::Failed {
             reason: "canceled before it started".into(),
@@ -1221,6 +1259,9 @@ fn execute(job: &Job, tx: &Sender<Msg>) -> JobResult {
     if let Ok(mut p) = job.pids.lock() {
         p.remove(&job.index);
     }
+    if let Some(w) = &job.watchdog {
+        w.forget(child.id());
+    }
     for r in readers {
         let _ = r.join();
     }
@@ -1247,10 +1288,7 @@ fn execute(job: &Job, tx: &Sender<Msg>) -> JobResult {
         };
     }
     match seal(job) {
-        Ok(outputs) => {
-            let _ = remove_tree(&job.step_dir);
-            JobResult::Sealed(outputs)
-        }
+        Ok(outputs) => JobResult::Sealed(outputs),
         Err(reason) => {
             discard_outputs(job);
             JobResult::Failed {
@@ -1275,6 +1313,9 @@ fn prepare(job: &Job) -> Result<(), LocalError> {
     }
     for (from, to) in &job.copies {
         copy_tree(from, to)?;
+    }
+    for (from, to) in &job.views {
+        mount::read_only_view(from, to)?;
     }
     for (_, tmp, _) in &job.outputs {
         let _ = remove_tree(tmp);
@@ -1327,7 +1368,8 @@ fn discard_outputs(job: &Job) {
     }
 }
 
-/// Makes the files of a sealed output read-only, so `ro_mount` readers cannot change them.
+/// Makes the files of a sealed output read-only, so steps reading it through a view cannot
+/// change them.
 fn write_protect(dir: &Path) {
     for entry in walkdir::WalkDir::new(dir).into_iter().flatten() {
         if entry.file_type().is_file()
@@ -1374,16 +1416,20 @@ fn make_writable(path: &Path) {
     }
 }
 
-/// Puts the step in its own process group (so a cancel reaches its whole tree) and, on Linux,
-/// has it killed if this process dies.
-fn isolate(cmd: &mut Command) {
+/// Puts the step in its own process group (so a cancel reaches its whole tree), on the run
+/// watchdog's list (so the whole group dies if this process dies without cleaning up) and, on
+/// Linux, has the step's shell killed at once if this process dies.
+fn isolate(cmd: &mut Command, watchdog: Option<std::os::fd::RawFd>) {
     use std::os::unix::process::CommandExt;
     cmd.process_group(0);
-    #[cfg(target_os = "linux")]
-    // SAFETY: `prctl` is async-signal-safe; the closure allocates nothing.
+    // SAFETY: `prctl` and `enlist_self` are async-signal-safe; the closure allocates nothing.
     unsafe {
-        cmd.pre_exec(|| {
+        cmd.pre_exec(move || {
+            #[cfg(target_os = "linux")]
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            if let Some(fd) = watchdog {
+                Watchdog::enlist_self(fd);
+            }
             Ok(())
         });
     }

@@ -31,9 +31,11 @@ mod error;
 mod exec;
 mod git;
 mod hash;
+mod mount;
 mod plan;
 mod reuse;
 pub mod store;
+mod watchdog;
 mod workspace;
 
 use std::collections::BTreeMap;
@@ -64,7 +66,7 @@ pub fn step_statuses(
     run_id: &str,
 ) -> Result<BTreeMap<String, StepStatus>, LocalError> {
     let ws = Workspace::open(workspace)?;
-    let store = ws.store()?;
+    let store = ws.history()?;
     let run = store.find_run(run_id, ws.root())?;
     Ok(store
         .steps(&run.id)?
@@ -120,7 +122,7 @@ pub fn step_log(
     lines: Option<usize>,
 ) -> Result<(PathBuf, String), LocalError> {
     let ws = Workspace::open(workspace)?;
-    let store = ws.store()?;
+    let store = ws.history()?;
     let run = store.find_run(run_id, ws.root())?;
     let steps = store.steps(&run.id)?;
     let rec = steps

@@ -8,7 +8,8 @@
 //!     azureml/<run>/<node>/.tmp-<output>/     outputs being written (garbage if left behind)
 //!   runs/<run>/logs/<node>.log                each step's stdout and stderr
 //!   runs/<run>/steps/<node>/work/             the step's working copy of its snapshot
-//!   runs/<run>/steps/<node>/inputs/<input>/   private copies of `download` inputs
+//!   runs/<run>/steps/<node>/inputs/<input>/   private copies (`download`) and read-only views
+//!                                             (`ro_mount`, the default) of the step's inputs
 //!   runs/<run>/bin/python                     `python` for the steps (a link to the interpreter)
 //! ```
 
@@ -78,6 +79,25 @@ impl Workspace {
     /// Opens the run store.
     pub fn store(&self) -> Result<RunStore, LocalError> {
         RunStore::open(self.root.join("runs.db"))
+    }
+
+    /// Opens the run store to read the history, first closing the runs whose process died
+    /// before they finished (killed with SIGKILL, a crash) the way the next `run` does: they
+    /// and their unfinished steps are marked `Failed`, and their half-written outputs removed.
+    /// So `runs list`, `runs show` and `graph --run` never show such a run as still running.
+    pub fn history(&self) -> Result<RunStore, LocalError> {
+        let store = self.store()?;
+        self.close_abandoned_runs(&store)?;
+        Ok(store)
+    }
+
+    /// Closes the runs whose process died before they finished; returns their ids.
+    pub(crate) fn close_abandoned_runs(&self, store: &RunStore) -> Result<Vec<String>, LocalError> {
+        let closed = store.close_abandoned_runs()?;
+        for id in &closed {
+            self.remove_unsealed(id);
+        }
+        Ok(closed)
     }
 
     /// The datastores (folders under `datastores/`), sorted.
@@ -234,8 +254,10 @@ impl Workspace {
             .join(node)
     }
 
-    /// Removes output folders that were being written when a run was killed.
+    /// Removes output folders that were being written when a run was killed, and gives the
+    /// read-only input views it left behind their write permission back.
     pub(crate) fn remove_unsealed(&self, run: &str) {
+        super::mount::release(&self.run_dir(run).join("steps"));
         let dir = self
             .root
             .join("datastores")
@@ -256,20 +278,15 @@ impl Workspace {
     }
 }
 
-/// Removes a folder tree, making read-only files writable first.
+/// Removes a folder tree, giving its folders their write permission back first if needed
+/// (read-only input views). Files are left as they are: they may be hard links to sealed
+/// outputs, and removing a file needs only its folder to be writable.
 pub(crate) fn remove_tree(path: &Path) -> std::io::Result<()> {
     match std::fs::remove_dir_all(path) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(_) => {
-            for entry in walkdir::WalkDir::new(path).into_iter().flatten() {
-                if let Ok(meta) = entry.metadata() {
-                    let mut perms = meta.permissions();
-                    #[allow(clippy::permissions_set_readonly_false)]
-                    perms.set_readonly(false);
-                    let _ = std::fs::set_permissions(entry.path(), perms);
-                }
-            }
+            super::mount::release(path);
             std::fs::remove_dir_all(path)
         }
     }
