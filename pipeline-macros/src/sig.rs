@@ -2,6 +2,7 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
+use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{Attribute, Block, Expr, FnArg, Ident, Pat, ReturnType, Signature, Type, Visibility};
@@ -68,6 +69,8 @@ impl InputMode {
 /// One fn parameter = one input port.
 pub struct Port {
     pub ident: Ident,
+    /// The port name Azure ML sees: the parameter name without `r#` (`r#type` is port `type`).
+    pub name: String,
     pub ty: Type,
     /// `Some(T)` when the type is written `Param<T>`.
     pub param_of: Option<Type>,
@@ -139,13 +142,11 @@ pub fn ports(cx: &mut Ctxt, macro_name: &str, sig: &Signature, allow_default: bo
                 continue;
             }
         };
-        let name = ident.to_string();
-        let name = name.strip_prefix("r#").unwrap_or(&name).to_owned();
+        let name = ident.unraw().to_string();
         if let Err(msg) = crate::names::check_port_name(&name) {
             cx.error_spanned_by(&ident, msg);
         }
-        if let Some(first) = ports.iter().find(|p| p.ident == ident) {
-            let _ = first;
+        if ports.iter().any(|p| p.name == name) {
             cx.error_spanned_by(&ident, format!("duplicate port name `{name}`"));
         }
         let param_of = param_inner(&typed.ty);
@@ -195,6 +196,7 @@ pub fn ports(cx: &mut Ctxt, macro_name: &str, sig: &Signature, allow_default: bo
         }
         ports.push(Port {
             ident,
+            name,
             ty: (*typed.ty).clone(),
             param_of,
             mode,

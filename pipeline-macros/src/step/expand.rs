@@ -47,8 +47,7 @@ pub fn expand(m: &StepModel) -> TokenStream {
         let pid = &p.ident;
         let ty = &p.ty;
         let attrs = &p.other_attrs;
-        let pname = pid.to_string();
-        let pname = pname.strip_prefix("r#").unwrap_or(&pname).to_owned();
+        let pname = &p.name;
         let mode = match p.mode {
             Some(mode) => {
                 let t = mode.tokens();
