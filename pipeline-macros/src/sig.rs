@@ -161,7 +161,7 @@ pub fn ports(cx: &mut Ctxt, macro_name: &str, sig: &Signature, allow_default: bo
                             cx.error_spanned_by(
                                 attr,
                                 format!(
-                                    "`#[mode]` applies to data inputs; `{name}` is a parameter"
+                                    "`#[mode]` applies to data inputs, and `{name}` is a parameter; remove the `#[mode(...)]`"
                                 ),
                             );
                         } else if mode.is_some() {
@@ -283,10 +283,20 @@ pub fn doc_text(attrs: &[Attribute]) -> Option<String> {
 /// to the errors, so that the rest of the crate still type-checks against it.
 pub fn fallback(item: &FnItem, body: TokenStream) -> TokenStream {
     let mut sig = item.sig.clone();
+    let mut seen = Vec::new();
     for arg in sig.inputs.iter_mut() {
         if let FnArg::Typed(t) = arg {
             t.attrs
                 .retain(|a| !a.path().is_ident("mode") && !a.path().is_ident("default"));
+            // A repeated name was reported as a duplicate port; don't let rustc repeat it.
+            if let Pat::Ident(p) = &*t.pat {
+                let name = p.ident.unraw().to_string();
+                if seen.contains(&name) {
+                    *t.pat = syn::parse_quote!(_);
+                } else {
+                    seen.push(name);
+                }
+            }
         }
     }
     let attrs = &item.attrs;
