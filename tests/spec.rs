@@ -1,6 +1,6 @@
-//! Where output modes land in the wire forms (`azureml-rest.md` §4–§5): an output's delivery
-//! mode carried through a sub-pipeline to the pipeline component, the bindings and the job
-//! outputs.
+//! Where node settings and output modes land in the wire forms (`azureml-rest.md` §4–§5):
+//! `resources.instance_count` and `display_name` on a node, and an output's delivery mode carried
+//! through a sub-pipeline to the pipeline component, the bindings and the job outputs.
 
 use azureml_pipelines::graph::{DataLocation, InputValue};
 use azureml_pipelines::prelude::*;
@@ -69,6 +69,42 @@ fn pipeline_component(components: &[Value]) -> &Value {
         .collect();
     assert_eq!(specs.len(), 1, "both calls share one pipeline component");
     specs[0]
+}
+
+#[test]
+fn instance_count_and_display_name_sit_on_the_node() {
+    let (job, components) = bodies();
+    let fit = &job["properties"]["jobs"]["fit"];
+    assert_eq!(fit["resources"], json!({ "instance_count": 2 }));
+    assert_eq!(fit["display_name"], "Fit a model");
+    assert!(fit.get("instanceCount").is_none() && fit.get("displayName").is_none());
+    // A node without them has neither key.
+    let evaluate = &job["properties"]["jobs"]["evaluate"];
+    assert!(evaluate.get("resources").is_none() && evaluate.get("display_name").is_none());
+    // Inside the pipeline component too; the command component names it as well.
+    let inner = &pipeline_component(&components)["jobs"]["fit"];
+    assert_eq!(inner["resources"], json!({ "instance_count": 2 }));
+    assert_eq!(inner["display_name"], "Fit a model");
+    let fit_spec = components
+        .iter()
+        .map(|c| &c["properties"]["componentSpec"])
+        .find(|s| s["name"] == "fit")
+        .unwrap();
+    assert_eq!(fit_spec["display_name"], "Fit a model");
+    assert!(
+        fit_spec.get("resources").is_none(),
+        "resources are a node setting"
+    );
+
+    let doc = yaml();
+    assert_eq!(
+        doc["jobs"]["fit"]["resources"],
+        json!({ "instance_count": 2 })
+    );
+    assert_eq!(
+        doc["jobs"]["fit"]["component"]["display_name"],
+        "Fit a model"
+    );
 }
 
 #[test]
