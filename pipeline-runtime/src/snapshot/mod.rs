@@ -196,6 +196,16 @@ fn looks_like_secret(relative: &str) -> bool {
                 || lower.starts_with("service_account")))
 }
 
+/// The hash as lowercase hex.
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    bytes
+        .iter()
+        .flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 15)]])
+        .map(char::from)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::looks_like_secret;
@@ -227,14 +237,4 @@ mod tests {
             assert!(!looks_like_secret(name), "{name}");
         }
     }
-}
-
-/// The hash as lowercase hex.
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    bytes
-        .iter()
-        .flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 15)]])
-        .map(char::from)
-        .collect()
 }
