@@ -2,6 +2,7 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
+use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{Attribute, Block, Expr, FnArg, Ident, Pat, ReturnType, Signature, Type, Visibility};
@@ -68,6 +69,8 @@ impl InputMode {
 /// One fn parameter = one input port.
 pub struct Port {
     pub ident: Ident,
+    /// The port name Azure ML sees: the parameter name without `r#` (`r#type` is port `type`).
+    pub name: String,
     pub ty: Type,
     /// `Some(T)` when the type is written `Param<T>`.
     pub param_of: Option<Type>,
@@ -139,13 +142,11 @@ pub fn ports(cx: &mut Ctxt, macro_name: &str, sig: &Signature, allow_default: bo
                 continue;
             }
         };
-        let name = ident.to_string();
-        let name = name.strip_prefix("r#").unwrap_or(&name).to_owned();
+        let name = ident.unraw().to_string();
         if let Err(msg) = crate::names::check_port_name(&name) {
             cx.error_spanned_by(&ident, msg);
         }
-        if let Some(first) = ports.iter().find(|p| p.ident == ident) {
-            let _ = first;
+        if ports.iter().any(|p| p.name == name) {
             cx.error_spanned_by(&ident, format!("duplicate port name `{name}`"));
         }
         let param_of = param_inner(&typed.ty);
@@ -160,7 +161,7 @@ pub fn ports(cx: &mut Ctxt, macro_name: &str, sig: &Signature, allow_default: bo
                             cx.error_spanned_by(
                                 attr,
                                 format!(
-                                    "`#[mode]` applies to data inputs; `{name}` is a parameter"
+                                    "`#[mode]` applies to data inputs, and `{name}` is a parameter; remove the `#[mode(...)]`"
                                 ),
                             );
                         } else if mode.is_some() {
@@ -195,6 +196,7 @@ pub fn ports(cx: &mut Ctxt, macro_name: &str, sig: &Signature, allow_default: bo
         }
         ports.push(Port {
             ident,
+            name,
             ty: (*typed.ty).clone(),
             param_of,
             mode,
@@ -281,10 +283,20 @@ pub fn doc_text(attrs: &[Attribute]) -> Option<String> {
 /// to the errors, so that the rest of the crate still type-checks against it.
 pub fn fallback(item: &FnItem, body: TokenStream) -> TokenStream {
     let mut sig = item.sig.clone();
+    let mut seen = Vec::new();
     for arg in sig.inputs.iter_mut() {
         if let FnArg::Typed(t) = arg {
             t.attrs
                 .retain(|a| !a.path().is_ident("mode") && !a.path().is_ident("default"));
+            // A repeated name was reported as a duplicate port; don't let rustc repeat it.
+            if let Pat::Ident(p) = &*t.pat {
+                let name = p.ident.unraw().to_string();
+                if seen.contains(&name) {
+                    *t.pat = syn::parse_quote!(_);
+                } else {
+                    seen.push(name);
+                }
+            }
         }
     }
     let attrs = &item.attrs;

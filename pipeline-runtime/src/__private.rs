@@ -3,8 +3,8 @@
 pub use crate::graph::__private::*;
 pub use crate::graph::{
     AssetType, Data, DataKind, DefaultValue, InputDef, InputMode, InputPort, IntoParam, OutputDef,
-    OutputMode, OutputPort, Param, ParamType, PipelineDef, PipelineInputDef, PipelineReturn,
-    PortType, StepDef,
+    OutputMode, OutputPort, Param, ParamType, ParamValue, PipelineDef, PipelineInputDef,
+    PipelineReturn, PortType, StepDef,
 };
 
 /// The port a `Param<T>` argument (handle or plain value) points at.

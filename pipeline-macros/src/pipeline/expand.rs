@@ -41,8 +41,7 @@ pub fn expand(m: &PipelineModel) -> TokenStream {
         let pid = &p.ident;
         let ty = &p.ty;
         let pattrs = &p.other_attrs;
-        let pname = pid.to_string();
-        let pname = pname.strip_prefix("r#").unwrap_or(&pname).to_owned();
+        let pname = &p.name;
         let idx = i as u32;
         let mode = match p.mode {
             Some(mode) => {

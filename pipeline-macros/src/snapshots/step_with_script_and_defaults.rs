@@ -28,7 +28,9 @@ pub fn train(
             },
             ::azureml_pipelines::__private::InputDef {
                 name: "epochs",
-                ty: <Param<i64> as ::azureml_pipelines::__private::InputPort>::PORT_TYPE,
+                ty: ::azureml_pipelines::__private::PortType::Param(
+                    <i64 as ::azureml_pipelines::__private::ParamValue>::PARAM_TYPE,
+                ),
                 mode: ::core::option::Option::None,
             },
         ],

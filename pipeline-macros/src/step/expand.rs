@@ -47,8 +47,7 @@ pub fn expand(m: &StepModel) -> TokenStream {
         let pid = &p.ident;
         let ty = &p.ty;
         let attrs = &p.other_attrs;
-        let pname = pid.to_string();
-        let pname = pname.strip_prefix("r#").unwrap_or(&pname).to_owned();
+        let pname = &p.name;
         let mode = match p.mode {
             Some(mode) => {
                 let t = mode.tokens();
@@ -56,7 +55,14 @@ pub fn expand(m: &StepModel) -> TokenStream {
             }
             None => quote!(::core::option::Option::None),
         };
-        let port_type = quote_spanned!(ty.span()=> <#ty as #rt::InputPort>::PORT_TYPE);
+        // A parameter's type is checked as a `ParamValue` directly, so a `Param<u8>` gets that
+        // trait's message alone, without a detour through `InputPort`.
+        let port_type = match &p.param_of {
+            Some(inner) => quote_spanned!(ty.span()=>
+                #rt::PortType::Param(<#inner as #rt::ParamValue>::PARAM_TYPE)
+            ),
+            None => quote_spanned!(ty.span()=> <#ty as #rt::InputPort>::PORT_TYPE),
+        };
         input_defs.push(quote! {
             #rt::InputDef { name: #pname, ty: #port_type, mode: #mode }
         });

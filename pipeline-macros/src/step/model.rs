@@ -138,7 +138,7 @@ pub fn validate<'a>(cx: &mut Ctxt, args: StepArgs, item: &'a FnItem) -> Option<S
         },
     }
     for o in &outputs {
-        if let Some(i) = inputs.iter().find(|i| i.ident == o.name) {
+        if let Some(i) = inputs.iter().find(|i| i.name == o.name) {
             cx.error_spanned_by(
                 &i.ident,
                 format!(
@@ -356,8 +356,7 @@ fn check_script(cx: &mut Ctxt, script: &str, dir: &str, full_dir: &Path, span: S
 fn default_command(script: &str, inputs: &[Port], outputs: &[OutputModel]) -> String {
     let mut cmd = format!("python {script}");
     for i in inputs {
-        let n = i.ident.to_string();
-        let n = n.strip_prefix("r#").unwrap_or(&n);
+        let n = &i.name;
         cmd.push_str(&format!(" --{n} ${{{{inputs.{n}}}}}"));
     }
     for o in outputs {
@@ -374,7 +373,7 @@ fn check_placeholders(
     inputs: &[Port],
     outputs: &[OutputModel],
 ) {
-    let input_names: Vec<String> = inputs.iter().map(|i| i.ident.to_string()).collect();
+    let input_names: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
     let output_names: Vec<&str> = outputs.iter().map(|o| o.name.as_str()).collect();
     let mut rest = text;
     while let Some(start) = rest.find("${{") {
@@ -417,13 +416,13 @@ fn check_placeholders(
             }
         };
         match inner.split_once('.') {
-            Some(("inputs", n)) if input_names.iter().any(|i| i == n) => {}
+            Some(("inputs", n)) if input_names.contains(&n) => {}
             Some(("outputs", n)) if output_names.contains(&n) => {}
             Some(("inputs", n)) | Some(("outputs", n)) => {
                 let all: Vec<&str> = input_names
                     .iter()
-                    .map(String::as_str)
-                    .chain(output_names.iter().copied())
+                    .chain(&output_names)
+                    .copied()
                     .collect();
                 let hint = names::did_you_mean(n, &all)
                     .map(|s| format!("did you mean `{s}`? "))

@@ -314,29 +314,60 @@ pub trait IntoParam<T> {
     fn __into_port(self) -> PortRef;
 }
 
+#[diagnostic::do_not_recommend]
 impl<T> IntoParam<T> for Param<T> {
     fn __into_port(self) -> PortRef {
         self.port
     }
 }
 
+/// The plain values each parameter type accepts, one sealed trait per type. `IntoParam` is
+/// implemented once per parameter type, for every value of its trait: then a wrong value
+/// (`"ten"` for a `Param<i64>`) gets only the trait's own message, and rustc has no single
+/// impl for that value's type to point at inside this crate.
+mod plain {
+    use super::Param;
+
+    macro_rules! plain_values {
+        ($($(#[$doc:meta])* $name:ident => $target:ty: $($t:ty),+;)*) => {$(
+            $(#[$doc])*
+            pub trait $name {
+                fn into_param(self) -> Param<$target>;
+            }
+            $(impl $name for $t {
+                fn into_param(self) -> Param<$target> {
+                    Param::from(self)
+                }
+            })+
+        )*};
+    }
+
+    plain_values! {
+        /// Values for a `Param<i64>`.
+        Integer => i64: i64, i32, u32;
+        /// Values for a `Param<f64>`.
+        Number => f64: f64, f32;
+        /// Values for a `Param<bool>`.
+        Boolean => bool: bool;
+        /// Values for a `Param<String>`.
+        Text => String: String, &str;
+    }
+}
+
 macro_rules! into_param {
-    ($($t:ty => $target:ty;)*) => {$(
-        impl IntoParam<$target> for $t {
+    ($($plain:ident => $target:ty;)*) => {$(
+        #[diagnostic::do_not_recommend]
+        impl<V: plain::$plain> IntoParam<$target> for V {
             fn __into_port(self) -> PortRef {
-                Param::<$target>::from(self).port
+                self.into_param().port
             }
         }
     )*};
 }
 
 into_param! {
-    i64 => i64;
-    i32 => i64;
-    u32 => i64;
-    f64 => f64;
-    f32 => f64;
-    bool => bool;
-    String => String;
-    &str => String;
+    Integer => i64;
+    Number => f64;
+    Boolean => bool;
+    Text => String;
 }

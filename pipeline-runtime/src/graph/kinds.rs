@@ -254,24 +254,29 @@ pub trait ParamValue: 'static {
     fn into_literal(self) -> Literal;
 }
 
+// Not listed in errors: the trait's note names the parameter types already.
+#[diagnostic::do_not_recommend]
 impl ParamValue for i64 {
     const PARAM_TYPE: ParamType = ParamType::Integer;
     fn into_literal(self) -> Literal {
         Literal::Integer(self)
     }
 }
+#[diagnostic::do_not_recommend]
 impl ParamValue for f64 {
     const PARAM_TYPE: ParamType = ParamType::Number;
     fn into_literal(self) -> Literal {
         Literal::Number(self)
     }
 }
+#[diagnostic::do_not_recommend]
 impl ParamValue for bool {
     const PARAM_TYPE: ParamType = ParamType::Boolean;
     fn into_literal(self) -> Literal {
         Literal::Boolean(self)
     }
 }
+#[diagnostic::do_not_recommend]
 impl ParamValue for String {
     const PARAM_TYPE: ParamType = ParamType::String;
     fn into_literal(self) -> Literal {

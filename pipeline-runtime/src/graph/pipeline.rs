@@ -176,7 +176,7 @@ impl Component {
         }
     }
 
-    /// Output ports, in order.
+    /// Output ports, in order, each with its delivery mode (see [`Component::output_mode`]).
     pub fn outputs(&self) -> Vec<(Port<'_>, Option<OutputMode>)> {
         match self {
             Component::Step(s) => s
@@ -195,16 +195,27 @@ impl Component {
             Component::Pipeline(p) => p
                 .outputs
                 .iter()
-                .map(|o| {
+                .enumerate()
+                .map(|(i, o)| {
                     (
                         Port {
                             name: &o.name,
                             ty: PortType::Data(o.ty),
                         },
-                        None,
+                        p.output_mode(i),
                     )
                 })
                 .collect(),
+        }
+    }
+
+    /// The delivery mode of output `i`: the step's own, or for a sub-pipeline the mode of the
+    /// node output it promotes (so `mode = "upload"` on a step reaches every pipeline that
+    /// passes the output on).
+    pub fn output_mode(&self, i: usize) -> Option<OutputMode> {
+        match self {
+            Component::Step(s) => s.outputs[i].mode,
+            Component::Pipeline(p) => p.output_mode(i),
         }
     }
 
@@ -261,6 +272,12 @@ impl Pipeline {
     /// The experiment runs go to: `experiment`, else the pipeline name.
     pub fn experiment_name(&self) -> &str {
         self.experiment.as_deref().unwrap_or(&self.name)
+    }
+
+    /// The delivery mode of pipeline output `i`: that of the node output it promotes.
+    pub fn output_mode(&self, i: usize) -> Option<OutputMode> {
+        let from = self.outputs[i].from;
+        self.nodes[from.node].component.output_mode(from.output)
     }
 
     /// Finds a node by name.

@@ -111,16 +111,12 @@ pub fn rest_bodies(
         job_inputs.insert(input.name.clone(), ji);
     }
     let mut job_outputs = IndexMap::new();
-    for out in &pipeline.outputs {
-        let mode = match &pipeline.nodes[out.from.node].component {
-            Component::Step(s) => s.outputs[out.from.output].mode.map(|m| m.wire()),
-            Component::Pipeline(_) => None,
-        };
+    for (i, out) in pipeline.outputs.iter().enumerate() {
         job_outputs.insert(
             out.name.clone(),
             JobOutput {
                 job_output_type: out.ty.as_str(),
-                mode,
+                mode: pipeline.output_mode(i).map(|m| m.wire()),
             },
         );
     }
@@ -313,6 +309,7 @@ impl Builder<'_> {
                 Some(p) => NodeOutput::Binding {
                     value: format!("${{{{parent.outputs.{}}}}}", p.name),
                     kind: "literal",
+                    mode: mode.map(|m| m.wire()),
                 },
                 None => NodeOutput::Unbound {
                     job_output_type: port.ty.as_str(),
@@ -353,11 +350,13 @@ impl Builder<'_> {
         let outputs = p
             .outputs
             .iter()
-            .map(|o| {
+            .enumerate()
+            .map(|(i, o)| {
                 (
                     o.name.clone(),
                     ComponentOutput {
                         output_type: o.ty.as_str(),
+                        mode: p.output_mode(i).map(|m| m.as_str()),
                     },
                 )
             })
@@ -416,6 +415,7 @@ fn command_spec(step: &'static StepDef, ctx: &WireContext) -> Result<ComponentSp
                 o.name.to_owned(),
                 ComponentOutput {
                     output_type: o.ty.as_str(),
+                    mode: None,
                 },
             )
         })

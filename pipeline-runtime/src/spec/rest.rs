@@ -147,13 +147,16 @@ pub struct NodeInput {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(untagged)]
 pub enum NodeOutput {
-    /// `{"value": "${{parent.outputs.x}}", "type": "literal"}`.
+    /// `{"value": "${{parent.outputs.x}}", "type": "literal", "mode": ...}`.
     Binding {
         /// The binding.
         value: String,
         /// Always `"literal"`.
         #[serde(rename = "type")]
         kind: &'static str,
+        /// `OutputDeliveryMode`, as Microsoft's SDK adds it to an output binding.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        mode: Option<&'static str>,
     },
     /// `{"job_output_type": "uri_folder", "mode": ...}`.
     Unbound {
@@ -243,4 +246,9 @@ pub struct ComponentOutput {
     /// Asset type.
     #[serde(rename = "type")]
     pub output_type: &'static str,
+    /// Delivery mode as the component YAML writes it (`upload`, `rw_mount`). Pipeline components
+    /// carry the mode of the node output each output promotes; a command step's mode is set on
+    /// its node instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<&'static str>,
 }

@@ -101,8 +101,13 @@ pub fn to_yaml(
     }
     doc.insert("inputs".into(), ins.into());
     let mut outs = Map::new();
-    for o in &pipeline.outputs {
-        outs.insert(o.name.clone(), json!({ "type": o.ty.as_str() }));
+    for (i, o) in pipeline.outputs.iter().enumerate() {
+        let mut m = Map::new();
+        m.insert("type".into(), o.ty.as_str().into());
+        if let Some(mode) = pipeline.output_mode(i) {
+            m.insert("mode".into(), mode.as_str().into());
+        }
+        outs.insert(o.name.clone(), m.into());
     }
     doc.insert("outputs".into(), outs.into());
     doc.insert("jobs".into(), jobs(pipeline, &ctx.base_dir)?.into());
@@ -271,7 +276,15 @@ fn pipeline_component(p: &Pipeline, base: &Path) -> Result<Map<String, Value>, S
     let outs: Map<String, Value> = p
         .outputs
         .iter()
-        .map(|o| (o.name.clone(), json!({ "type": o.ty.as_str() })))
+        .enumerate()
+        .map(|(i, o)| {
+            let mut m = Map::new();
+            m.insert("type".into(), o.ty.as_str().into());
+            if let Some(mode) = p.output_mode(i) {
+                m.insert("mode".into(), mode.as_str().into());
+            }
+            (o.name.clone(), m.into())
+        })
         .collect();
     c.insert("outputs".into(), outs.into());
     c.insert("jobs".into(), jobs(p, base)?.into());

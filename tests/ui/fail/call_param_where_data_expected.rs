@@ -4,8 +4,8 @@ use azureml_pipelines::prelude::*;
 fn train(data: Data<UriFolder>, epochs: Param<i64>) -> Data<UriFolder>;
 
 #[pipeline]
-fn swapped(data: Data<UriFolder>, epochs: Param<i64>) -> Data<UriFolder> {
-    train(epochs, data)
+fn param_as_data(epochs: Param<i64>) -> Data<UriFolder> {
+    train(epochs, epochs)
 }
 
 fn main() {}

@@ -1,0 +1,158 @@
+//! Where node settings and output modes land in the wire forms (`azureml-rest.md` §4–§5):
+//! `resources.instance_count` and `display_name` on a node, and an output's delivery mode carried
+//! through a sub-pipeline to the pipeline component, the bindings and the job outputs.
+
+use azureml_pipelines::graph::{DataLocation, InputValue};
+use azureml_pipelines::prelude::*;
+use azureml_pipelines::spec::{self, WireContext, YamlContext};
+use serde_json::{Value, json};
+
+#[step(
+    command = "python fit.py --train ${{inputs.train}} --model ${{outputs.model}}",
+    environment = "azureml:AzureML-sklearn-1.5@latest",
+    output = "model",
+    instance_count = 2,
+    display_name = "Fit a model"
+)]
+fn fit(train: Data<UriFolder>) -> Data<UriFolder>;
+
+#[step(
+    command = "python evaluate.py --model ${{inputs.model}} --metrics ${{outputs.metrics}}",
+    environment = "azureml:AzureML-sklearn-1.5@latest",
+    outputs(metrics(mode = "upload"))
+)]
+fn evaluate(model: Data<UriFolder>) -> Data<UriFolder>;
+
+#[pipeline(outputs(model, metrics))]
+fn fit_and_evaluate(train: Data<UriFolder>) -> (Data<UriFolder>, Data<UriFolder>) {
+    let model = fit(train);
+    (model, evaluate(model))
+}
+
+#[pipeline(default_compute = "cpu-cluster", outputs(metrics, again))]
+fn outer(train: Data<UriFolder>) -> (Data<UriFolder>, Data<UriFolder>) {
+    let (_, metrics) = fit_and_evaluate(train);
+    let _unpromoted = fit_and_evaluate(train);
+    (metrics, evaluate(fit(train)))
+}
+
+const TRAIN: &str = "azureml://datastores/workspaceblobstore/paths/train/";
+
+fn bodies() -> (Value, Vec<Value>) {
+    let p = azureml_pipelines::build(outer).unwrap();
+    let inputs = [Some(InputValue::Data(DataLocation::Uri(TRAIN.into())))];
+    let b = spec::rest_bodies(&p, &inputs, &WireContext::default()).unwrap();
+    let job = serde_json::to_value(&b.job).unwrap();
+    let components = b
+        .components
+        .iter()
+        .map(|c| serde_json::to_value(&c.body).unwrap())
+        .collect();
+    (job, components)
+}
+
+fn yaml() -> Value {
+    let p = azureml_pipelines::build(outer).unwrap();
+    let inputs = [Some(InputValue::Data(DataLocation::Uri(TRAIN.into())))];
+    let ctx = YamlContext {
+        base_dir: env!("CARGO_MANIFEST_DIR").into(),
+        force_rerun: false,
+    };
+    serde_yaml_ng::from_str(&spec::to_yaml(&p, &inputs, &ctx).unwrap()).unwrap()
+}
+
+fn pipeline_component(components: &[Value]) -> &Value {
+    let specs: Vec<&Value> = components
+        .iter()
+        .map(|c| &c["properties"]["componentSpec"])
+        .filter(|s| s["type"] == "pipeline")
+        .collect();
+    assert_eq!(specs.len(), 1, "both calls share one pipeline component");
+    specs[0]
+}
+
+#[test]
+fn instance_count_and_display_name_sit_on_the_node() {
+    let (job, components) = bodies();
+    let fit = &job["properties"]["jobs"]["fit"];
+    assert_eq!(fit["resources"], json!({ "instance_count": 2 }));
+    assert_eq!(fit["display_name"], "Fit a model");
+    assert!(fit.get("instanceCount").is_none() && fit.get("displayName").is_none());
+    // A node without them has neither key.
+    let evaluate = &job["properties"]["jobs"]["evaluate"];
+    assert!(evaluate.get("resources").is_none() && evaluate.get("display_name").is_none());
+    // Inside the pipeline component too; the command component names it as well.
+    let inner = &pipeline_component(&components)["jobs"]["fit"];
+    assert_eq!(inner["resources"], json!({ "instance_count": 2 }));
+    assert_eq!(inner["display_name"], "Fit a model");
+    let fit_spec = components
+        .iter()
+        .map(|c| &c["properties"]["componentSpec"])
+        .find(|s| s["name"] == "fit")
+        .unwrap();
+    assert_eq!(fit_spec["display_name"], "Fit a model");
+    assert!(
+        fit_spec.get("resources").is_none(),
+        "resources are a node setting"
+    );
+
+    let doc = yaml();
+    assert_eq!(
+        doc["jobs"]["fit"]["resources"],
+        json!({ "instance_count": 2 })
+    );
+    assert_eq!(
+        doc["jobs"]["fit"]["component"]["display_name"],
+        "Fit a model"
+    );
+}
+
+#[test]
+fn an_output_mode_is_carried_through_a_sub_pipeline() {
+    let (job, components) = bodies();
+    let props = &job["properties"];
+    // Inside the pipeline component: the binding keeps the step's mode, and the component's
+    // output declares it.
+    let spec = pipeline_component(&components);
+    assert_eq!(
+        spec["jobs"]["evaluate"]["outputs"]["metrics"],
+        json!({ "value": "${{parent.outputs.metrics}}", "type": "literal", "mode": "Upload" })
+    );
+    assert_eq!(
+        spec["outputs"],
+        json!({ "model": { "type": "uri_folder" }, "metrics": { "type": "uri_folder", "mode": "upload" } })
+    );
+    // Outside: promoted and unpromoted node outputs, and the job output, all say `Upload`.
+    assert_eq!(
+        props["jobs"]["fit_and_evaluate"]["outputs"]["metrics"],
+        json!({ "value": "${{parent.outputs.metrics}}", "type": "literal", "mode": "Upload" })
+    );
+    assert_eq!(
+        props["jobs"]["fit_and_evaluate_1"]["outputs"]["metrics"],
+        json!({ "job_output_type": "uri_folder", "mode": "Upload" })
+    );
+    assert_eq!(
+        props["jobs"]["fit_and_evaluate"]["outputs"]["model"],
+        json!({ "job_output_type": "uri_folder" })
+    );
+    assert_eq!(
+        props["outputs"],
+        json!({
+            "metrics": { "jobOutputType": "uri_folder", "mode": "Upload" },
+            "again": { "jobOutputType": "uri_folder", "mode": "Upload" }
+        })
+    );
+
+    let doc = yaml();
+    let component = &doc["jobs"]["fit_and_evaluate"]["component"];
+    assert_eq!(component["outputs"]["metrics"]["mode"], "upload");
+    assert_eq!(
+        component["jobs"]["evaluate"]["outputs"]["metrics"],
+        json!({ "path": "${{parent.outputs.metrics}}", "mode": "upload" })
+    );
+    assert_eq!(
+        doc["jobs"]["fit_and_evaluate"]["outputs"]["metrics"],
+        json!({ "path": "${{parent.outputs.metrics}}", "mode": "upload" })
+    );
+    assert_eq!(doc["outputs"]["metrics"]["mode"], "upload");
+}
