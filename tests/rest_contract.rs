@@ -313,7 +313,7 @@ impl Checker<'_> {
             if let Some(resources) = node.get("resources") {
                 let at = format!("{at}.resources");
                 self.keys(&at, "Resources", resources);
-                if !resources["instance_count"].as_u64().is_some_and(|n| n >= 1) {
+                if resources["instance_count"].as_u64().is_none_or(|n| n < 1) {
                     self.fail(&at, "`instance_count` must be a whole number of at least 1");
                 }
             }
