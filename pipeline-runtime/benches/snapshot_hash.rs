@@ -21,6 +21,12 @@ const BIG_FILES: usize = 100;
 const BIG_SIZE: usize = 1_000_000;
 const TARGET_BYTES: usize = 200_000_000;
 const RUNS: usize = 15;
+/// What azure-ai-ml 1.35.2's `get_content_hash` gives the generated tree
+/// (`tests/snapshot_hash_reference.py <tree>`; it took 1146 ms there on the 2-core machine these
+/// figures were taken on).
+const SDK_CONTENT_HASH: &str = "38819b553ace1350d51b8a5dfbdd8e30622878b71a0e19172db4fd420e9c5093";
+/// The bar for scan + content hash, warm page cache.
+const BAR: Duration = Duration::from_millis(150);
 
 fn main() {
     let tree = tree_dir();
@@ -42,13 +48,27 @@ fn main() {
         bytes,
         time(|| snapshot.content_hash().expect("hash")),
     );
-    report(
-        "scan + content_hash",
-        bytes,
-        time(|| {
-            let s = Snapshot::scan(&tree).expect("scan");
-            assert_eq!(s.content_hash().expect("hash"), hash);
-        }),
+    let both = time(|| {
+        let s = Snapshot::scan(&tree).expect("scan");
+        assert_eq!(s.content_hash().expect("hash"), hash);
+    });
+    let mut walls = both.0.clone();
+    walls.sort();
+    let median = walls[walls.len() / 2];
+    report("scan + content_hash", bytes, both);
+    println!(
+        "the same hash as azure-ai-ml 1.35.2: {}",
+        if hash == SDK_CONTENT_HASH {
+            "yes"
+        } else {
+            "NO"
+        }
+    );
+    println!(
+        "scan + content_hash median {:.1} ms (bar: <= {} ms; azure-ai-ml ~1146 ms here): {}",
+        median.as_secs_f64() * 1e3,
+        BAR.as_millis(),
+        if median <= BAR { "PASS" } else { "OVER" }
     );
 
     let block = vec![0x5au8; 64 << 20];
