@@ -22,13 +22,7 @@ async fn env() -> Env {
     let azurite = Azurite::start();
     azurite.create_container(CONTAINER).await;
     let fake = FakeAzureMl::start_with(FakeAmlOptions {
-        blob: BlobBackend {
-            endpoint: azurite.blob_endpoint().to_owned(),
-            account_name: azurite.account_name().to_owned(),
-            account_key: azurite.account_key().to_owned(),
-            container: CONTAINER.to_owned(),
-            sas_token: azurite.account_sas(),
-        },
+        blob: BlobBackend::from_azurite(&azurite, CONTAINER),
         ..Default::default()
     })
     .await;

@@ -90,6 +90,20 @@ impl std::fmt::Debug for BlobBackend {
     }
 }
 
+impl BlobBackend {
+    /// A running Azurite as the blob storage, with `container` (which must exist) behind the
+    /// default datastore and `startPendingUpload`, and an account SAS for the latter.
+    pub fn from_azurite(azurite: &crate::azurite::Azurite, container: &str) -> Self {
+        Self {
+            endpoint: azurite.blob_endpoint().to_owned(),
+            account_name: azurite.account_name().to_owned(),
+            account_key: azurite.account_key().to_owned(),
+            container: container.to_owned(),
+            sas_token: azurite.account_sas(),
+        }
+    }
+}
+
 impl Default for BlobBackend {
     /// Azurite's well-known development account on its default port.
     fn default() -> Self {

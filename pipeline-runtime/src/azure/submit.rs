@@ -498,17 +498,7 @@ async fn ensure_code(
         name: name.clone(),
         version: CODE_VERSION.to_owned(),
     };
-    let options = with_progress(upload, &what, events);
-    let report = match uploader
-        .upload_snapshot(&files, &marker, &options)
-        .await
-        .map_err(|source| SubmitError::Upload {
-            what: what.clone(),
-            source,
-        })? {
-        SnapshotUpload::Uploaded(r) => Some(r),
-        SnapshotUpload::AlreadyUploaded(_) => None,
-    };
+    let report = upload_marked(&uploader, &files, &marker, upload, &what, events).await?;
     let code_uri = format!("{}/{base}", pending.blob_uri.trim_end_matches('/'));
     let created = codes
         .create_or_update(&name, CODE_VERSION, &code_uri, &h.hash, true)
@@ -534,6 +524,27 @@ fn folder_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "code".to_owned())
+}
+
+/// Uploads `files` unless a completed upload of them is marked in the container (then `None`),
+/// reporting progress as `what`.
+async fn upload_marked(
+    uploader: &BlobUploader,
+    files: &[(PathBuf, String)],
+    marker: &SnapshotMarker,
+    upload: &UploadOptions,
+    what: &str,
+    events: Events<'_>,
+) -> Result<Option<UploadReport>, SubmitError> {
+    let options = with_progress(upload, what, events);
+    match uploader.upload_snapshot(files, marker, &options).await {
+        Ok(SnapshotUpload::Uploaded(r)) => Ok(Some(r)),
+        Ok(SnapshotUpload::AlreadyUploaded(_)) => Ok(None),
+        Err(source) => Err(SubmitError::Upload {
+            what: what.to_owned(),
+            source,
+        }),
+    }
 }
 
 fn with_progress(base: &UploadOptions, what: &str, events: Events<'_>) -> UploadOptions {
@@ -589,17 +600,7 @@ async fn upload_local_data(
             name: "LocalUpload".to_owned(),
             version: hash.clone(),
         };
-        let options = with_progress(upload, &what, events);
-        let report = match uploader
-            .upload_snapshot(&files, &marker, &options)
-            .await
-            .map_err(|source| SubmitError::Upload {
-                what: what.clone(),
-                source,
-            })? {
-            SnapshotUpload::Uploaded(r) => Some(r),
-            SnapshotUpload::AlreadyUploaded(_) => None,
-        };
+        let report = upload_marked(&uploader, &files, &marker, upload, &what, events).await?;
         let uri = if is_dir {
             format!(
                 "azureml://datastores/{}/paths/LocalUpload/{hash}/{name}/",

@@ -82,10 +82,10 @@ pub(crate) fn workspace(config: Option<&Path>) -> Result<Workspace, AzureCliErro
     )?)
 }
 
-/// Runs `f` on a fresh single-threaded runtime and turns its error into an exit code.
-fn block_on<F>(f: F) -> ExitCode
+/// Runs `f` on a fresh single-threaded runtime; a runtime that cannot start is exit code 1.
+pub(crate) fn run_async<E, F>(f: F, fail: impl FnOnce(&E) -> ExitCode) -> ExitCode
 where
-    F: std::future::Future<Output = Result<ExitCode, AzureCliError>>,
+    F: std::future::Future<Output = Result<ExitCode, E>>,
 {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -99,11 +99,15 @@ where
     };
     match runtime.block_on(f) {
         Ok(code) => code,
-        Err(e) => {
-            let code = e.exit_code();
-            fail(&e, code)
-        }
+        Err(e) => fail(&e),
     }
+}
+
+fn block_on<F>(f: F) -> ExitCode
+where
+    F: std::future::Future<Output = Result<ExitCode, AzureCliError>>,
+{
+    run_async(f, |e: &AzureCliError| fail(e, e.exit_code()))
 }
 
 /// `runs list --azure`: the workspace's pipeline jobs, newest first as the service lists them.

@@ -82,20 +82,7 @@ fn fail(e: &CliError) -> ExitCode {
 
 /// Runs `submit`.
 pub fn submit(pipeline: &Pipeline, args: &SubmitArgs) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    match runtime.block_on(submit_async(pipeline, args)) {
-        Ok(code) => code,
-        Err(e) => fail(&e),
-    }
+    super::azure::run_async(submit_async(pipeline, args), fail)
 }
 
 async fn submit_async(pipeline: &Pipeline, args: &SubmitArgs) -> Result<ExitCode, CliError> {
