@@ -219,7 +219,7 @@ pub fn run(pipeline: &Pipeline, args: &RunArgs) -> ExitCode {
         AzureWorkspace::Broken(e) => eprintln!("Running {here} (`submit` would fail: {e})."),
     }
     let cancel = CancelToken::new();
-    let handlers = install_ctrl_c(&cancel);
+    let handlers = super::install_ctrl_c(&cancel.flag());
     let mut opts = RunOptions::new(workspace);
     opts.cwd = cwd();
     opts.params = params;
@@ -308,22 +308,6 @@ pub fn run(pipeline: &Pipeline, args: &RunArgs) -> ExitCode {
             ExitCode::from(1)
         }
     }
-}
-
-/// First Ctrl-C (or SIGTERM): cancel the run cleanly. Second Ctrl-C: exit at once.
-fn install_ctrl_c(cancel: &CancelToken) -> Vec<signal_hook::SigId> {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    let flag = cancel.flag();
-    let mut ids = Vec::new();
-    for sig in [SIGINT, SIGTERM] {
-        if let Ok(id) = signal_hook::flag::register_conditional_shutdown(sig, 130, flag.clone()) {
-            ids.push(id);
-        }
-        if let Ok(id) = signal_hook::flag::register(sig, flag.clone()) {
-            ids.push(id);
-        }
-    }
-    ids
 }
 
 fn secs(d: Duration) -> String {

@@ -130,6 +130,22 @@ fn run_colours(
     Ok(colours)
 }
 
+/// First Ctrl-C (or SIGTERM) raises `flag` (the run or the job is canceled cleanly); a second
+/// one exits at once with code 130. Unregister the returned handlers when done.
+fn install_ctrl_c(flag: &std::sync::Arc<std::sync::atomic::AtomicBool>) -> Vec<signal_hook::SigId> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut ids = Vec::new();
+    for sig in [SIGINT, SIGTERM] {
+        if let Ok(id) = signal_hook::flag::register_conditional_shutdown(sig, 130, flag.clone()) {
+            ids.push(id);
+        }
+        if let Ok(id) = signal_hook::flag::register(sig, flag.clone()) {
+            ids.push(id);
+        }
+    }
+    ids
+}
+
 /// Builds the pipeline from `f`, parses the process arguments and runs the command.
 pub fn main<Args, F: PipelineFn<Args>>(f: F) -> ExitCode {
     let pipeline = match f.build() {

@@ -150,7 +150,7 @@ async fn submit_async(pipeline: &Pipeline, args: &SubmitArgs) -> Result<ExitCode
 /// Follows job `name` to its end, printing status changes; Ctrl-C asks the service to cancel it.
 async fn follow(ws: &Workspace, name: &str, args: &SubmitArgs) -> Result<ExitCode, CliError> {
     let cancel = Arc::new(AtomicBool::new(false));
-    let handlers = install_ctrl_c(&cancel);
+    let handlers = super::install_ctrl_c(&cancel);
     let opts = FollowOptions {
         interval: Duration::from_secs_f64(args.poll_interval),
         cancel: Arc::clone(&cancel),
@@ -210,21 +210,6 @@ async fn follow(ws: &Workspace, name: &str, args: &SubmitArgs) -> Result<ExitCod
         }
         Ok(ExitCode::from(1))
     }
-}
-
-/// First Ctrl-C (or SIGTERM): raise `flag` (cancel the job). Second: exit at once.
-fn install_ctrl_c(flag: &Arc<AtomicBool>) -> Vec<signal_hook::SigId> {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    let mut ids = Vec::new();
-    for sig in [SIGINT, SIGTERM] {
-        if let Ok(id) = signal_hook::flag::register_conditional_shutdown(sig, 130, flag.clone()) {
-            ids.push(id);
-        }
-        if let Ok(id) = signal_hook::flag::register(sig, flag.clone()) {
-            ids.push(id);
-        }
-    }
-    ids
 }
 
 /// Renders submission events: a line per snapshot and upload, one progress bar for bytes going
