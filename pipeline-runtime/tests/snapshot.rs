@@ -785,3 +785,65 @@ fn unreadable_file_is_an_error() {
     assert_eq!(err.path(), path);
     assert!(err.hint().contains("readable"));
 }
+
+/// Every cache entry under `dir` (there is one per stamp).
+fn cache_entries(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for sub in fs::read_dir(dir).into_iter().flatten().flatten() {
+        for e in fs::read_dir(sub.path()).into_iter().flatten().flatten() {
+            out.push(e.path());
+        }
+    }
+    out
+}
+
+#[test]
+fn the_hash_cache_serves_unchanged_files_and_misses_any_change() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("src");
+    let cache = tmp.path().join("cache");
+    write(&root, "train.py", b"print('v1')\n");
+    write(&root, "pkg/util.py", b"x = 1\n");
+    let fresh = Snapshot::scan(&root).unwrap();
+    let truth = fresh.content_hash().unwrap();
+
+    // Files written this instant are not cached: a rewrite in the same clock tick could
+    // otherwise go unseen.
+    assert_eq!(fresh.content_hash_in(Some(&cache)).unwrap(), truth);
+    assert!(cache_entries(&cache).is_empty(), "nothing cached yet");
+
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let settled = Snapshot::scan(&root).unwrap();
+    assert_eq!(settled.content_hash_in(Some(&cache)).unwrap(), truth);
+    let entries = cache_entries(&cache);
+    assert_eq!(entries.len(), 1);
+    assert_eq!(fs::read_to_string(&entries[0]).unwrap(), truth);
+
+    // A hit is served from the entry without reading the files: plant another value to see it.
+    let planted = "0".repeat(64);
+    fs::write(&entries[0], &planted).unwrap();
+    assert_eq!(settled.content_hash_in(Some(&cache)).unwrap(), planted);
+
+    // A garbled entry is ignored, and replaced.
+    fs::write(&entries[0], "not a hash").unwrap();
+    assert_eq!(settled.content_hash_in(Some(&cache)).unwrap(), truth);
+    assert_eq!(fs::read_to_string(&entries[0]).unwrap(), truth);
+
+    // Same size, modification time put back: the status-change time still tells.
+    let file = root.join("train.py");
+    let mtime = fs::metadata(&file).unwrap().modified().unwrap();
+    fs::write(&file, b"print('v2')\n").unwrap();
+    fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    let edited = Snapshot::scan(&root).unwrap();
+    let new_truth = edited.content_hash().unwrap();
+    assert_ne!(new_truth, truth);
+    assert_eq!(edited.content_hash_in(Some(&cache)).unwrap(), new_truth);
+
+    // No cache folder: computed every time.
+    assert_eq!(edited.content_hash_in(None).unwrap(), new_truth);
+}

@@ -414,7 +414,7 @@ async fn hash_snapshots(
         .map(|(path, steps)| {
             tokio::task::spawn_blocking(move || {
                 let result = Snapshot::scan(&path).and_then(|s| {
-                    let hash = s.content_hash()?;
+                    let hash = s.content_hash_cached()?;
                     Ok((s, hash))
                 });
                 (path, steps, result)

@@ -116,7 +116,7 @@ pub fn wire_context(
     };
     for (path, steps) in spec::snapshot_folders(pipeline) {
         let hash = snapshot::Snapshot::scan(&path)
-            .and_then(|s| s.content_hash())
+            .and_then(|s| s.content_hash_cached())
             .map_err(|source| ExportError::Snapshot {
                 step: steps[0].to_owned(),
                 source,

@@ -604,7 +604,7 @@ pub fn snapshot(pipeline: &Pipeline, args: &SnapshotArgs) -> ExitCode {
                 continue;
             }
         };
-        let hash = match snap.content_hash() {
+        let hash = match snap.content_hash_cached() {
             Ok(h) => h,
             Err(e) => {
                 eprintln!("error: {label}: {e}");

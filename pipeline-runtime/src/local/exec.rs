@@ -1536,7 +1536,9 @@ fn scan_snapshots(plan: &Plan) -> Result<HashMap<PathBuf, SnapInfo>, LocalError>
             )));
         }
         let snapshot = Snapshot::scan(&dir).map_err(|e| err(e.to_string()))?;
-        let hash = snapshot.content_hash().map_err(|e| err(e.to_string()))?;
+        let hash = snapshot
+            .content_hash_cached()
+            .map_err(|e| err(e.to_string()))?;
         let mut files = BTreeMap::new();
         for f in snapshot.files() {
             files.insert(

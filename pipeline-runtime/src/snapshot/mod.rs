@@ -24,6 +24,7 @@
 //! meaningless or fail later: a symbolic-link loop, an unreadable folder (which `os.walk` skips
 //! silently), a pipe or socket, or a file that changes while it is read are errors here.
 
+pub mod cache;
 mod copy;
 mod error;
 mod hash;
@@ -141,6 +142,27 @@ impl Snapshot {
     /// is no longer the one scanned.
     pub fn content_hash(&self) -> Result<String, SnapshotError> {
         hash::content_hash(&self.files)
+    }
+
+    /// [`Snapshot::content_hash`], taken from the hash cache when no file changed since it was
+    /// last computed (same paths, sizes, modification and status-change times, inodes; see
+    /// [`cache`]), and stored there otherwise. The cache folder is [`cache::default_dir`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Snapshot::content_hash`]; also [`SnapshotError::Io`] when a file cannot be
+    /// inspected.
+    pub fn content_hash_cached(&self) -> Result<String, SnapshotError> {
+        self.content_hash_in(cache::default_dir().as_deref())
+    }
+
+    /// [`Snapshot::content_hash_cached`] with an explicit cache folder (`None`: no cache).
+    ///
+    /// # Errors
+    ///
+    /// As [`Snapshot::content_hash_cached`].
+    pub fn content_hash_in(&self, cache_dir: Option<&Path>) -> Result<String, SnapshotError> {
+        cache::content_hash(&self.root, &self.files, cache_dir, || self.content_hash())
     }
 
     /// Materialises the included files under `dest` (a step's working copy), keeping their
