@@ -8,8 +8,9 @@
 //! }
 //! ```
 //!
-//! Exit codes: 0 success; 1 the pipeline (or a step, or a request) failed; 2 bad usage or bad
-//! input.
+//! Exit codes: 0 success; 1 the pipeline (or a step, a job, or a request) failed or was
+//! canceled; 2 bad usage or bad input (a missing or malformed workspace config included); 130 a
+//! second Ctrl-C.
 
 mod azure;
 pub mod export;
