@@ -6,7 +6,7 @@ mod support;
 use std::process::{Command, Output};
 
 use azureml_pipelines_testkit::azurite::Azurite;
-use azureml_pipelines_testkit::fake_aml::{BlobBackend, FakeAmlOptions, FakeAzureMl};
+use azureml_pipelines_testkit::fake_aml::FakeAzureMl;
 use support::run_example;
 
 const CONTAINER: &str = "azureml-blobstore-cli";
@@ -20,12 +20,7 @@ struct Env {
 
 async fn env() -> Env {
     let azurite = Azurite::start();
-    azurite.create_container(CONTAINER).await;
-    let fake = FakeAzureMl::start_with(FakeAmlOptions {
-        blob: BlobBackend::from_azurite(&azurite, CONTAINER),
-        ..Default::default()
-    })
-    .await;
+    let fake = FakeAzureMl::start_on_azurite(&azurite, CONTAINER).await;
     fake.accept_token("cli", TOKEN);
     fake.add_compute("aml-compute", "AmlCompute");
     Env { azurite, fake }

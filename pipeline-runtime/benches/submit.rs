@@ -29,7 +29,7 @@ use azureml_pipelines_runtime::graph::{
     AssetType, Binding, DataLocation, InputValue, Pipeline, PortType,
 };
 use azureml_pipelines_testkit::azurite::Azurite;
-use azureml_pipelines_testkit::fake_aml::{BlobBackend, FakeAmlOptions, FakeAzureMl};
+use azureml_pipelines_testkit::fake_aml::FakeAzureMl;
 use local_support::{PipelineSpec, StepSpec, data, lit, param};
 
 const ENV: &str = "azureml:AzureML-sklearn-1.5@latest";
@@ -55,12 +55,7 @@ fn main() {
 
 async fn start() -> (Azurite, FakeAzureMl, Workspace) {
     let azurite = Azurite::start();
-    azurite.create_container(CONTAINER).await;
-    let fake = FakeAzureMl::start_with(FakeAmlOptions {
-        blob: BlobBackend::from_azurite(&azurite, CONTAINER),
-        ..Default::default()
-    })
-    .await;
+    let fake = FakeAzureMl::start_on_azurite(&azurite, CONTAINER).await;
     fake.add_compute("aml-compute", "AmlCompute");
     let o = fake.options();
     let config = WorkspaceConfig::new(o.subscription_id, o.resource_group, o.workspace_name)

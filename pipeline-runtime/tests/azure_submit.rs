@@ -17,9 +17,7 @@ use azureml_pipelines_runtime::azure::{
 };
 use azureml_pipelines_runtime::graph::Pipeline;
 use azureml_pipelines_testkit::azurite::Azurite;
-use azureml_pipelines_testkit::fake_aml::{
-    BlobBackend, FakeAmlOptions, FakeAzureMl, Fault, FaultRule,
-};
+use azureml_pipelines_testkit::fake_aml::{FakeAzureMl, Fault, FaultRule};
 
 #[step(
     script = "prepare.py",
@@ -93,12 +91,7 @@ struct Env {
 
 async fn env() -> Env {
     let azurite = Azurite::start();
-    azurite.create_container(CONTAINER).await;
-    let fake = FakeAzureMl::start_with(FakeAmlOptions {
-        blob: BlobBackend::from_azurite(&azurite, CONTAINER),
-        ..Default::default()
-    })
-    .await;
+    let fake = FakeAzureMl::start_on_azurite(&azurite, CONTAINER).await;
     fake.add_compute("aml-compute", "AmlCompute");
     let ws = workspace(&fake, &azurite);
     Env { azurite, fake, ws }

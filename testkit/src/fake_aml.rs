@@ -378,6 +378,17 @@ impl FakeAzureMl {
         Self { addr, state, task }
     }
 
+    /// Starts a fake whose default datastore and `startPendingUpload` use `container` (created
+    /// here) in `azurite`, with default options otherwise.
+    pub async fn start_on_azurite(azurite: &crate::azurite::Azurite, container: &str) -> Self {
+        azurite.create_container(container).await;
+        Self::start_with(FakeAmlOptions {
+            blob: BlobBackend::from_azurite(azurite, container),
+            ..Default::default()
+        })
+        .await
+    }
+
     fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
