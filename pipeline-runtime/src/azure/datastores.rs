@@ -88,16 +88,24 @@ impl Datastore {
     /// The blob container URL of an `AzureBlob` datastore,
     /// `{protocol}://{account}.blob.{endpoint}/{container}`.
     pub fn blob_container_url(&self) -> Option<String> {
+        Some(format!(
+            "{}/{}",
+            self.blob_service_url()?,
+            self.properties.container_name.as_deref()?
+        ))
+    }
+
+    /// The blob service URL of an `AzureBlob` datastore, `{protocol}://{account}.blob.{endpoint}`.
+    pub fn blob_service_url(&self) -> Option<String> {
         let p = &self.properties;
         if p.datastore_type != "AzureBlob" {
             return None;
         }
         Some(format!(
-            "{}://{}.blob.{}/{}",
+            "{}://{}.blob.{}",
             p.protocol.as_deref().unwrap_or("https"),
             p.account_name.as_deref()?,
             p.endpoint.as_deref().unwrap_or("core.windows.net"),
-            p.container_name.as_deref()?
         ))
     }
 }

@@ -649,11 +649,9 @@ pub async fn datastore_uploader(
         .ok_or_else(|| bad("it names no container".into()))?;
     let endpoint = match &ws.config().blob_endpoint {
         Some(url) => url.as_str().trim_end_matches('/').to_owned(),
-        None => format!(
-            "{}://{account}.blob.{}",
-            p.protocol.as_deref().unwrap_or("https"),
-            p.endpoint.as_deref().unwrap_or("core.windows.net")
-        ),
+        None => store
+            .blob_service_url()
+            .ok_or_else(|| bad("it names no blob service".into()))?,
     };
     let upload_err = |source: BlobError| SubmitError::Upload {
         what: format!("to datastore `{}`", store.name),

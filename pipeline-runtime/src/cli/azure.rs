@@ -49,21 +49,6 @@ impl AzureCliError {
     }
 }
 
-/// Prints `e` with its causes and returns its exit code.
-pub(crate) fn fail(e: &(dyn std::error::Error + 'static), code: ExitCode) -> ExitCode {
-    let text = e.to_string();
-    eprintln!("error: {text}");
-    let mut source = e.source();
-    while let Some(s) = source {
-        let cause = s.to_string();
-        if !text.contains(&cause) {
-            eprintln!("  caused by: {cause}");
-        }
-        source = s.source();
-    }
-    code
-}
-
 /// The workspace from `--config FILE` or the usual `config.json` search, with the default
 /// credential chain.
 pub(crate) fn workspace(config: Option<&Path>) -> Result<Workspace, AzureCliError> {
@@ -107,7 +92,7 @@ fn block_on<F>(f: F) -> ExitCode
 where
     F: std::future::Future<Output = Result<ExitCode, AzureCliError>>,
 {
-    run_async(f, |e: &AzureCliError| fail(e, e.exit_code()))
+    run_async(f, |e: &AzureCliError| super::fail(e, e.exit_code()))
 }
 
 /// `runs list --azure`: the workspace's pipeline jobs, newest first as the service lists them.

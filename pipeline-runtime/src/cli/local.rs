@@ -148,17 +148,7 @@ fn cwd() -> PathBuf {
 }
 
 fn fail(e: &LocalError) -> ExitCode {
-    let text = e.to_string();
-    eprintln!("error: {text}");
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        let cause = s.to_string();
-        if !text.contains(&cause) {
-            eprintln!("  caused by: {cause}");
-        }
-        source = s.source();
-    }
-    ExitCode::from(if e.is_bad_input() { 2 } else { 1 })
+    super::fail(e, ExitCode::from(if e.is_bad_input() { 2 } else { 1 }))
 }
 
 /// Whether an Azure ML workspace is configured for `submit`, found by the same rules (a

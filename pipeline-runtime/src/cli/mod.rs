@@ -131,6 +131,21 @@ fn run_colours(
     Ok(colours)
 }
 
+/// Prints `e` and each cause it does not already say, and returns `code`.
+fn fail(e: &(dyn std::error::Error + 'static), code: ExitCode) -> ExitCode {
+    let text = e.to_string();
+    eprintln!("error: {text}");
+    let mut source = e.source();
+    while let Some(s) = source {
+        let cause = s.to_string();
+        if !text.contains(&cause) {
+            eprintln!("  caused by: {cause}");
+        }
+        source = s.source();
+    }
+    code
+}
+
 /// First Ctrl-C (or SIGTERM) raises `flag` (the run or the job is canceled cleanly); a second
 /// one exits at once with code 130. Unregister the returned handlers when done.
 fn install_ctrl_c(flag: &std::sync::Arc<std::sync::atomic::AtomicBool>) -> Vec<signal_hook::SigId> {

@@ -77,7 +77,7 @@ impl CliError {
 }
 
 fn fail(e: &CliError) -> ExitCode {
-    super::azure::fail(e, e.exit_code())
+    super::fail(e, e.exit_code())
 }
 
 /// Runs `submit`.
