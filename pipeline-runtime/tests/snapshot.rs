@@ -765,6 +765,63 @@ fn broken_symlink_and_pipe_are_errors() {
     }
 }
 
+/// Sub-folders are walked in parallel; the list and the error reported must still be those of
+/// `os.walk`'s order, every time.
+#[cfg(unix)]
+#[test]
+fn parallel_walk_keeps_walk_order_and_reports_the_first_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    for d in 0..12 {
+        for f in 0..30 {
+            // Names equal but for case: only walk order decides their order in the list.
+            write(tmp.path(), &format!("d{d:02}/sub/F{f}.txt"), b"upper");
+            write(tmp.path(), &format!("d{d:02}/sub/f{f}.txt"), b"lower");
+        }
+    }
+    // What a sequential walk sees first, among names equal but for case.
+    let walk_order = |dir: &Path| -> Vec<String> {
+        fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect()
+    };
+    let first = Snapshot::scan(tmp.path()).unwrap();
+    assert_eq!(first.files().len(), 12 * 60);
+    for d in 0..12 {
+        let sub = tmp.path().join(format!("d{d:02}/sub"));
+        let order = walk_order(&sub);
+        let listed: Vec<&str> = first
+            .files()
+            .iter()
+            .filter(|f| f.relative.starts_with(&format!("d{d:02}/")))
+            .map(|f| f.relative.rsplit('/').next().unwrap())
+            .collect();
+        for pair in listed.chunks(2) {
+            let pos = |n: &str| order.iter().position(|o| o == n).unwrap();
+            assert!(pos(pair[0]) < pos(pair[1]), "{pair:?} out of walk order");
+        }
+    }
+    for _ in 0..10 {
+        assert_eq!(Snapshot::scan(tmp.path()).unwrap().files(), first.files());
+    }
+
+    // A broken link in every sub-folder: the one a sequential walk meets first is named.
+    for d in 0..12 {
+        std::os::unix::fs::symlink("missing", tmp.path().join(format!("d{d:02}/sub/broken")))
+            .unwrap();
+    }
+    let first_dir = walk_order(tmp.path()).into_iter().next().unwrap();
+    for _ in 0..10 {
+        let err = Snapshot::scan(tmp.path()).unwrap_err();
+        assert!(matches!(err, SnapshotError::BrokenSymlink { .. }), "{err}");
+        assert_eq!(
+            err.path(),
+            tmp.path().join(&first_dir).join("sub/broken"),
+            "{err}"
+        );
+    }
+}
+
 #[cfg(unix)]
 #[test]
 fn unreadable_file_is_an_error() {

@@ -5,6 +5,11 @@
 //! order, then each sub-folder in directory order). The walk below produces that order and the
 //! sort is stable too, so even names that differ only in case come out as in the SDK.
 //!
+//! Sub-folders are walked in parallel (rayon), and their results joined in walk order, so the
+//! list, and the first error in it, are those of a sequential walk. Each file's size is asked
+//! of its folder's open handle (`statx` relative to it), which spares the kernel a lookup of
+//! the whole path per file.
+//!
 //! The ignore rules see each file as the SDK builds it: the *resolved* folder path joined with the
 //! file name, made relative to the ignore file's (resolved) folder. Inside a linked folder that
 //! points outside the root, paths therefore start with `../`, as in the SDK.
@@ -13,7 +18,8 @@ use std::collections::HashSet;
 use std::fs::{self, DirEntry};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::thread;
+
+use rayon::prelude::*;
 
 use super::ignore::IgnoreRules;
 use super::{Excluded, Snapshot, SnapshotError, SnapshotFile};
@@ -62,30 +68,20 @@ pub(super) fn scan(root: &Path) -> Result<Snapshot, SnapshotError> {
 
     let mut ignore_file = None;
     let rules = IgnoreRules::find(root, &mut ignore_file)?;
-    let mut walker = Walker {
+    let walker = Walker {
         rules: rules.as_ref(),
-        files: Vec::new(),
-        excluded: Vec::new(),
-        chain: Vec::new(),
-        loops: Vec::new(),
     };
-    walker.walk(&Dir {
-        path: root.to_path_buf(),
-        relative: String::new(),
-        canonical,
-        utf8: true,
-    })?;
-
-    let Walker {
-        mut files,
-        mut excluded,
-        ..
-    } = walker;
-    fill_sizes(&mut files)?;
-    // Python's `sorted(key=lambda x: x[1].lower())`: stable, by code point of the lowercased
-    // text (UTF-8 byte order is code point order).
-    files.sort_by_cached_key(|f| f.relative.to_lowercase());
-    excluded.sort_by_cached_key(|f| f.relative.to_lowercase());
+    let found = walker.walk(
+        &Dir {
+            path: root.to_path_buf(),
+            relative: String::new(),
+            canonical,
+            utf8: true,
+        },
+        None,
+    )?;
+    let files = sorted(found.files, |f| &f.relative);
+    let excluded = sorted(found.excluded, |e| &e.relative);
     let total_size = files.iter().map(|f| f.size).sum();
     Ok(Snapshot {
         root: root.to_path_buf(),
@@ -96,14 +92,63 @@ pub(super) fn scan(root: &Path) -> Result<Snapshot, SnapshotError> {
     })
 }
 
+/// Python's `sorted(key=lambda x: x[1].lower())`: stable, by code point of the lowercased text
+/// (UTF-8 byte order is code point order). Keys are made and sorted in parallel; ties are
+/// broken by walk position, which is what makes the sort stable.
+fn sorted<T: Send + Sync>(items: Vec<T>, relative: impl Fn(&T) -> &str + Sync) -> Vec<T> {
+    let mut keys: Vec<(String, usize)> = items
+        .par_iter()
+        .enumerate()
+        .map(|(i, item)| (relative(item).to_lowercase(), i))
+        .collect();
+    keys.par_sort_unstable();
+    let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
+    keys.into_iter()
+        .map(|(_, i)| slots[i].take().expect("each index once"))
+        .collect()
+}
+
 struct Walker<'r> {
     rules: Option<&'r IgnoreRules>,
+}
+
+/// What a folder's walk found, in walk order.
+#[derive(Default)]
+struct Found {
     files: Vec<SnapshotFile>,
     excluded: Vec<Excluded>,
-    /// Resolved paths of the folders being walked, root first.
-    chain: Vec<PathBuf>,
-    /// Links found to lead back into `chain[depth]`: (depth, link, target).
+    /// Links found to lead back into an ancestor: (the ancestor's depth, link, target).
     loops: Vec<(usize, PathBuf, PathBuf)>,
+}
+
+impl Found {
+    fn append(&mut self, mut other: Found) {
+        self.files.append(&mut other.files);
+        self.excluded.append(&mut other.excluded);
+        self.loops.append(&mut other.loops);
+    }
+}
+
+/// The resolved paths of the folders being walked, innermost first (a list shared by the
+/// parallel walks below a folder).
+struct Chain<'a> {
+    canonical: &'a Path,
+    depth: usize,
+    parent: Option<&'a Chain<'a>>,
+}
+
+impl Chain<'_> {
+    /// The depth of the folder in the chain resolving to `canonical`, if any.
+    fn find(&self, canonical: &Path) -> Option<usize> {
+        let mut link = Some(self);
+        while let Some(chain) = link {
+            if chain.canonical == canonical {
+                return Some(chain.depth);
+            }
+            link = chain.parent;
+        }
+        None
+    }
 }
 
 /// A folder to walk.
@@ -118,13 +163,24 @@ struct Dir {
     utf8: bool,
 }
 
+/// A sub-folder met while listing a folder.
+struct SubDir {
+    path: PathBuf,
+    relative: String,
+    utf8: bool,
+    link: bool,
+}
+
 impl Walker<'_> {
-    fn walk(&mut self, dir: &Dir) -> Result<(), SnapshotError> {
-        let depth = self.chain.len();
-        let files_before = self.files.len();
-        self.chain.push(dir.canonical.clone());
+    fn walk(&self, dir: &Dir, parent: Option<&Chain<'_>>) -> Result<Found, SnapshotError> {
+        let chain = Chain {
+            canonical: &dir.canonical,
+            depth: parent.map_or(0, |p| p.depth + 1),
+            parent,
+        };
         let match_dir = self.rules.map(|r| r.match_path(&dir.canonical));
 
+        let mut found = Found::default();
         let entries = fs::read_dir(&dir.path).map_err(|e| list_error(&dir.path, e))?;
         let mut subdirs = Vec::new();
         for entry in entries {
@@ -134,14 +190,19 @@ impl Walker<'_> {
             let name_text = name.to_string_lossy();
             let relative = join(&dir.relative, &name_text);
             if let Kind::Dir { link } = kind {
-                subdirs.push((entry.path(), relative, name.to_str().is_some(), link));
+                subdirs.push(SubDir {
+                    path: entry.path(),
+                    relative,
+                    utf8: dir.utf8 && name.to_str().is_some(),
+                    link,
+                });
                 continue;
             }
 
             if let (Some(rules), Some(match_dir)) = (self.rules, &match_dir)
                 && let Some(verdict) = rules.excluded(&join_match(match_dir, &name_text))
             {
-                self.excluded.push(Excluded {
+                found.excluded.push(Excluded {
                     relative,
                     rule: verdict.text.to_string(),
                     source: rules.source().to_path_buf(),
@@ -154,7 +215,13 @@ impl Walker<'_> {
                 return Err(SnapshotError::NonUtf8Name { path });
             }
             let size = match kind {
-                Kind::File { size } => size.unwrap_or(UNKNOWN_SIZE),
+                Kind::File { size: Some(size) } => size,
+                // Asked of the folder's handle: no lookup of the whole path.
+                Kind::File { size: None } => match entry.metadata() {
+                    Ok(meta) if meta.is_file() => meta.len(),
+                    Ok(_) => return Err(SnapshotError::NotRegularFile { path }),
+                    Err(e) => return Err(io_error(&path, e)),
+                },
                 Kind::Special => return Err(SnapshotError::NotRegularFile { path }),
                 Kind::Unresolvable(e) if e.kind() == io::ErrorKind::NotFound => {
                     return Err(SnapshotError::BrokenSymlink { path });
@@ -162,73 +229,91 @@ impl Walker<'_> {
                 Kind::Unresolvable(e) => return Err(io_error(&path, e)),
                 Kind::Dir { .. } => unreachable!("folders were set aside above"),
             };
-            self.files.push(SnapshotFile {
+            found.files.push(SnapshotFile {
                 relative,
                 path,
                 size,
             });
         }
 
-        for (path, relative, utf8, link) in subdirs {
-            let canonical = if link {
-                fs::canonicalize(&path).map_err(|e| io_error(&path, e))?
-            } else {
-                dir.canonical.join(path.file_name().unwrap_or_default())
-            };
-            if let Some(ancestor) = self.chain.iter().position(|c| *c == canonical) {
-                // Walking it would repeat `ancestor` (the SDK goes round until the OS refuses the
-                // path). The repeated files are judged by the same resolved paths, so they
-                // matter only if that folder includes any file: decided when it is done.
-                self.loops.push((ancestor, path, canonical));
-                continue;
-            }
-            if let Some(rules) = self.rules {
-                let match_path = rules.match_path(&canonical);
-                if let Some(verdict) = rules.excludes_everything_below(&match_path) {
-                    self.excluded.push(Excluded {
-                        relative: relative.clone() + "/",
-                        rule: verdict.text.to_string(),
-                        source: rules.source().to_path_buf(),
-                        line: verdict.line,
-                    });
-                    let mut seen = HashSet::from([canonical]);
-                    self.probe_links(&path, &relative, dir.utf8 && utf8, &mut seen)?;
-                    continue;
-                }
-            }
-            let sub = Dir {
-                path,
-                relative,
-                canonical,
-                utf8: dir.utf8 && utf8,
-            };
-            self.walk(&sub)?;
+        // Sub-folders in parallel; joined in order, the first error in walk order wins.
+        let subs: Vec<Result<Found, SnapshotError>> = subdirs
+            .into_par_iter()
+            .map(|sub| self.sub_dir(sub, dir, &chain))
+            .collect();
+        for sub in subs {
+            found.append(sub?);
         }
 
-        self.chain.pop();
-        if let Some(i) = self.loops.iter().position(|(d, ..)| *d == depth) {
-            if self.files.len() > files_before {
-                let (_, path, target) = self.loops.swap_remove(i);
+        if let Some(i) = found.loops.iter().position(|(d, ..)| *d == chain.depth) {
+            // Walking the link would repeat this folder (the SDK goes round until the OS refuses
+            // the path). The repeated files are judged by the same resolved paths, so the loop
+            // matters only if this folder includes any file.
+            if !found.files.is_empty() {
+                let (_, path, target) = found.loops.swap_remove(i);
                 return Err(SnapshotError::SymlinkLoop { path, target });
             }
-            self.loops.retain(|(d, ..)| *d != depth);
+            found.loops.retain(|(d, ..)| *d != chain.depth);
         }
-        Ok(())
+        Ok(found)
     }
-}
 
-impl Walker<'_> {
+    /// Walks a sub-folder of `dir`, unless it leads back into the chain or the rules exclude
+    /// everything below it.
+    fn sub_dir(&self, sub: SubDir, dir: &Dir, chain: &Chain<'_>) -> Result<Found, SnapshotError> {
+        let canonical = if sub.link {
+            fs::canonicalize(&sub.path).map_err(|e| io_error(&sub.path, e))?
+        } else {
+            dir.canonical.join(sub.path.file_name().unwrap_or_default())
+        };
+        let mut found = Found::default();
+        if let Some(ancestor) = chain.find(&canonical) {
+            found.loops.push((ancestor, sub.path, canonical));
+            return Ok(found);
+        }
+        if let Some(rules) = self.rules {
+            let match_path = rules.match_path(&canonical);
+            if let Some(verdict) = rules.excludes_everything_below(&match_path) {
+                found.excluded.push(Excluded {
+                    relative: sub.relative.clone() + "/",
+                    rule: verdict.text.to_string(),
+                    source: rules.source().to_path_buf(),
+                    line: verdict.line,
+                });
+                let mut seen = HashSet::from([canonical]);
+                self.probe_links(
+                    &sub.path,
+                    &sub.relative,
+                    sub.utf8,
+                    chain,
+                    &mut seen,
+                    &mut found,
+                )?;
+                return Ok(found);
+            }
+        }
+        let sub = Dir {
+            path: sub.path,
+            relative: sub.relative,
+            canonical,
+            utf8: sub.utf8,
+        };
+        self.walk(&sub, Some(chain))
+    }
+
     /// Looks inside a folder whose every path the rules exclude, for what could still be
     /// included: a linked folder resolving to a place the rules do not exclude (the SDK matches
     /// resolved folders, so what is seen through such a link is included). Only folders are
     /// listed here; no file is inspected. Listing errors are ignored, as `os.walk` ignores them
     /// and nothing below is included anyway.
     fn probe_links(
-        &mut self,
+        &self,
         path: &Path,
         relative: &str,
         utf8: bool,
+        chain: &Chain<'_>,
         seen: &mut HashSet<PathBuf>,
+        found: &mut Found,
     ) -> Result<(), SnapshotError> {
         let Some(rules) = self.rules else {
             return Ok(());
@@ -244,7 +329,7 @@ impl Walker<'_> {
             let sub_relative = join(relative, &name.to_string_lossy());
             let sub_utf8 = utf8 && name.to_str().is_some();
             if file_type.is_dir() {
-                self.probe_links(&entry.path(), &sub_relative, sub_utf8, seen)?;
+                self.probe_links(&entry.path(), &sub_relative, sub_utf8, chain, seen, found)?;
                 continue;
             }
             if !file_type.is_symlink() {
@@ -257,15 +342,15 @@ impl Walker<'_> {
             if !canonical.is_dir() || !seen.insert(canonical.clone()) {
                 continue;
             }
-            if let Some(ancestor) = self.chain.iter().position(|c| *c == canonical) {
-                self.loops.push((ancestor, sub_path, canonical));
+            if let Some(ancestor) = chain.find(&canonical) {
+                found.loops.push((ancestor, sub_path, canonical));
                 continue;
             }
             if rules
                 .excludes_everything_below(&rules.match_path(&canonical))
                 .is_some()
             {
-                self.probe_links(&sub_path, &sub_relative, sub_utf8, seen)?;
+                self.probe_links(&sub_path, &sub_relative, sub_utf8, chain, seen, found)?;
             } else {
                 let sub = Dir {
                     path: sub_path,
@@ -273,7 +358,7 @@ impl Walker<'_> {
                     canonical,
                     utf8: sub_utf8,
                 };
-                self.walk(&sub)?;
+                found.append(self.walk(&sub, Some(chain))?);
             }
         }
         Ok(())
@@ -285,7 +370,8 @@ enum Kind {
     Dir {
         link: bool,
     },
-    /// A regular file; its size is looked up later, in parallel, unless it came with a link.
+    /// A regular file; its size is looked up once the ignore rules have kept it, unless it
+    /// came with a link.
     File {
         size: Option<u64>,
     },
@@ -316,46 +402,6 @@ impl Kind {
             Err(e) => Kind::Unresolvable(e),
         })
     }
-}
-
-/// Marks a size still to be looked up by [`fill_sizes`].
-const UNKNOWN_SIZE: u64 = u64::MAX;
-
-/// Looks up the sizes the walk left unknown (most of them: the walk itself only lists folders),
-/// on a few threads when there are many files.
-fn fill_sizes(files: &mut [SnapshotFile]) -> Result<(), SnapshotError> {
-    const PER_THREAD: usize = 2048;
-    let threads = thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 4)
-        .min(files.len().div_ceil(PER_THREAD))
-        .max(1);
-    let chunk = files.len().div_ceil(threads).max(1);
-    let fill = |part: &mut [SnapshotFile]| -> Result<(), SnapshotError> {
-        for file in part.iter_mut().filter(|f| f.size == UNKNOWN_SIZE) {
-            let meta = fs::symlink_metadata(&file.path).map_err(|e| io_error(&file.path, e))?;
-            if !meta.is_file() {
-                return Err(SnapshotError::NotRegularFile {
-                    path: file.path.clone(),
-                });
-            }
-            file.size = meta.len();
-        }
-        Ok(())
-    };
-    if threads == 1 {
-        return fill(files);
-    }
-    thread::scope(|scope| {
-        let handles: Vec<_> = files
-            .chunks_mut(chunk)
-            .map(|part| scope.spawn(move || fill(part)))
-            .collect();
-        // The first error in file order wins, whatever thread finished first.
-        handles
-            .into_iter()
-            .try_for_each(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-    })
 }
 
 fn join(dir: &str, name: &str) -> String {
