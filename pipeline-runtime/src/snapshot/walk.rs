@@ -178,7 +178,13 @@ impl Walker<'_> {
             depth: parent.map_or(0, |p| p.depth + 1),
             parent,
         };
-        let match_dir = self.rules.map(|r| r.match_path(&dir.canonical));
+        // What the rules match a file of this folder against: the folder's match path, `/`,
+        // the file name (one buffer, the name replaced per file).
+        let mut match_buf = self.rules.map(|r| {
+            let dir = r.match_path(&dir.canonical);
+            if dir == "." { String::new() } else { dir + "/" }
+        });
+        let match_base = match_buf.as_ref().map_or(0, String::len);
 
         let mut found = Found::default();
         let entries = fs::read_dir(&dir.path).map_err(|e| list_error(&dir.path, e))?;
@@ -199,8 +205,12 @@ impl Walker<'_> {
                 continue;
             }
 
-            if let (Some(rules), Some(match_dir)) = (self.rules, &match_dir)
-                && let Some(verdict) = rules.excluded(&join_match(match_dir, &name_text))
+            if let (Some(rules), Some(buf)) = (self.rules, &mut match_buf)
+                && let Some(verdict) = {
+                    buf.truncate(match_base);
+                    buf.push_str(&name_text);
+                    rules.excluded(buf)
+                }
             {
                 found.excluded.push(Excluded {
                     relative,
@@ -406,18 +416,13 @@ impl Kind {
 
 fn join(dir: &str, name: &str) -> String {
     if dir.is_empty() {
-        name.to_string()
-    } else {
-        format!("{dir}/{name}")
+        return name.to_string();
     }
-}
-
-fn join_match(dir: &str, name: &str) -> String {
-    if dir == "." {
-        name.to_string()
-    } else {
-        format!("{dir}/{name}")
-    }
+    let mut joined = String::with_capacity(dir.len() + 1 + name.len());
+    joined.push_str(dir);
+    joined.push('/');
+    joined.push_str(name);
+    joined
 }
 
 fn io_error(path: &Path, e: io::Error) -> SnapshotError {
