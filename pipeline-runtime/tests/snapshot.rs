@@ -699,6 +699,89 @@ fn file_changed_after_scan_is_an_error() {
     assert_eq!(err.path(), root.join("data/Big.bin"), "{err}");
 }
 
+/// A tree big enough for the threaded hash (reader threads, batched reads through io_uring on
+/// Linux): many small files per batch, empty files, files cut into several pieces.
+fn large_tree(root: &Path) {
+    for i in 0..1500 {
+        let len = [0, 1, 700, 1500, 4096][i % 5];
+        write(
+            root,
+            &format!("m{:02}/f{i:04}.txt", i % 13),
+            &noise(len, i as u64),
+        );
+    }
+    write(root, "big/A.bin", &noise(1_300_000, 7));
+    write(root, "big/b.bin", &noise(524_288, 8));
+    write(root, "big/c.bin", &noise(524_289, 9));
+}
+
+/// `get_content_hash` written out plainly: count, `#relative#size` per file, then the bytes.
+fn plain_content_hash(s: &Snapshot) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(s.files().len().to_string());
+    for f in s.files() {
+        hasher.update(format!("#{}#{}", f.relative, f.size));
+    }
+    for f in s.files() {
+        hasher.update(fs::read(&f.path).unwrap());
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn threaded_hash_of_a_large_tree_is_the_plain_hash() {
+    let tmp = tempfile::tempdir().unwrap();
+    large_tree(tmp.path());
+    let s = Snapshot::scan(tmp.path()).unwrap();
+    assert!(s.total_size() > 4_000_000, "big enough to be read ahead");
+    let expected = plain_content_hash(&s);
+    for _ in 0..3 {
+        assert_eq!(s.content_hash().unwrap(), expected);
+    }
+}
+
+#[test]
+fn threaded_hash_reports_the_file_that_changed_or_went() {
+    let tmp = tempfile::tempdir().unwrap();
+    large_tree(tmp.path());
+    let s = Snapshot::scan(tmp.path()).unwrap();
+    let root = tmp.path();
+
+    // Grown, in the middle of a batch of small files.
+    let grown = root.join("m00/f0702.txt");
+    fs::write(&grown, noise(701, 1)).unwrap();
+    let err = s.content_hash().unwrap_err();
+    assert!(matches!(err, SnapshotError::Changed { .. }), "{err}");
+    assert_eq!(err.path(), grown);
+    assert!(err.to_string().contains("now larger"), "{err}");
+    fs::write(&grown, noise(700, 702)).unwrap();
+
+    // Shrunk: the last piece of a file read in pieces.
+    let shrunk = root.join("big/A.bin");
+    fs::write(&shrunk, noise(1_200_000, 7)).unwrap();
+    let err = s.content_hash().unwrap_err();
+    assert!(matches!(err, SnapshotError::Changed { .. }), "{err}");
+    assert_eq!(err.path(), shrunk);
+    assert!(err.to_string().contains("now 1200000 bytes"), "{err}");
+    fs::write(&shrunk, noise(1_300_000, 7)).unwrap();
+
+    // Gone.
+    let gone = root.join("m12/f1494.txt");
+    fs::remove_file(&gone).unwrap();
+    let err = s.content_hash().unwrap_err();
+    assert!(matches!(err, SnapshotError::Io { .. }), "{err}");
+    assert_eq!(err.path(), gone);
+    fs::write(&gone, noise(4096, 1494)).unwrap();
+
+    // Restored: the same hash as before anything changed.
+    assert_eq!(s.content_hash().unwrap(), plain_content_hash(&s));
+}
+
 #[test]
 fn invalid_pattern_names_file_and_line() {
     let tmp = tempfile::tempdir().unwrap();

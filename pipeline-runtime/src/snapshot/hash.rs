@@ -30,8 +30,6 @@ const MAX_READERS: usize = 4;
 
 pub(super) fn content_hash(files: &[SnapshotFile]) -> Result<String, SnapshotError> {
     let mut hasher = Sha256::new();
-    hasher.update(header(files).as_bytes());
-
     let plan = Plan::new(files);
     let total: u64 = files.iter().map(|f| f.size).sum();
     // The hashing thread keeps a core to itself; the other cores read ahead for it. (On two
@@ -40,6 +38,7 @@ pub(super) fn content_hash(files: &[SnapshotFile]) -> Result<String, SnapshotErr
     let cores = thread::available_parallelism().map_or(1, |n| n.get());
     let readers = (cores - 1).clamp(1, MAX_READERS);
     if cores < 2 || total < THREADED_FROM || plan.batches.len() < 2 {
+        hasher.update(header(files).as_bytes());
         let mut buf = vec![0; BATCH_BYTES + 1];
         for batch in &plan.batches {
             let len = plan.read(files, batch.clone(), &mut buf)?;
@@ -63,11 +62,11 @@ fn header(files: &[SnapshotFile]) -> String {
 
 /// A byte range of one file; the last piece of a file also checks that the file ends there.
 #[derive(Debug, Clone, Copy)]
-struct Piece {
-    file: usize,
-    offset: u64,
-    len: usize,
-    last: bool,
+pub(super) struct Piece {
+    pub(super) file: usize,
+    pub(super) offset: u64,
+    pub(super) len: usize,
+    pub(super) last: bool,
 }
 
 /// The files cut into pieces, and the pieces grouped into batches of at most [`BATCH_BYTES`].
@@ -174,6 +173,53 @@ fn read_full(file: &mut File, buf: &mut [u8], expected: usize) -> io::Result<usi
 
 type Batch = Result<(Vec<u8>, usize), SnapshotError>;
 
+/// How a reader thread reads its batches: through its own io_uring where the kernel offers one
+/// (Linux; `AZUREML_IO_URING=off` turns it off), else with a system call per open, read and
+/// close.
+struct BatchReader {
+    #[cfg(target_os = "linux")]
+    ring: Option<super::uring::Ring>,
+}
+
+impl BatchReader {
+    fn new() -> BatchReader {
+        BatchReader {
+            #[cfg(target_os = "linux")]
+            ring: if std::env::var_os("AZUREML_IO_URING").is_some_and(|v| v == "off") {
+                None
+            } else {
+                super::uring::Ring::new()
+            },
+        }
+    }
+
+    fn read(
+        &mut self,
+        files: &[SnapshotFile],
+        plan: &Plan,
+        batch: Range<usize>,
+        buf: &mut Vec<u8>,
+    ) -> Result<usize, SnapshotError> {
+        #[cfg(target_os = "linux")]
+        if let Some(ring) = &mut self.ring {
+            use super::uring::Outcome;
+            match ring.read(files, &plan.pieces[batch.clone()], buf) {
+                Outcome::Read(len) => return Ok(len),
+                Outcome::Broken => self.ring = None,
+                Outcome::Plain => {
+                    let plain = plan.read(files, batch, buf);
+                    if plain.is_ok() {
+                        // The ring failed where plain reads do not: do not use it again.
+                        self.ring = None;
+                    }
+                    return plain;
+                }
+            }
+        }
+        plan.read(files, batch, buf)
+    }
+}
+
 /// State the reader threads and the hashing thread share.
 struct Shared<'a> {
     files: &'a [SnapshotFile],
@@ -211,6 +257,8 @@ fn pipelined(
             scope.spawn(move || read_ahead(shared, &tx));
         }
         drop(tx);
+        // The header while the readers start on the first batches.
+        hasher.update(header(files).as_bytes());
         let result = hash_in_order(&shared, &rx, hasher);
         shared.stop.store(true, Ordering::SeqCst);
         shared.progressed.notify_all();
@@ -219,6 +267,7 @@ fn pipelined(
 }
 
 fn read_ahead(shared: &Shared<'_>, tx: &mpsc::Sender<(usize, Batch)>) {
+    let mut reader = BatchReader::new();
     let count = shared.plan.batches.len();
     loop {
         let index = shared.next.fetch_add(1, Ordering::Relaxed);
@@ -241,9 +290,8 @@ fn read_ahead(shared: &Shared<'_>, tx: &mpsc::Sender<(usize, Batch)>) {
             .pop()
             .unwrap_or_else(|| vec![0; BATCH_BYTES + 1]);
         let batch = shared.plan.batches[index].clone();
-        let result = shared
-            .plan
-            .read(shared.files, batch, &mut buf)
+        let result = reader
+            .read(shared.files, shared.plan, batch, &mut buf)
             .map(|len| (buf, len));
         if tx.send((index, result)).is_err() {
             return;

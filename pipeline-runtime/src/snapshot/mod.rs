@@ -30,6 +30,8 @@ mod error;
 mod hash;
 mod ignore;
 mod object_hash;
+#[cfg(target_os = "linux")]
+mod uring;
 mod walk;
 
 use std::path::{Path, PathBuf};
