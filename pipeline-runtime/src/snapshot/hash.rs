@@ -7,7 +7,6 @@
 //! [`WINDOW`] batches ahead, and the hashing thread takes the batches strictly in order. `sha2`
 //! picks the CPU's SHA extensions at run time when it has them.
 
-use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::ops::Range;
@@ -53,9 +52,13 @@ pub(super) fn content_hash(files: &[SnapshotFile]) -> Result<String, SnapshotErr
 /// `str(len(files))`, then `"#" + relative + "#"` and `str(size)` per file.
 fn header(files: &[SnapshotFile]) -> String {
     let mut out = String::with_capacity(files.iter().map(|f| f.relative.len() + 24).sum());
-    let _ = write!(out, "{}", files.len());
+    let mut number = itoa::Buffer::new();
+    out.push_str(number.format(files.len()));
     for file in files {
-        let _ = write!(out, "#{}#{}", file.relative, file.size);
+        out.push('#');
+        out.push_str(&file.relative);
+        out.push('#');
+        out.push_str(number.format(file.size));
     }
     out
 }

@@ -93,9 +93,20 @@ pub(super) fn scan(root: &Path) -> Result<Snapshot, SnapshotError> {
 }
 
 /// Python's `sorted(key=lambda x: x[1].lower())`: stable, by code point of the lowercased text
-/// (UTF-8 byte order is code point order). Keys are made and sorted in parallel; ties are
-/// broken by walk position, which is what makes the sort stable.
-fn sorted<T: Send + Sync>(items: Vec<T>, relative: impl Fn(&T) -> &str + Sync) -> Vec<T> {
+/// (UTF-8 byte order is code point order), sorted in parallel.
+fn sorted<T: Send + Sync>(mut items: Vec<T>, relative: impl Fn(&T) -> &str + Sync) -> Vec<T> {
+    if items.par_iter().all(|item| relative(item).is_ascii()) {
+        // ASCII lowercases byte by byte: compare without making the keys (a stable sort).
+        items.par_sort_by(|a, b| {
+            let (a, b) = (relative(a).as_bytes(), relative(b).as_bytes());
+            a.iter()
+                .map(u8::to_ascii_lowercase)
+                .cmp(b.iter().map(u8::to_ascii_lowercase))
+        });
+        return items;
+    }
+    // Otherwise make each key once; ties are broken by walk position, which keeps the sort
+    // stable.
     let mut keys: Vec<(String, usize)> = items
         .par_iter()
         .enumerate()
