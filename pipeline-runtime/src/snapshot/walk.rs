@@ -93,29 +93,32 @@ pub(super) fn scan(root: &Path) -> Result<Snapshot, SnapshotError> {
 }
 
 /// Python's `sorted(key=lambda x: x[1].lower())`: stable, by code point of the lowercased text
-/// (UTF-8 byte order is code point order), sorted in parallel.
-fn sorted<T: Send + Sync>(mut items: Vec<T>, relative: impl Fn(&T) -> &str + Sync) -> Vec<T> {
-    if items.par_iter().all(|item| relative(item).is_ascii()) {
-        // ASCII lowercases byte by byte: compare without making the keys (a stable sort).
-        items.par_sort_by(|a, b| {
-            let (a, b) = (relative(a).as_bytes(), relative(b).as_bytes());
-            a.iter()
-                .map(u8::to_ascii_lowercase)
-                .cmp(b.iter().map(u8::to_ascii_lowercase))
-        });
-        return items;
+/// (UTF-8 byte order is code point order). The keys are made once, the sort is parallel, and
+/// ties are broken by walk position, which keeps it stable.
+fn sorted<T: Send + Sync>(items: Vec<T>, relative: impl Fn(&T) -> &str + Sync) -> Vec<T> {
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    if items.iter().all(|item| relative(item).is_ascii()) {
+        // ASCII lowercases byte by byte: every key in one buffer, compared as bytes.
+        let mut keys = Vec::with_capacity(items.iter().map(|i| relative(i).len()).sum());
+        let mut spans = Vec::with_capacity(items.len());
+        for item in &items {
+            let start = keys.len();
+            keys.extend(relative(item).bytes().map(|b| b.to_ascii_lowercase()));
+            spans.push(start..keys.len());
+        }
+        let key = |i: usize| &keys[spans[i].clone()];
+        order.par_sort_unstable_by(|&a, &b| key(a).cmp(key(b)).then(a.cmp(&b)));
+    } else {
+        let keys: Vec<String> = items
+            .par_iter()
+            .map(|item| relative(item).to_lowercase())
+            .collect();
+        order.par_sort_unstable_by(|&a, &b| keys[a].cmp(&keys[b]).then(a.cmp(&b)));
     }
-    // Otherwise make each key once; ties are broken by walk position, which keeps the sort
-    // stable.
-    let mut keys: Vec<(String, usize)> = items
-        .par_iter()
-        .enumerate()
-        .map(|(i, item)| (relative(item).to_lowercase(), i))
-        .collect();
-    keys.par_sort_unstable();
     let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
-    keys.into_iter()
-        .map(|(_, i)| slots[i].take().expect("each index once"))
+    order
+        .into_iter()
+        .map(|i| slots[i].take().expect("each index once"))
         .collect()
 }
 
