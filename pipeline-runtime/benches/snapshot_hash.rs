@@ -97,7 +97,7 @@ fn main() {
         if hit_median <= BAR { "PASS" } else { "OVER" }
     );
 
-    if let Some(python) = std::env::var_os("AZUREML_BENCH_SDK_PYTHON") {
+    if let Some(python) = std::env::var_os("AZUREML_BENCH_SDK_PYTHON").filter(|p| !p.is_empty()) {
         sdk_comparison(&python, &tree, &hash, median);
     }
 
