@@ -99,6 +99,33 @@ pub fn string_value(cx: &mut Ctxt, meta: &ParseNestedMeta, key: &str) -> Option<
     }
 }
 
+/// Parses `crate = "path"`: where the generated code finds this library, for a crate that
+/// renames it in `Cargo.toml` or re-exports it (`crate = "my_platform::azureml"`).
+pub fn crate_path(cx: &mut Ctxt, meta: &ParseNestedMeta, key: &str) -> Option<syn::Path> {
+    let lit = string_value(cx, meta, key)?;
+    match lit.parse::<syn::Path>() {
+        Ok(path) => Some(path),
+        Err(_) => {
+            cx.error_spanned_by(
+                &lit,
+                format!(
+                    "`{key}` expects the path this library is reachable at, such as `{key} = \"my_platform::azureml\"`"
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// The generated code's way into the runtime: `<crate>::__private`, by default
+/// `::azureml_pipelines::__private`.
+pub fn runtime_path(krate: Option<&syn::Path>) -> proc_macro2::TokenStream {
+    match krate {
+        Some(path) => quote::quote!(#path::__private),
+        None => quote::quote!(::azureml_pipelines::__private),
+    }
+}
+
 /// Parses `= true|false`.
 pub fn bool_value(cx: &mut Ctxt, meta: &ParseNestedMeta, key: &str) -> Option<LitBool> {
     match literal_value(cx, meta, key)? {

@@ -1,4 +1,4 @@
-//! `#[derive(DataKind)]` with `#[data_kind(uri_folder)]`.
+//! `#[derive(DataKind)]` with `#[data_kind(uri_folder)]` (and optionally `crate = "path"`).
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -21,6 +21,7 @@ pub fn expand(item: TokenStream) -> TokenStream {
     };
     let mut cx = Ctxt::new();
     let mut kind: Option<&str> = None;
+    let mut krate: Option<syn::Path> = None;
     for attr in input
         .attrs
         .iter()
@@ -28,6 +29,15 @@ pub fn expand(item: TokenStream) -> TokenStream {
     {
         let result = attr.parse_nested_meta(|meta| {
             let key = crate::attr::key_of(&meta);
+            if key == "crate" {
+                if let Some(path) = crate::attr::crate_path(&mut cx, &meta, &key) {
+                    if krate.is_some() {
+                        cx.error_spanned_by(&meta.path, "duplicate `data_kind` argument `crate`; give it once");
+                    }
+                    krate = Some(path);
+                }
+                return Ok(());
+            }
             match KINDS.iter().find(|(k, _)| *k == key) {
                 Some((_, variant)) if kind.is_none() => kind = Some(variant),
                 Some(_) => cx.error_spanned_by(&meta.path, "a data kind has exactly one asset type"),
@@ -61,11 +71,11 @@ pub fn expand(item: TokenStream) -> TokenStream {
         return errors;
     }
     let ident = &input.ident;
+    let rt = crate::attr::runtime_path(krate.as_ref());
     let variant = syn::Ident::new(kind.unwrap_or("UriFolder"), proc_macro2::Span::call_site());
     quote! {
-        impl ::azureml_pipelines::__private::DataKind for #ident {
-            const ASSET_TYPE: ::azureml_pipelines::__private::AssetType =
-                ::azureml_pipelines::__private::AssetType::#variant;
+        impl #rt::DataKind for #ident {
+            const ASSET_TYPE: #rt::AssetType = #rt::AssetType::#variant;
         }
     }
 }

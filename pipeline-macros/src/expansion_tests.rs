@@ -109,3 +109,36 @@ fn errors_keep_the_item_for_tooling() {
     );
     assert!(text.contains("fn train"), "{text}");
 }
+
+/// `crate = "..."` moves every path the generated code takes into the library.
+#[test]
+fn crate_argument_replaces_every_library_path() {
+    let outputs = [
+        crate::step::expand(
+            quote!(
+                command = "echo ${{inputs.raw}}",
+                crate = "my_platform::azureml"
+            ),
+            quote! {
+                fn show(#[mode(download)] raw: Data<UriFile>);
+            },
+        ),
+        crate::pipeline::expand(
+            quote!(crate = "my_platform::azureml"),
+            quote! {
+                fn flow(#[mode(ro_mount)] raw: Data<UriFile>) {
+                    show(raw);
+                }
+            },
+        ),
+        crate::data_kind::expand(quote! {
+            #[data_kind(uri_file, crate = "my_platform::azureml")]
+            struct Csv;
+        }),
+    ];
+    for out in outputs {
+        let text = pretty(out);
+        assert!(text.contains("my_platform::azureml::__private"), "{text}");
+        assert!(!text.contains("azureml_pipelines"), "{text}");
+    }
+}

@@ -55,13 +55,12 @@ impl InputMode {
         }
     }
 
-    pub fn tokens(self) -> TokenStream {
+    /// The runtime's `InputMode` value, reached through `rt` (`<crate>::__private`).
+    pub fn tokens(self, rt: &TokenStream) -> TokenStream {
         match self {
-            InputMode::Download => quote!(::azureml_pipelines::__private::InputMode::Download),
-            InputMode::ReadOnlyMount => {
-                quote!(::azureml_pipelines::__private::InputMode::ReadOnlyMount)
-            }
-            InputMode::Direct => quote!(::azureml_pipelines::__private::InputMode::Direct),
+            InputMode::Download => quote!(#rt::InputMode::Download),
+            InputMode::ReadOnlyMount => quote!(#rt::InputMode::ReadOnlyMount),
+            InputMode::Direct => quote!(#rt::InputMode::Direct),
         }
     }
 }

@@ -14,7 +14,7 @@ fn opt_str(v: &Option<String>) -> TokenStream {
 }
 
 pub fn expand(m: &PipelineModel) -> TokenStream {
-    let rt = quote!(::azureml_pipelines::__private);
+    let rt = &m.rt;
     let item = m.item;
     let attrs = &item.attrs;
     let vis = &item.vis;
@@ -45,7 +45,7 @@ pub fn expand(m: &PipelineModel) -> TokenStream {
         let idx = i as u32;
         let mode = match p.mode {
             Some(mode) => {
-                let t = mode.tokens();
+                let t = mode.tokens(rt);
                 quote!(::core::option::Option::Some(#t))
             }
             None => quote!(::core::option::Option::None),

@@ -21,6 +21,8 @@ pub struct PipelineModel<'a> {
     pub inputs: Vec<Port>,
     pub outputs: Vec<String>,
     pub ret: Option<Type>,
+    /// `<crate>::__private`, the generated code's way into the runtime.
+    pub rt: proc_macro2::TokenStream,
 }
 
 pub fn validate<'a>(
@@ -162,6 +164,7 @@ pub fn validate<'a>(
         inputs,
         outputs,
         ret: ret_ty,
+        rt: crate::attr::runtime_path(args.krate.get()),
     })
 }
 

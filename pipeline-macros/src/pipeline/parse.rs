@@ -3,7 +3,9 @@
 use proc_macro2::TokenStream;
 use syn::{LitBool, LitStr};
 
-use crate::attr::{Once, bool_value, key_of, skip_value, string_map, string_value, unknown_key};
+use crate::attr::{
+    Once, bool_value, crate_path, key_of, skip_value, string_map, string_value, unknown_key,
+};
 use crate::ctx::Ctxt;
 
 pub const KEYS: &[&str] = &[
@@ -17,6 +19,7 @@ pub const KEYS: &[&str] = &[
     "tags",
     "output",
     "outputs",
+    "crate",
 ];
 
 #[derive(Default)]
@@ -31,6 +34,7 @@ pub struct PipelineArgs {
     pub tags: Once<Vec<(String, LitStr)>>,
     pub output: Once<LitStr>,
     pub outputs: Once<Vec<(String, proc_macro2::Span)>>,
+    pub krate: Once<syn::Path>,
 }
 
 fn any_tag_key(key: &str) -> Result<(), String> {
@@ -65,6 +69,11 @@ pub fn parse(cx: &mut Ctxt, args: TokenStream) -> PipelineArgs {
                 if let Some(v) = bool_value(cx, &meta, &key) {
                     out.continue_on_step_failure
                         .set(cx, "pipeline", &key, span, v);
+                }
+            }
+            "crate" => {
+                if let Some(path) = crate_path(cx, &meta, &key) {
+                    out.krate.set(cx, "pipeline", &key, span, path);
                 }
             }
             "tags" => {

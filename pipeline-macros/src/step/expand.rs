@@ -15,7 +15,7 @@ fn opt_str(v: &Option<String>) -> TokenStream {
 }
 
 pub fn expand(m: &StepModel) -> TokenStream {
-    let rt = quote!(::azureml_pipelines::__private);
+    let rt = &m.rt;
     let item = m.item;
     let attrs = &item.attrs;
     let vis = &item.vis;
@@ -50,7 +50,7 @@ pub fn expand(m: &StepModel) -> TokenStream {
         let pname = &p.name;
         let mode = match p.mode {
             Some(mode) => {
-                let t = mode.tokens();
+                let t = mode.tokens(rt);
                 quote!(::core::option::Option::Some(#t))
             }
             None => quote!(::core::option::Option::None),

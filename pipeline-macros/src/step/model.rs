@@ -34,6 +34,8 @@ pub struct StepModel<'a> {
     pub ret_is_tuple: bool,
     /// Files the step depends on, relative to the manifest dir (tracked for rebuilds).
     pub tracked: Vec<String>,
+    /// `<crate>::__private`, the generated code's way into the runtime.
+    pub rt: proc_macro2::TokenStream,
 }
 
 pub fn validate<'a>(cx: &mut Ctxt, args: StepArgs, item: &'a FnItem) -> Option<StepModel<'a>> {
@@ -280,6 +282,7 @@ pub fn validate<'a>(cx: &mut Ctxt, args: StepArgs, item: &'a FnItem) -> Option<S
         outputs,
         ret_is_tuple,
         tracked,
+        rt: crate::attr::runtime_path(args.krate.get()),
     })
 }
 

@@ -4,7 +4,8 @@ use proc_macro2::{Span, TokenStream};
 use syn::{LitBool, LitInt, LitStr};
 
 use crate::attr::{
-    Once, bool_value, int_value, key_of, skip_value, string_map, string_value, unknown_key,
+    Once, bool_value, crate_path, int_value, key_of, skip_value, string_map, string_value,
+    unknown_key,
 };
 use crate::ctx::Ctxt;
 
@@ -23,6 +24,7 @@ pub const KEYS: &[&str] = &[
     "outputs",
     "instance_count",
     "env",
+    "crate",
 ];
 
 /// Output write-back mode as written.
@@ -54,6 +56,7 @@ pub struct StepArgs {
     pub outputs: Once<Vec<OutputSpec>>,
     pub instance_count: Once<LitInt>,
     pub env: Once<Vec<(String, LitStr)>>,
+    pub krate: Once<syn::Path>,
 }
 
 pub fn parse(cx: &mut Ctxt, args: TokenStream) -> StepArgs {
@@ -92,6 +95,11 @@ pub fn parse(cx: &mut Ctxt, args: TokenStream) -> StepArgs {
             "env" => {
                 let map = string_map(cx, &meta, &key, crate::names::check_env_var_name);
                 out.env.set(cx, "step", &key, span, map);
+            }
+            "crate" => {
+                if let Some(path) = crate_path(cx, &meta, &key) {
+                    out.krate.set(cx, "step", &key, span, path);
+                }
             }
             "outputs" => {
                 let list = outputs(cx, &meta);
