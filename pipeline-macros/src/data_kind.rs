@@ -21,7 +21,7 @@ pub fn expand(item: TokenStream) -> TokenStream {
     };
     let mut cx = Ctxt::new();
     let mut kind: Option<&str> = None;
-    let mut krate: Option<syn::Path> = None;
+    let mut krate = crate::attr::Once::<syn::Path>::default();
     for attr in input
         .attrs
         .iter()
@@ -31,10 +31,8 @@ pub fn expand(item: TokenStream) -> TokenStream {
             let key = crate::attr::key_of(&meta);
             if key == "crate" {
                 if let Some(path) = crate::attr::crate_path(&mut cx, &meta, &key) {
-                    if krate.is_some() {
-                        cx.error_spanned_by(&meta.path, "duplicate `data_kind` argument `crate`; give it once");
-                    }
-                    krate = Some(path);
+                    let span = syn::spanned::Spanned::span(&meta.path);
+                    krate.set(&mut cx, "data_kind", &key, span, path);
                 }
                 return Ok(());
             }
@@ -71,7 +69,7 @@ pub fn expand(item: TokenStream) -> TokenStream {
         return errors;
     }
     let ident = &input.ident;
-    let rt = crate::attr::runtime_path(krate.as_ref());
+    let rt = crate::attr::runtime_path(krate.get());
     let variant = syn::Ident::new(kind.unwrap_or("UriFolder"), proc_macro2::Span::call_site());
     quote! {
         impl #rt::DataKind for #ident {
