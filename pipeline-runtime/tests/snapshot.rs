@@ -873,8 +873,8 @@ fn broken_symlink_and_pipe_are_errors() {
     }
 }
 
-/// Sub-folders are walked in parallel; the list and the error reported must still be those of
-/// `os.walk`'s order, every time.
+/// Sub-folders are walked in parallel; names that differ only in case must still come out in
+/// `os.walk`'s order, and the error reported must be the first in the list's order, every time.
 #[cfg(unix)]
 #[test]
 fn parallel_walk_keeps_walk_order_and_reports_the_first_error() {
@@ -913,21 +913,56 @@ fn parallel_walk_keeps_walk_order_and_reports_the_first_error() {
         assert_eq!(Snapshot::scan(tmp.path()).unwrap().files(), first.files());
     }
 
-    // A broken link in every sub-folder: the one a sequential walk meets first is named.
-    for d in 0..12 {
+    // A broken link in every sub-folder: the first in the list's order is named, not the first
+    // the directory listing happens to give.
+    for d in (0..12).rev() {
         std::os::unix::fs::symlink("missing", tmp.path().join(format!("d{d:02}/sub/broken")))
             .unwrap();
     }
-    let first_dir = walk_order(tmp.path()).into_iter().next().unwrap();
     for _ in 0..10 {
         let err = Snapshot::scan(tmp.path()).unwrap_err();
         assert!(matches!(err, SnapshotError::BrokenSymlink { .. }), "{err}");
-        assert_eq!(
-            err.path(),
-            tmp.path().join(&first_dir).join("sub/broken"),
-            "{err}"
-        );
+        assert_eq!(err.path(), tmp.path().join("d00/sub/broken"), "{err}");
     }
+}
+
+/// Folders whose names differ only in case: their files interleave in the SDK's order (it sorts
+/// whole paths), and a path equal but for case comes first from the folder `os.walk` lists
+/// first.
+#[cfg(unix)]
+#[test]
+fn folders_equal_but_for_case_interleave_their_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (dir, names) in [
+        ("Data", ["b.txt", "d.txt", "e.txt"]),
+        ("data", ["a.txt", "c.txt", "e.txt"]),
+    ] {
+        for name in names {
+            write(tmp.path(), &format!("{dir}/{name}"), dir.as_bytes());
+        }
+    }
+    write(tmp.path(), "data.txt", b"between");
+    write(tmp.path(), "data0", b"after");
+    let first = fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .find(|n| n.eq_ignore_ascii_case("data"))
+        .unwrap();
+    let second = if first == "Data" { "data" } else { "Data" };
+    let snapshot = Snapshot::scan(tmp.path()).unwrap();
+    assert_eq!(
+        relatives(&snapshot),
+        [
+            "data.txt".to_string(),
+            "data/a.txt".into(),
+            "Data/b.txt".into(),
+            "data/c.txt".into(),
+            "Data/d.txt".into(),
+            format!("{first}/e.txt"),
+            format!("{second}/e.txt"),
+            "data0".into(),
+        ]
+    );
 }
 
 #[cfg(unix)]

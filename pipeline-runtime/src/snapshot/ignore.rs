@@ -172,6 +172,10 @@ impl IgnoreRules {
             .strip_prefix('/')
             .or_else(|| match_path.strip_prefix("./"))
             .unwrap_or(match_path);
+        // Most paths match no rule: one plain search says so, cheaper than finding every match.
+        if !self.set.is_match(normalized) {
+            return None;
+        }
         let last = self.set.matches(normalized).into_iter().next_back()?;
         let rule = &self.rules[last];
         (!rule.negated).then_some(Verdict {

@@ -27,6 +27,7 @@
 pub mod cache;
 mod copy;
 mod error;
+mod folder;
 mod hash;
 mod ignore;
 mod object_hash;

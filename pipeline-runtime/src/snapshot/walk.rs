@@ -1,26 +1,32 @@
 //! [`Snapshot::scan`]: the SDK's `os.walk(root, followlinks=True)` + ignore-file filter.
 //!
-//! Order matters for ties only: the SDK sorts `(path, relative)` pairs by `relative.lower()`
-//! with Python's stable sort, starting from `os.walk` order (per folder: its files in directory
-//! order, then each sub-folder in directory order). The walk below produces that order and the
-//! sort is stable too, so even names that differ only in case come out as in the SDK.
+//! The order is the SDK's: it sorts `(path, relative)` pairs by `relative.lower()` with Python's
+//! stable sort, starting from `os.walk` order (per folder: its files in directory order, then
+//! each sub-folder in directory order). Here each folder sorts its own entries by lowercased
+//! name (a sub-folder's name followed by `/`, since it is the prefix of its files' paths; ties
+//! in directory order), and sub-folders are walked in parallel (rayon) and joined in that order.
+//! That is already the whole list's order unless two sibling folders' names differ only in case
+//! (their files then interleave); a linear check finds out, and only then is the whole list
+//! sorted, ties kept in walk order. Names that differ only in case therefore come out as in the
+//! SDK. Errors (a broken link, a pipe, a name that is not UTF-8...) are reported for the first
+//! such file in that order, whatever order the directories list them in.
 //!
-//! Sub-folders are walked in parallel (rayon), and their results joined in walk order, so the
-//! list, and the first error in it, are those of a sequential walk. Each file's size is asked
-//! of its folder's open handle (`statx` relative to it), which spares the kernel a lookup of
-//! the whole path per file.
+//! Folders are listed through [`Folder`]: on Linux an open handle read with `getdents64`, each
+//! file's size asked of it with `statx`, which spares the kernel a lookup of the whole path per
+//! file and the walk an allocation per entry.
 //!
 //! The ignore rules see each file as the SDK builds it: the *resolved* folder path joined with the
 //! file name, made relative to the ignore file's (resolved) folder. Inside a linked folder that
 //! points outside the root, paths therefore start with `../`, as in the SDK.
 
 use std::collections::HashSet;
-use std::fs::{self, DirEntry};
+use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use super::folder::{self, EntryKind, Folder, Name};
 use super::ignore::IgnoreRules;
 use super::{Excluded, Snapshot, SnapshotError, SnapshotFile};
 
@@ -71,6 +77,7 @@ pub(super) fn scan(root: &Path) -> Result<Snapshot, SnapshotError> {
     let walker = Walker {
         rules: rules.as_ref(),
     };
+    let folder = Folder::open(root).map_err(|e| list_error(root, e))?;
     let found = walker.walk(
         &Dir {
             path: root.to_path_buf(),
@@ -78,9 +85,16 @@ pub(super) fn scan(root: &Path) -> Result<Snapshot, SnapshotError> {
             canonical,
             utf8: true,
         },
+        &folder,
         None,
     )?;
-    let files = sorted(found.files, |f| &f.relative);
+    // The walk lists each folder in order; only names differing in case alone (or links found
+    // inside an excluded folder) can leave the whole list out of order.
+    let files = if in_order(&found.files) {
+        found.files
+    } else {
+        sorted(found.files, |f| &f.relative)
+    };
     let excluded = sorted(found.excluded, |e| &e.relative);
     let total_size = files.iter().map(|f| f.size).sum();
     Ok(Snapshot {
@@ -90,6 +104,36 @@ pub(super) fn scan(root: &Path) -> Result<Snapshot, SnapshotError> {
         ignore_file,
         total_size,
     })
+}
+
+/// Whether ASCII paths are already in [`sorted`]'s order (ties count as in order: they are in
+/// walk order).
+fn in_order(files: &[SnapshotFile]) -> bool {
+    files.par_iter().all(|f| f.relative.is_ascii())
+        && files.par_windows(2).all(|pair| {
+            let (a, b) = (pair[0].relative.as_bytes(), pair[1].relative.as_bytes());
+            let common = common_prefix(a, b);
+            a[common..]
+                .iter()
+                .map(u8::to_ascii_lowercase)
+                .cmp(b[common..].iter().map(u8::to_ascii_lowercase))
+                .is_le()
+        })
+}
+
+/// The length of the longest common prefix, 16 bytes at a time while it lasts.
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let mut n = 0;
+    while let (Some(x), Some(y)) = (a[n..].first_chunk::<16>(), b[n..].first_chunk::<16>())
+        && x == y
+    {
+        n += 16;
+    }
+    n + a[n..]
+        .iter()
+        .zip(&b[n..])
+        .take_while(|(x, y)| x == y)
+        .count()
 }
 
 /// Python's `sorted(key=lambda x: x[1].lower())`: stable, by code point of the lowercased text
@@ -177,6 +221,23 @@ struct Dir {
     utf8: bool,
 }
 
+/// An entry of a folder being walked, with its sort key (a range of the folder's key buffer)
+/// and its place in the listing.
+struct Item {
+    key: std::ops::Range<usize>,
+    index: usize,
+    what: What,
+}
+
+enum What {
+    File(SnapshotFile),
+    Dir(SubDir),
+    /// A sub-folder handed to the parallel walk.
+    Walked,
+    /// What the SDK would fail on, or this walk refuses (reported if first in order).
+    Error(SnapshotError),
+}
+
 /// A sub-folder met while listing a folder.
 struct SubDir {
     path: PathBuf,
@@ -186,7 +247,13 @@ struct SubDir {
 }
 
 impl Walker<'_> {
-    fn walk(&self, dir: &Dir, parent: Option<&Chain<'_>>) -> Result<Found, SnapshotError> {
+    /// Walks `dir`, open as `folder`.
+    fn walk(
+        &self,
+        dir: &Dir,
+        folder: &Folder,
+        parent: Option<&Chain<'_>>,
+    ) -> Result<Found, SnapshotError> {
         let chain = Chain {
             canonical: &dir.canonical,
             depth: parent.map_or(0, |p| p.depth + 1),
@@ -201,72 +268,101 @@ impl Walker<'_> {
         let match_base = match_buf.as_ref().map_or(0, String::len);
 
         let mut found = Found::default();
-        let entries = fs::read_dir(&dir.path).map_err(|e| list_error(&dir.path, e))?;
-        let mut subdirs = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(|e| list_error(&dir.path, e))?;
-            let kind = Kind::of(&entry)?;
-            let name = entry.file_name();
-            let name_text = name.to_string_lossy();
-            let relative = join(&dir.relative, &name_text);
-            if let Kind::Dir { link } = kind {
-                subdirs.push(SubDir {
-                    path: entry.path(),
-                    relative,
-                    utf8: dir.utf8 && name.to_str().is_some(),
-                    link,
-                });
-                continue;
-            }
-
-            if let (Some(rules), Some(buf)) = (self.rules, &mut match_buf)
-                && let Some(verdict) = {
-                    buf.truncate(match_base);
-                    buf.push_str(&name_text);
-                    rules.excluded(buf)
+        // The folder's included files, sub-folders and errors, each with its sort key (the
+        // lowercased name, `/` after a folder's) in `keys`.
+        let mut items = Vec::new();
+        let mut keys = Vec::new();
+        folder.each(
+            |listed_name, listed| {
+                let name = folder::os(listed_name);
+                let name_text = name.to_string_lossy();
+                let relative = join(&dir.relative, &name_text);
+                let what = match Kind::of(folder, &dir.path, listed_name, listed) {
+                    Err(e) => What::Error(e),
+                    Ok(Kind::Dir { link }) => What::Dir(SubDir {
+                        path: dir.path.join(name),
+                        relative,
+                        utf8: dir.utf8 && name.to_str().is_some(),
+                        link,
+                    }),
+                    Ok(kind) => {
+                        if let (Some(rules), Some(buf)) = (self.rules, &mut match_buf)
+                            && let Some(verdict) = {
+                                buf.truncate(match_base);
+                                buf.push_str(&name_text);
+                                rules.excluded(buf)
+                            }
+                        {
+                            found.excluded.push(Excluded {
+                                relative,
+                                rule: verdict.text.to_string(),
+                                source: rules.source().to_path_buf(),
+                                line: verdict.line,
+                            });
+                            return Ok(());
+                        }
+                        match self.file(folder, listed_name, dir, kind) {
+                            Ok((path, size)) => What::File(SnapshotFile {
+                                relative,
+                                path,
+                                size,
+                            }),
+                            Err(e) => What::Error(e),
+                        }
+                    }
+                };
+                let start = keys.len();
+                if name_text.is_ascii() {
+                    keys.extend(name_text.bytes().map(|b| b.to_ascii_lowercase()));
+                } else {
+                    keys.extend_from_slice(name_text.to_lowercase().as_bytes());
                 }
-            {
-                found.excluded.push(Excluded {
-                    relative,
-                    rule: verdict.text.to_string(),
-                    source: rules.source().to_path_buf(),
-                    line: verdict.line,
+                if matches!(what, What::Dir(_)) {
+                    keys.push(b'/');
+                }
+                items.push(Item {
+                    key: start..keys.len(),
+                    index: items.len(),
+                    what,
                 });
-                continue;
-            }
-            let path = entry.path();
-            if !dir.utf8 || name.to_str().is_none() {
-                return Err(SnapshotError::NonUtf8Name { path });
-            }
-            let size = match kind {
-                Kind::File { size: Some(size) } => size,
-                // Asked of the folder's handle: no lookup of the whole path.
-                Kind::File { size: None } => match entry.metadata() {
-                    Ok(meta) if meta.is_file() => meta.len(),
-                    Ok(_) => return Err(SnapshotError::NotRegularFile { path }),
-                    Err(e) => return Err(io_error(&path, e)),
+                Ok(())
+            },
+            |e| list_error(&dir.path, e),
+        )?;
+
+        // The SDK's order among siblings: by lowercased name (a folder's as the prefix of its
+        // files' paths), ties in listing order. Below a folder all paths share its prefix, so
+        // this is the order of the whole list unless two folders' names differ only in case;
+        // `scan` checks.
+        items.sort_unstable_by(|a, b| {
+            keys[a.key.clone()]
+                .cmp(&keys[b.key.clone()])
+                .then(a.index.cmp(&b.index))
+        });
+        // Sub-folders in parallel; joined in order, the first error in that order wins.
+        let mut subs = items
+            .iter_mut()
+            .filter_map(
+                |item| match std::mem::replace(&mut item.what, What::Walked) {
+                    What::Dir(sub) => Some(sub),
+                    other => {
+                        item.what = other;
+                        None
+                    }
                 },
-                Kind::Special => return Err(SnapshotError::NotRegularFile { path }),
-                Kind::Unresolvable(e) if e.kind() == io::ErrorKind::NotFound => {
-                    return Err(SnapshotError::BrokenSymlink { path });
-                }
-                Kind::Unresolvable(e) => return Err(io_error(&path, e)),
-                Kind::Dir { .. } => unreachable!("folders were set aside above"),
-            };
-            found.files.push(SnapshotFile {
-                relative,
-                path,
-                size,
-            });
-        }
-
-        // Sub-folders in parallel; joined in order, the first error in walk order wins.
-        let subs: Vec<Result<Found, SnapshotError>> = subdirs
+            )
+            .collect::<Vec<_>>()
             .into_par_iter()
-            .map(|sub| self.sub_dir(sub, dir, &chain))
-            .collect();
-        for sub in subs {
-            found.append(sub?);
+            .map(|sub| self.sub_dir(sub, dir, folder, &chain))
+            .collect::<Vec<_>>()
+            .into_iter();
+        for item in items {
+            match item.what {
+                What::File(file) => found.files.push(file),
+                What::Error(e) => return Err(e),
+                What::Walked => found.append(subs.next().expect("one result per sub-folder")?),
+                What::Dir(_) => unreachable!("every sub-folder was walked above"),
+            }
         }
 
         if let Some(i) = found.loops.iter().position(|(d, ..)| *d == chain.depth) {
@@ -282,9 +378,46 @@ impl Walker<'_> {
         Ok(found)
     }
 
+    /// The path and size of a file the rules keep (`kind` is not a folder).
+    fn file(
+        &self,
+        folder: &Folder,
+        listed_name: &Name,
+        dir: &Dir,
+        kind: Kind,
+    ) -> Result<(PathBuf, u64), SnapshotError> {
+        let name = folder::os(listed_name);
+        let path = dir.path.join(name);
+        if !dir.utf8 || name.to_str().is_none() {
+            return Err(SnapshotError::NonUtf8Name { path });
+        }
+        let size = match kind {
+            Kind::File { size: Some(size) } => size,
+            // Asked of the folder's handle: no lookup of the whole path.
+            Kind::File { size: None } => match folder.stat(listed_name, false) {
+                Ok(stat) if stat.kind == EntryKind::File => stat.size,
+                Ok(_) => return Err(SnapshotError::NotRegularFile { path }),
+                Err(e) => return Err(io_error(&path, e)),
+            },
+            Kind::Special => return Err(SnapshotError::NotRegularFile { path }),
+            Kind::Unresolvable(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(SnapshotError::BrokenSymlink { path });
+            }
+            Kind::Unresolvable(e) => return Err(io_error(&path, e)),
+            Kind::Dir { .. } => unreachable!("folders are walked, not read"),
+        };
+        Ok((path, size))
+    }
+
     /// Walks a sub-folder of `dir`, unless it leads back into the chain or the rules exclude
     /// everything below it.
-    fn sub_dir(&self, sub: SubDir, dir: &Dir, chain: &Chain<'_>) -> Result<Found, SnapshotError> {
+    fn sub_dir(
+        &self,
+        sub: SubDir,
+        dir: &Dir,
+        folder: &Folder,
+        chain: &Chain<'_>,
+    ) -> Result<Found, SnapshotError> {
         let canonical = if sub.link {
             fs::canonicalize(&sub.path).map_err(|e| io_error(&sub.path, e))?
         } else {
@@ -316,13 +449,16 @@ impl Walker<'_> {
                 return Ok(found);
             }
         }
+        let sub_folder = folder
+            .open_sub(sub.path.file_name().unwrap_or_default(), &sub.path)
+            .map_err(|e| list_error(&sub.path, e))?;
         let sub = Dir {
             path: sub.path,
             relative: sub.relative,
             canonical,
             utf8: sub.utf8,
         };
-        self.walk(&sub, Some(chain))
+        self.walk(&sub, &sub_folder, Some(chain))
     }
 
     /// Looks inside a folder whose every path the rules exclude, for what could still be
@@ -376,13 +512,14 @@ impl Walker<'_> {
             {
                 self.probe_links(&sub_path, &sub_relative, sub_utf8, chain, seen, found)?;
             } else {
+                let sub_folder = Folder::open(&sub_path).map_err(|e| list_error(&sub_path, e))?;
                 let sub = Dir {
                     path: sub_path,
                     relative: sub_relative,
                     canonical,
                     utf8: sub_utf8,
                 };
-                found.append(self.walk(&sub, Some(chain))?);
+                found.append(self.walk(&sub, &sub_folder, Some(chain))?);
             }
         }
         Ok(())
@@ -406,24 +543,31 @@ enum Kind {
 }
 
 impl Kind {
-    fn of(entry: &DirEntry) -> Result<Kind, SnapshotError> {
-        let file_type = entry.file_type().map_err(|e| io_error(&entry.path(), e))?;
-        if file_type.is_dir() {
-            return Ok(Kind::Dir { link: false });
-        }
-        if file_type.is_file() {
-            return Ok(Kind::File { size: None });
-        }
-        if !file_type.is_symlink() {
-            return Ok(Kind::Special);
-        }
-        Ok(match fs::metadata(entry.path()) {
-            Ok(meta) if meta.is_dir() => Kind::Dir { link: true },
-            Ok(meta) if meta.is_file() => Kind::File {
-                size: Some(meta.len()),
+    fn of(
+        folder: &Folder,
+        dir: &Path,
+        name: &Name,
+        listed: EntryKind,
+    ) -> Result<Kind, SnapshotError> {
+        let listed = match listed {
+            EntryKind::Unknown => match folder.stat(name, false) {
+                Ok(stat) => stat.kind,
+                Err(e) => return Err(io_error(&dir.join(folder::os(name)), e)),
             },
-            Ok(_) => Kind::Special,
-            Err(e) => Kind::Unresolvable(e),
+            known => known,
+        };
+        Ok(match listed {
+            EntryKind::Dir => Kind::Dir { link: false },
+            EntryKind::File => Kind::File { size: None },
+            EntryKind::Other | EntryKind::Unknown => Kind::Special,
+            EntryKind::Symlink => match folder.stat(name, true) {
+                Ok(stat) if stat.kind == EntryKind::Dir => Kind::Dir { link: true },
+                Ok(stat) if stat.kind == EntryKind::File => Kind::File {
+                    size: Some(stat.size),
+                },
+                Ok(_) => Kind::Special,
+                Err(e) => Kind::Unresolvable(e),
+            },
         })
     }
 }
