@@ -225,38 +225,33 @@ mod tests {
         ),
     >;
 
+    /// What listing `path` through one implementation's `Folder` sees.
+    macro_rules! seen_through {
+        ($imp:ident, $path:expr) => {{
+            let folder = $imp::Folder::open($path).unwrap();
+            let mut seen = Seen::new();
+            folder
+                .each(
+                    |name, kind| {
+                        let stat =
+                            |follow| folder.stat(name, follow).ok().map(|s| (s.kind, s.size));
+                        let key = $imp::os(name).to_string_lossy().into_owned();
+                        seen.insert(key, (kind, stat(false), stat(true)));
+                        Ok::<(), io::Error>(())
+                    },
+                    |e| e,
+                )
+                .unwrap();
+            seen
+        }};
+    }
+
     fn through_handle(path: &Path) -> Seen {
-        let folder = handle::Folder::open(path).unwrap();
-        let mut seen = Seen::new();
-        folder
-            .each(
-                |name, kind| {
-                    let stat = |follow| folder.stat(name, follow).ok().map(|s| (s.kind, s.size));
-                    let key = handle::os(name).to_string_lossy().into_owned();
-                    seen.insert(key, (kind, stat(false), stat(true)));
-                    Ok::<(), io::Error>(())
-                },
-                |e| e,
-            )
-            .unwrap();
-        seen
+        seen_through!(handle, path)
     }
 
     fn through_path(path: &Path) -> Seen {
-        let folder = portable::Folder::open(path).unwrap();
-        let mut seen = Seen::new();
-        folder
-            .each(
-                |name, kind| {
-                    let stat = |follow| folder.stat(name, follow).ok().map(|s| (s.kind, s.size));
-                    let key = portable::os(name).to_string_lossy().into_owned();
-                    seen.insert(key, (kind, stat(false), stat(true)));
-                    Ok::<(), io::Error>(())
-                },
-                |e| e,
-            )
-            .unwrap();
-        seen
+        seen_through!(portable, path)
     }
 
     #[test]
