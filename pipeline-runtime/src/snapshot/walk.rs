@@ -280,7 +280,7 @@ impl Walker<'_> {
                 let what = match Kind::of(folder, &dir.path, listed_name, listed) {
                     Err(e) => What::Error(e),
                     Ok(Kind::Dir { link }) => What::Dir(SubDir {
-                        path: dir.path.join(name),
+                        path: child(&dir.path, name),
                         relative,
                         utf8: dir.utf8 && name.to_str().is_some(),
                         link,
@@ -387,7 +387,7 @@ impl Walker<'_> {
         kind: Kind,
     ) -> Result<(PathBuf, u64), SnapshotError> {
         let name = folder::os(listed_name);
-        let path = dir.path.join(name);
+        let path = child(&dir.path, name);
         if !dir.utf8 || name.to_str().is_none() {
             return Err(SnapshotError::NonUtf8Name { path });
         }
@@ -570,6 +570,14 @@ impl Kind {
             },
         })
     }
+}
+
+/// `dir.join(name)` in one allocation (`join` copies `dir`, then grows the copy).
+fn child(dir: &Path, name: &std::ffi::OsStr) -> PathBuf {
+    let mut path = PathBuf::with_capacity(dir.as_os_str().len() + 1 + name.len());
+    path.push(dir);
+    path.push(name);
+    path
 }
 
 fn join(dir: &str, name: &str) -> String {
