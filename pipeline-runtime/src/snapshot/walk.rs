@@ -9,7 +9,9 @@
 //! (their files then interleave); a linear check finds out, and only then is the whole list
 //! sorted, ties kept in walk order. Names that differ only in case therefore come out as in the
 //! SDK. Errors (a broken link, a pipe, a name that is not UTF-8...) are reported for the first
-//! such file in that order, whatever order the directories list them in.
+//! such file the walk meets, each folder's entries taken in that order: the same file whatever
+//! order the directories list their entries in (between two folders whose names differ only
+//! in case, the one listed first is walked first).
 //!
 //! Folders are listed through [`Folder`]: on Linux an open handle read with `getdents64`, each
 //! file's size asked of it with `statx`, which spares the kernel a lookup of the whole path per
