@@ -600,3 +600,41 @@ fn io_error(path: &Path, e: io::Error) -> SnapshotError {
 fn list_error(path: &Path, e: io::Error) -> SnapshotError {
     SnapshotError::io("list", path, e)
 }
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use std::ffi::CString;
+    use std::fs;
+
+    use super::{EntryKind, Folder, Kind};
+
+    /// File systems that do not say an entry's type in the listing (`DT_UNKNOWN`) get it
+    /// asked of the folder instead, links followed as for any other entry.
+    #[test]
+    fn entries_of_unknown_type_are_looked_up() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        fs::write(root.join("file.txt"), b"12345").unwrap();
+        fs::create_dir(root.join("sub")).unwrap();
+        std::os::unix::fs::symlink("file.txt", root.join("to_file")).unwrap();
+        std::os::unix::fs::symlink("sub", root.join("to_dir")).unwrap();
+        std::os::unix::fs::symlink("missing", root.join("dangling")).unwrap();
+        let folder = Folder::open(root).unwrap();
+        let of = |name: &str| {
+            let name = CString::new(name).unwrap();
+            Kind::of(&folder, root, &name, EntryKind::Unknown).unwrap()
+        };
+        assert!(matches!(of("file.txt"), Kind::File { .. }));
+        assert!(matches!(of("sub"), Kind::Dir { link: false }));
+        assert!(matches!(of("to_file"), Kind::File { size: Some(5) }));
+        assert!(matches!(of("to_dir"), Kind::Dir { link: true }));
+        assert!(
+            matches!(of("dangling"), Kind::Unresolvable(e) if e.kind() == std::io::ErrorKind::NotFound)
+        );
+        let missing = CString::new("gone").unwrap();
+        let err = Kind::of(&folder, root, &missing, EntryKind::Unknown)
+            .err()
+            .expect("a vanished entry is an error");
+        assert_eq!(err.path(), root.join("gone"));
+    }
+}
