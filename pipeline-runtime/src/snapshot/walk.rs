@@ -533,8 +533,8 @@ enum Kind {
     Dir {
         link: bool,
     },
-    /// A regular file; its size is looked up once the ignore rules have kept it, unless it
-    /// came with a link.
+    /// A regular file; its size is looked up once the ignore rules have kept it, unless the
+    /// lookup that told its type gave it already (a link, or a listing without types).
     File {
         size: Option<u64>,
     },
@@ -551,16 +551,17 @@ impl Kind {
         name: &Name,
         listed: EntryKind,
     ) -> Result<Kind, SnapshotError> {
-        let listed = match listed {
+        // Not told by the listing: one lookup gives the type, and a file's size with it.
+        let (listed, size) = match listed {
             EntryKind::Unknown => match folder.stat(name, false) {
-                Ok(stat) => stat.kind,
-                Err(e) => return Err(io_error(&dir.join(folder::os(name)), e)),
+                Ok(stat) => (stat.kind, Some(stat.size)),
+                Err(e) => return Err(io_error(&child(dir, folder::os(name)), e)),
             },
-            known => known,
+            known => (known, None),
         };
         Ok(match listed {
             EntryKind::Dir => Kind::Dir { link: false },
-            EntryKind::File => Kind::File { size: None },
+            EntryKind::File => Kind::File { size },
             EntryKind::Other | EntryKind::Unknown => Kind::Special,
             EntryKind::Symlink => match folder.stat(name, true) {
                 Ok(stat) if stat.kind == EntryKind::Dir => Kind::Dir { link: true },
