@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use azureml_pipelines::prelude::*;
-use azureml_pipelines::spec;
+use azureml_pipelines::wire;
 
 const STEPS: &str = "examples/model_selection/src";
 
@@ -280,14 +280,14 @@ fn main() {
     let runs = 200;
     let pipeline = azureml_pipelines::build(fanout).expect("fan-out builds");
     let values: Vec<_> = pipeline.inputs.iter().map(|i| i.default.clone()).collect();
-    let mut ctx = spec::WireContext::default();
+    let mut ctx = wire::WireContext::default();
     let code = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(STEPS);
     ctx.code.insert(
         code,
         ctx.workspace
             .code_id_for_hash("0123456789abcdef0123456789abcdef"),
     );
-    let yaml_ctx = spec::YamlContext {
+    let yaml_ctx = wire::YamlContext {
         base_dir: std::env::current_dir().unwrap(),
         force_rerun: false,
     };
@@ -308,7 +308,7 @@ fn main() {
 
         let t = Instant::now();
         let p2 = azureml_pipelines::build(fanout).unwrap();
-        let bodies = spec::rest_bodies(&p2, &values, &ctx).unwrap();
+        let bodies = wire::rest_bodies(&p2, &values, &ctx).unwrap();
         let mut text = String::new();
         for c in &bodies.components {
             text.push_str(&serde_json::to_string(&c.body).unwrap());
@@ -319,7 +319,7 @@ fn main() {
 
         let t = Instant::now();
         let p3 = azureml_pipelines::build(fanout).unwrap();
-        let y = spec::to_yaml(&p3, &values, &yaml_ctx).unwrap();
+        let y = wire::to_yaml(&p3, &values, &yaml_ctx).unwrap();
         yaml.push(t.elapsed());
         std::hint::black_box((p, y));
     }

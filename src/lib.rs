@@ -24,12 +24,12 @@
 //! * [`Data<K>`](graph::Data) and [`Param<T>`](graph::Param) are typed handles: a
 //!   `Data<UriFile>` cannot be passed where a `Data<UriFolder>` is expected.
 //! * [`build`] turns a `#[pipeline]` fn into a [`Pipeline`](graph::Pipeline) value;
-//!   [`spec`] writes the Azure ML REST bodies and CLI YAML; [`cli::main`] gives a pipeline binary
+//!   [`wire`] writes the Azure ML REST bodies and CLI YAML; [`cli::main`] gives a pipeline binary
 //!   its command line.
 
 pub use azureml_pipelines_macros::{DataKind, pipeline, step};
 pub use azureml_pipelines_runtime::{azure, graph::build};
-pub use azureml_pipelines_runtime::{cli, graph, local, snapshot, spec};
+pub use azureml_pipelines_runtime::{cli, graph, local, snapshot, wire};
 
 /// Everything a pipeline file needs: the macros, the handles and the data kinds.
 pub mod prelude {

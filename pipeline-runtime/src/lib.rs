@@ -1,18 +1,18 @@
 //! Runtime of `azureml-pipelines`.
 //!
 //! One module per room (see the project's design): [`graph`] holds the typed handles and the
-//! pipeline DAG; [`spec`] turns a pipeline into Azure ML wire forms; [`snapshot`] walks a step's
+//! pipeline DAG; [`wire`] turns a pipeline into Azure ML wire forms; [`snapshot`] walks a step's
 //! source folder with Azure ML's ignore rules and hashes it; [`local`] runs pipelines on this
 //! machine; [`azure`] talks to Azure ML; [`cli`] is the command line a pipeline binary gets.
 //!
-//! Arrows run one way: `graph` <- `spec` <- {`local`, `azure`} <- `cli`.
+//! Arrows run one way: `graph` <- `wire` <- {`local`, `azure`} <- `cli`.
 
 pub mod azure;
 pub mod cli;
 pub mod graph;
 pub mod local;
 pub mod snapshot;
-pub mod spec;
+pub mod wire;
 
 #[doc(hidden)]
 pub mod __private;

@@ -15,7 +15,7 @@
 //! 5. creates the pipeline job under a name chosen before the first request, so a retried PUT
 //!    updates the same job instead of creating a second one.
 //!
-//! Code asset names are derived from the content hash ([`crate::spec::code_name_for_hash`]) and
+//! Code asset names are derived from the content hash ([`crate::wire::code_name_for_hash`]) and
 //! component versions from the component's content, so resubmitting the same pipeline creates no
 //! new assets. The number of sequential round trips does not grow with the number of steps:
 //! steps 2 and 4 send their requests concurrently (up to [`SubmitOptions::concurrency`]).
@@ -43,7 +43,7 @@ use super::sas::{AccountKey, SasError, SasUrl};
 use super::workspace::Workspace;
 use crate::graph::{InputValue, Pipeline};
 use crate::snapshot::{self, Snapshot, SnapshotError};
-use crate::spec::{self, SpecError, WireContext, WorkspaceScope};
+use crate::wire::{self, SpecError, WireContext, WorkspaceScope};
 
 /// The code asset version we register (names are per content hash, so one version suffices).
 const CODE_VERSION: &str = "1";
@@ -327,7 +327,7 @@ pub async fn submit(
         }
     }
 
-    let folders = spec::snapshot_folders(pipeline);
+    let folders = wire::snapshot_folders(pipeline);
     let hashed = hash_snapshots(folders, events).await?;
 
     let code_results = join_bounded(
@@ -355,12 +355,12 @@ pub async fn submit(
         ctx.code.insert(h.path.clone(), id);
     }
 
-    let locals = spec::local_data(pipeline, &values);
+    let locals = wire::local_data(pipeline, &values);
     if !locals.is_empty() {
         upload_local_data(ws, locals, &mut ctx, &opts.upload, events).await?;
     }
 
-    let bodies = spec::rest_bodies(pipeline, &values, &ctx)?;
+    let bodies = wire::rest_bodies(pipeline, &values, &ctx)?;
     let components = &bodies.components;
     let puts = join_bounded(
         opts.concurrency,
@@ -468,7 +468,7 @@ async fn ensure_code(
     events: Events<'_>,
 ) -> Result<(String, bool), SubmitError> {
     let codes = ws.codes();
-    let name = spec::code_name_for_hash(&h.hash);
+    let name = wire::code_name_for_hash(&h.hash);
     if let Some(found) = codes.find_by_hash(&name, &h.hash).await? {
         let id = code_id(ws, &found, &name);
         events(SubmitEvent::CodeReused {

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use crate::graph::{InputValue, Pipeline, split_assignment};
 use crate::snapshot;
-use crate::spec::{self, WireContext, WorkspaceScope, YamlContext};
+use crate::wire::{self, WireContext, WorkspaceScope, YamlContext};
 
 /// Export formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -56,7 +56,7 @@ pub enum ExportError {
     Bind(#[from] crate::graph::BindError),
     /// The pipeline cannot be written.
     #[error(transparent)]
-    Spec(#[from] spec::SpecError),
+    Spec(#[from] wire::SpecError),
     /// A snapshot could not be read.
     #[error("step `{step}`: {source}")]
     Snapshot {
@@ -114,7 +114,7 @@ pub fn wire_context(
         force_rerun,
         ..WireContext::default()
     };
-    for (path, steps) in spec::snapshot_folders(pipeline) {
+    for (path, steps) in wire::snapshot_folders(pipeline) {
         let hash = snapshot::Snapshot::scan(&path)
             .and_then(|s| s.content_hash_cached())
             .map_err(|source| ExportError::Snapshot {
@@ -123,7 +123,7 @@ pub fn wire_context(
             })?;
         ctx.code.insert(path, ctx.workspace.code_id_for_hash(&hash));
     }
-    for (input, path) in spec::local_data(pipeline, values) {
+    for (input, path) in wire::local_data(pipeline, values) {
         if let std::collections::btree_map::Entry::Vacant(slot) = ctx.data.entry(path) {
             let uri = local_upload_uri(slot.key()).map_err(|source| ExportError::Data {
                 input: input.clone(),
@@ -136,7 +136,7 @@ pub fn wire_context(
 }
 
 /// The JSON export: every request submission sends, in order.
-pub fn json_requests(bodies: &spec::RestBodies, workspace: &WorkspaceScope) -> serde_json::Value {
+pub fn json_requests(bodies: &wire::RestBodies, workspace: &WorkspaceScope) -> serde_json::Value {
     let mut requests = Vec::new();
     for (i, c) in bodies.components.iter().enumerate() {
         requests.push(serde_json::json!({
@@ -181,15 +181,15 @@ pub fn export(pipeline: &Pipeline, args: &ExportArgs, cwd: &Path) -> Result<Stri
                 workspace.clone(),
                 args.regenerate_outputs,
             )?;
-            let bodies = spec::rest_bodies(pipeline, &values, &ctx)?;
+            let bodies = wire::rest_bodies(pipeline, &values, &ctx)?;
             match &args.out {
-                None => Ok(spec::to_json_pretty(&json_requests(&bodies, &workspace))),
+                None => Ok(wire::to_json_pretty(&json_requests(&bodies, &workspace))),
                 Some(dir) => {
                     let mut manifest = Vec::new();
                     for (i, c) in bodies.components.iter().enumerate() {
                         let name = c.body.properties.component_spec.name.clone();
                         let file = format!("components/{name}-{}.json", &c.version[..8]);
-                        write(&dir.join(&file), &spec::to_json_pretty(&c.body))?;
+                        write(&dir.join(&file), &wire::to_json_pretty(&c.body))?;
                         manifest.push(serde_json::json!({
                             "method": "PUT",
                             "path": workspace.resource_id(&bodies.component_path(i)),
@@ -198,7 +198,7 @@ pub fn export(pipeline: &Pipeline, args: &ExportArgs, cwd: &Path) -> Result<Stri
                     }
                     write(
                         &dir.join("pipeline_job.json"),
-                        &spec::to_json_pretty(&bodies.job),
+                        &wire::to_json_pretty(&bodies.job),
                     )?;
                     manifest.push(serde_json::json!({
                         "method": "PUT",
@@ -207,7 +207,7 @@ pub fn export(pipeline: &Pipeline, args: &ExportArgs, cwd: &Path) -> Result<Stri
                     }));
                     write(
                         &dir.join("requests.json"),
-                        &spec::to_json_pretty(&serde_json::Value::Array(manifest)),
+                        &wire::to_json_pretty(&serde_json::Value::Array(manifest)),
                     )?;
                     Ok(String::new())
                 }
@@ -218,7 +218,7 @@ pub fn export(pipeline: &Pipeline, args: &ExportArgs, cwd: &Path) -> Result<Stri
                 Some(dir) => absolute(cwd, dir),
                 None => cwd.to_path_buf(),
             };
-            let text = spec::to_yaml(
+            let text = wire::to_yaml(
                 pipeline,
                 &values,
                 &YamlContext {

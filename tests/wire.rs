@@ -4,7 +4,7 @@
 
 use azureml_pipelines::graph::{DataLocation, InputValue};
 use azureml_pipelines::prelude::*;
-use azureml_pipelines::spec::{self, WireContext, YamlContext};
+use azureml_pipelines::wire::{self, WireContext, YamlContext};
 use serde_json::{Value, json};
 
 #[step(
@@ -41,7 +41,7 @@ const TRAIN: &str = "azureml://datastores/workspaceblobstore/paths/train/";
 fn bodies() -> (Value, Vec<Value>) {
     let p = azureml_pipelines::build(outer).unwrap();
     let inputs = [Some(InputValue::Data(DataLocation::Uri(TRAIN.into())))];
-    let b = spec::rest_bodies(&p, &inputs, &WireContext::default()).unwrap();
+    let b = wire::rest_bodies(&p, &inputs, &WireContext::default()).unwrap();
     let job = serde_json::to_value(&b.job).unwrap();
     let components = b
         .components
@@ -58,7 +58,7 @@ fn yaml() -> Value {
         base_dir: env!("CARGO_MANIFEST_DIR").into(),
         force_rerun: false,
     };
-    serde_yaml_ng::from_str(&spec::to_yaml(&p, &inputs, &ctx).unwrap()).unwrap()
+    serde_yaml_ng::from_str(&wire::to_yaml(&p, &inputs, &ctx).unwrap()).unwrap()
 }
 
 fn pipeline_component(components: &[Value]) -> &Value {
