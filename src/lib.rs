@@ -28,7 +28,9 @@
 //!   its command line.
 
 pub use azureml_pipelines_macros::{DataKind, pipeline, step};
-pub use azureml_pipelines_runtime::{azure, graph::build};
+#[cfg(feature = "azure")]
+pub use azureml_pipelines_runtime::azure;
+pub use azureml_pipelines_runtime::graph::build;
 pub use azureml_pipelines_runtime::{cli, graph, local, snapshot, wire};
 
 /// Everything a pipeline file needs: the macros, the handles and the data kinds.

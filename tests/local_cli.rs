@@ -75,16 +75,13 @@ fn compare_models_runs_reuses_and_tells_the_story() {
     // First run: everything runs; the two notices are printed once each.
     let first = cli(ws, &["run"], 0);
     let err = text(&first.stderr);
+    let banner = err.lines().next().unwrap();
     assert!(
-        err.starts_with(
-            "No Azure ML workspace configured: running `compare_models` on this machine in "
-        ),
+        banner.starts_with("Running `compare_models` on this machine in ")
+            && banner.ends_with("(no Azure ML workspace configured for `submit`)."),
         "{err}"
     );
-    assert!(
-        err.lines().next().unwrap().contains("use `submit`"),
-        "{err}"
-    );
+    assert!(banner.len() <= 120, "one short line: {banner}");
     assert_eq!(
         err.matches("environments are not rebuilt locally").count(),
         1,
@@ -344,15 +341,15 @@ fn a_failing_step_prints_its_last_log_lines_and_the_log_path() {
 /// The first line `run` prints, with these environment variables set.
 fn run_notice(ws: &Path, env: &[(&str, &str)]) -> String {
     let mut cmd = example_cmd("compare_models");
-    // A bad parameter value stops the run right after the notice.
-    cmd.args(["run", "--param", "pipeline_arg=ten", "--workspace"])
+    // An interpreter that does not exist stops the run right after the notice.
+    cmd.args(["run", "--python", "/no/such/python3", "--workspace"])
         .arg(ws);
     for (k, v) in env {
         cmd.env(k, v);
     }
     let out = expect(cmd, &["run"], 2);
     let err = text(&out.stderr);
-    assert!(err.contains("`ten` is not an integer"), "{err}");
+    assert!(err.contains("/no/such/python3"), "{err}");
     err.lines().next().unwrap_or_default().to_owned()
 }
 
@@ -361,15 +358,12 @@ fn the_notice_counts_every_way_of_naming_an_azure_workspace() {
     let dir = tempfile::tempdir().unwrap();
     let ws = dir.path().join("ws");
     let none = run_notice(&ws, &[]);
-    assert!(
-        none.starts_with(
-            "No Azure ML workspace configured: running `compare_models` on this machine"
-        ),
-        "{none}"
-    );
-    assert!(
-        none.contains("AZUREML_WORKSPACE_NAME") && none.ends_with("use `submit`)."),
-        "{none}"
+    assert_eq!(
+        none,
+        format!(
+            "Running `compare_models` on this machine in {} (no Azure ML workspace configured for `submit`).",
+            ws.display()
+        )
     );
 
     // The three variables name a workspace without a file.
@@ -383,17 +377,14 @@ fn the_notice_counts_every_way_of_naming_an_azure_workspace() {
     ];
     let line = run_notice(&ws, &trio);
     assert!(
-        line.starts_with("Running `compare_models` on this machine in "),
-        "{line}"
-    );
-    assert!(
-        line.ends_with("(`submit` runs it in the Azure ML workspace `from-env` of the AZUREML_* environment variables)."),
+        line.starts_with("Running `compare_models` on this machine in ")
+            && line.ends_with("(`submit` runs it in Azure ML workspace `from-env`)."),
         "{line}"
     );
     // Two of them are not enough.
     let line = run_notice(&ws, &trio[..2]);
     assert!(
-        line.starts_with("No Azure ML workspace configured"),
+        line.ends_with("(no Azure ML workspace configured for `submit`)."),
         "{line}"
     );
 
@@ -406,7 +397,7 @@ fn the_notice_counts_every_way_of_naming_an_azure_workspace() {
     .unwrap();
     let line = run_notice(&ws, &[("AZUREML_CONFIG", config.to_str().unwrap())]);
     assert!(
-        line.ends_with(&format!("workspace `from-file` of {}).", config.display())),
+        line.ends_with("(`submit` runs it in Azure ML workspace `from-file`)."),
         "{line}"
     );
     // A config that cannot be used is said so, not taken for no config.
@@ -420,4 +411,23 @@ fn the_notice_counts_every_way_of_naming_an_azure_workspace() {
         line.contains("`submit` would fail: cannot read workspace config"),
         "{line}"
     );
+}
+
+#[test]
+fn a_usage_error_prints_no_notice() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    for args in [
+        &["run", "--param", "pipeline_arg=ten"][..],
+        &["--param", "pipeline_arg=ten"][..],
+        &["run", "--no-such-flag"][..],
+    ] {
+        let mut cmd = example_cmd("compare_models");
+        cmd.args(args).arg("--workspace").arg(&ws);
+        let out = expect(cmd, args, 2);
+        let err = text(&out.stderr);
+        assert!(err.starts_with("error: "), "{err}");
+        assert!(!err.contains("Running"), "{err}");
+    }
+    assert!(!ws.exists(), "a refused run created its workspace");
 }

@@ -7,6 +7,7 @@
 //!
 //! Arrows run one way: `graph` <- `wire` <- {`local`, `azure`} <- `cli`.
 
+#[cfg(feature = "azure")]
 pub mod azure;
 pub mod cli;
 pub mod graph;

@@ -24,12 +24,9 @@ pub struct ExportArgs {
     /// Write files into this folder instead of printing to standard output.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Set a pipeline parameter: `--param name=value`.
-    #[arg(long = "param", value_name = "NAME=VALUE")]
-    pub params: Vec<String>,
-    /// Bind a data input: `--input name=PATH` or `--input name=azureml://datastores/NAME/paths/P`.
-    #[arg(long = "input", value_name = "NAME=PATH")]
-    pub inputs: Vec<String>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub pipeline: super::args::PipelineInputArgs,
     /// Subscription id for the ARM ids (placeholder when omitted).
     #[arg(long, env = "AZUREML_SUBSCRIPTION_ID", value_name = "ID")]
     pub subscription_id: Option<String>,
@@ -43,9 +40,6 @@ pub struct ExportArgs {
         value_name = "NAME"
     )]
     pub workspace_name: Option<String>,
-    /// Set `settings.force_rerun` (what `--regenerate-outputs` does on submit).
-    #[arg(long)]
-    pub regenerate_outputs: bool,
 }
 
 /// Why an export failed.
@@ -155,8 +149,8 @@ pub fn json_requests(bodies: &wire::RestBodies, workspace: &WorkspaceScope) -> s
 
 /// Runs `export`, returning what to print (empty when written to files).
 pub fn export(pipeline: &Pipeline, args: &ExportArgs, cwd: &Path) -> Result<String, ExportError> {
-    let params = assignments(&args.params)?;
-    let inputs = assignments(&args.inputs)?;
+    let params = args.pipeline.param_pairs()?;
+    let inputs = args.pipeline.input_pairs()?;
     let values = pipeline.bind_partial(&params, &inputs, cwd)?;
     let defaults = WorkspaceScope::default();
     let workspace = WorkspaceScope {
@@ -179,7 +173,7 @@ pub fn export(pipeline: &Pipeline, args: &ExportArgs, cwd: &Path) -> Result<Stri
                 pipeline,
                 &values,
                 workspace.clone(),
-                args.regenerate_outputs,
+                args.pipeline.regenerate_outputs,
             )?;
             let bodies = wire::rest_bodies(pipeline, &values, &ctx)?;
             match &args.out {
@@ -223,7 +217,7 @@ pub fn export(pipeline: &Pipeline, args: &ExportArgs, cwd: &Path) -> Result<Stri
                 &values,
                 &YamlContext {
                     base_dir: base_dir.clone(),
-                    force_rerun: args.regenerate_outputs,
+                    force_rerun: args.pipeline.regenerate_outputs,
                 },
             )?;
             match &args.out {

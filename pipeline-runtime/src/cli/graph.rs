@@ -3,7 +3,88 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use std::process::ExitCode;
+
+use super::CliError;
+use super::args::WorkspaceArg;
+use super::output::out;
 use crate::graph::{Binding, Component, InputValue, Pipeline, PortType};
+
+/// Graph formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GraphFormat {
+    /// Mermaid flowchart.
+    Mermaid,
+    /// Graphviz DOT.
+    Dot,
+}
+
+/// `graph`: draw the pipeline.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GraphArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "mermaid")]
+    pub format: GraphFormat,
+    /// Colour the steps by their status in this local run (an id, a unique prefix, or `last`).
+    #[arg(long, value_name = "RUN")]
+    pub run: Option<String>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub workspace: WorkspaceArg,
+}
+
+/// Runs `graph`.
+pub fn graph(pipeline: &Pipeline, args: &GraphArgs) -> Result<ExitCode, CliError> {
+    let colours = run_colours(pipeline, args)?;
+    let text = match args.format {
+        GraphFormat::Mermaid => mermaid(pipeline, &colours),
+        GraphFormat::Dot => dot(pipeline, &colours),
+    };
+    out!("{text}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Step colours from a local run; a sub-pipeline node takes the worst status of its steps.
+fn run_colours(
+    pipeline: &Pipeline,
+    args: &GraphArgs,
+) -> Result<BTreeMap<String, NodeColour>, crate::local::LocalError> {
+    use crate::local::StepStatus;
+    let Some(run) = &args.run else {
+        return Ok(BTreeMap::new());
+    };
+    let statuses = crate::local::step_statuses(args.workspace.path(), run)?;
+    let colour = |s: StepStatus| match s {
+        StepStatus::Completed => NodeColour::Completed,
+        StepStatus::Reused => NodeColour::Reused,
+        StepStatus::Failed => NodeColour::Failed,
+        StepStatus::Skipped => NodeColour::Skipped,
+        StepStatus::Canceled => NodeColour::Canceled,
+        StepStatus::NotStarted | StepStatus::Running => NodeColour::Running,
+    };
+    let rank = |c: NodeColour| match c {
+        NodeColour::Failed => 5,
+        NodeColour::Canceled => 4,
+        NodeColour::Running => 3,
+        NodeColour::Skipped => 2,
+        NodeColour::Completed => 1,
+        NodeColour::Reused => 0,
+    };
+    let mut colours: BTreeMap<String, NodeColour> = BTreeMap::new();
+    for node in &pipeline.nodes {
+        let prefix = format!("{}.", node.name);
+        for (name, status) in &statuses {
+            if *name == node.name || name.starts_with(&prefix) {
+                let c = colour(*status);
+                let slot = colours.entry(node.name.clone()).or_insert(c);
+                if rank(c) > rank(*slot) {
+                    *slot = c;
+                }
+            }
+        }
+    }
+    Ok(colours)
+}
 
 /// The status a node is drawn with (from a local run).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,142 +8,114 @@
 //! }
 //! ```
 //!
-//! Exit codes: 0 success; 1 the pipeline (or a step, a job, or a request) failed or was
-//! canceled; 2 bad usage or bad input (a missing or malformed workspace config included); 130 a
-//! second Ctrl-C.
+//! One file per command (`run.rs`, `submit.rs`, `export.rs`, …), each with its clap argument
+//! struct and one function returning `Result<ExitCode, CliError>`; arguments several commands
+//! take are declared once in [`args`]. Every line printed goes through one path that never
+//! panics (a closed pipe or a full disk becomes an exit code), and every error is printed by
+//! one printer.
+//!
+//! Exit codes: 0 success (also when a reader such as `head` closes the pipe early); 1 the
+//! pipeline (or a step, a job, a request, or writing the output) failed or was canceled; 2 bad
+//! usage or bad input (a missing or malformed workspace config included); 130 a second Ctrl-C.
 
-mod azure;
+pub mod args;
+#[cfg(feature = "azure")]
+mod azure_workspace;
+#[cfg(feature = "azure")]
+pub mod datastores;
+mod error;
 pub mod export;
 pub mod graph;
-pub mod local;
+mod output;
+pub mod run;
+pub mod runs;
+pub mod snapshot;
+#[cfg(feature = "azure")]
 pub mod submit;
+pub mod upload;
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+
+pub use error::CliError;
+use output::{errln, out};
 
 use crate::graph::{InputValue, Pipeline, PipelineFn, PortType};
 
 /// The command line of a pipeline binary.
 #[derive(Debug, Parser)]
-#[command(disable_version_flag = true)]
+#[command(disable_version_flag = true, args_conflicts_with_subcommands = true)]
 pub struct Cli {
     /// What to do; `run` when omitted.
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// The flags of `run`, taken when no command is given (`--param x=1` runs the pipeline).
+    #[command(flatten)]
+    pub run: run::RunArgs,
 }
 
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the pipeline on this machine (the default).
-    Run(local::RunArgs),
+    Run(run::RunArgs),
     /// Run the pipeline on Azure ML: upload snapshots, register components, create the job.
+    #[cfg(feature = "azure")]
     Submit(submit::SubmitArgs),
     /// Write the pipeline as Azure ML REST bodies (json) or a CLI v2 pipeline job (yaml).
     Export(export::ExportArgs),
     /// Draw the pipeline as a Mermaid or Graphviz graph.
-    Graph(GraphArgs),
+    Graph(graph::GraphArgs),
     /// Inspect earlier runs.
-    Runs(local::RunsArgs),
+    Runs(runs::RunsArgs),
     /// Show which files a step's snapshot holds and its content hash.
-    Snapshot(local::SnapshotArgs),
+    Snapshot(snapshot::SnapshotArgs),
     /// Copy local files into a datastore (local, or with `--azure` the workspace's).
-    Upload(local::UploadArgs),
+    Upload(upload::UploadArgs),
     /// List the datastores of the Azure ML workspace.
-    Datastores(DatastoresArgs),
+    #[cfg(feature = "azure")]
+    Datastores(datastores::DatastoresArgs),
 }
 
-/// `datastores`: the Azure ML workspace's datastores.
-#[derive(Debug, Clone, clap::Args)]
-pub struct DatastoresArgs {
-    /// The workspace config file (default: `config.json` or `.azureml/config.json` in the
-    /// current folder or a parent).
-    #[arg(long, value_name = "FILE", env = "AZUREML_CONFIG")]
-    pub config: Option<std::path::PathBuf>,
+/// The current folder (`.` if it cannot be read).
+pub(crate) fn cwd() -> PathBuf {
+    std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))
 }
 
-/// Graph formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum GraphFormat {
-    /// Mermaid flowchart.
-    Mermaid,
-    /// Graphviz DOT.
-    Dot,
+/// A path relative to the current folder when it is below it, else as it is.
+pub(crate) fn shown(path: &Path) -> String {
+    path.strip_prefix(cwd())
+        .ok()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| path.display().to_string())
 }
 
-/// `graph`: draw the pipeline.
-#[derive(Debug, Clone, clap::Args)]
-pub struct GraphArgs {
-    /// Output format.
-    #[arg(long, value_enum, default_value = "mermaid")]
-    pub format: GraphFormat,
-    /// Colour the steps by their status in this local run (an id, a unique prefix, or `last`).
-    #[arg(long, value_name = "RUN")]
-    pub run: Option<String>,
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub workspace: local::WorkspaceArg,
-}
-
-/// Step colours from a local run; a sub-pipeline node takes the worst status of its steps.
-fn run_colours(
-    pipeline: &Pipeline,
-    args: &GraphArgs,
-) -> Result<BTreeMap<String, graph::NodeColour>, crate::local::LocalError> {
-    use crate::local::StepStatus;
-    use graph::NodeColour;
-    let Some(run) = &args.run else {
-        return Ok(BTreeMap::new());
-    };
-    let statuses = crate::local::step_statuses(args.workspace.path(), run)?;
-    let colour = |s: StepStatus| match s {
-        StepStatus::Completed => NodeColour::Completed,
-        StepStatus::Reused => NodeColour::Reused,
-        StepStatus::Failed => NodeColour::Failed,
-        StepStatus::Skipped => NodeColour::Skipped,
-        StepStatus::Canceled => NodeColour::Canceled,
-        StepStatus::NotStarted | StepStatus::Running => NodeColour::Running,
-    };
-    let rank = |c: NodeColour| match c {
-        NodeColour::Failed => 5,
-        NodeColour::Canceled => 4,
-        NodeColour::Running => 3,
-        NodeColour::Skipped => 2,
-        NodeColour::Completed => 1,
-        NodeColour::Reused => 0,
-    };
-    let mut colours: BTreeMap<String, NodeColour> = BTreeMap::new();
-    for node in &pipeline.nodes {
-        let prefix = format!("{}.", node.name);
-        for (name, status) in &statuses {
-            if *name == node.name || name.starts_with(&prefix) {
-                let c = colour(*status);
-                let slot = colours.entry(node.name.clone()).or_insert(c);
-                if rank(c) > rank(*slot) {
-                    *slot = c;
-                }
+/// The one line `run` starts with: where it runs, and whether `submit` has a workspace.
+pub(crate) fn banner(pipeline: &Pipeline, workspace: &Path) -> String {
+    let here = format!(
+        "Running `{}` on this machine in {}",
+        pipeline.name,
+        shown(workspace)
+    );
+    #[cfg(feature = "azure")]
+    {
+        use azure_workspace::Configured;
+        match azure_workspace::configured() {
+            Configured::None => {
+                format!("{here} (no Azure ML workspace configured for `submit`).")
             }
+            Configured::Named(name) => {
+                format!("{here} (`submit` runs it in Azure ML workspace `{name}`).")
+            }
+            Configured::Broken(e) => format!("{here} (`submit` would fail: {e})."),
         }
     }
-    Ok(colours)
-}
-
-/// Prints `e` and each cause it does not already say, and returns `code`.
-fn fail(e: &(dyn std::error::Error + 'static), code: ExitCode) -> ExitCode {
-    let text = e.to_string();
-    eprintln!("error: {text}");
-    let mut source = e.source();
-    while let Some(s) = source {
-        let cause = s.to_string();
-        if !text.contains(&cause) {
-            eprintln!("  caused by: {cause}");
-        }
-        source = s.source();
-    }
-    code
+    #[cfg(not(feature = "azure"))]
+    format!("{here}.")
 }
 
 /// First Ctrl-C (or SIGTERM) raises `flag` (the run or the job is canceled cleanly); a second
@@ -167,8 +139,8 @@ pub fn main<Args, F: PipelineFn<Args>>(f: F) -> ExitCode {
     let pipeline = match f.build() {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
+            output::print_error(&e);
+            return output::finish(ExitCode::from(2));
         }
     };
     main_with(&pipeline, std::env::args_os())
@@ -232,79 +204,54 @@ where
         .about(about)
         .after_help(help.clone())
         .mut_subcommand("run", |c| c.after_help(help.clone()))
+        .mut_subcommand("export", |c| c.after_help(help.clone()))
+        // `runs --workspace W list` and `runs list --workspace W` both work.
+        .mut_subcommand("runs", |c| c.mut_arg("dir", |a| a.global(true)));
+    #[cfg(feature = "azure")]
+    let command = command
         .mut_subcommand("submit", |c| c.after_help(help.clone()))
-        .mut_subcommand("export", |c| c.after_help(help.clone()));
+        .mut_subcommand("runs", |c| c.mut_arg("file", |a| a.global(true)));
     let parsed = command
         .try_get_matches_from(args)
         .and_then(|m| Cli::from_arg_matches(&m));
     let cli = match parsed {
         Ok(c) => c,
         Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() {
+            // Help and usage errors go through the same writers as everything else.
+            let text = e.render().to_string();
+            let code = if e.use_stderr() {
+                errln!("{}", text.trim_end());
                 ExitCode::from(2)
             } else {
+                out!("{text}");
                 ExitCode::SUCCESS
             };
+            return output::finish(code);
         }
     };
-    match cli.command {
-        None => local::run(pipeline, &local::RunArgs::default()),
-        Some(Command::Run(a)) => local::run(pipeline, &a),
-        Some(Command::Submit(a)) => submit::submit(pipeline, &a),
-        Some(Command::Export(a)) => {
-            let cwd = std::env::current_dir().unwrap_or_default();
-            match export::export(pipeline, &a, &cwd) {
-                Ok(text) => {
-                    print!("{text}");
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::from(2)
-                }
-            }
+    let result = match cli.command.unwrap_or(Command::Run(cli.run)) {
+        Command::Run(a) => run::run(pipeline, &a),
+        #[cfg(feature = "azure")]
+        Command::Submit(a) => submit::submit(pipeline, &a),
+        Command::Export(a) => export::export(pipeline, &a, &cwd())
+            .map(|text| {
+                out!("{text}");
+                ExitCode::SUCCESS
+            })
+            .map_err(CliError::from),
+        Command::Graph(a) => graph::graph(pipeline, &a),
+        Command::Runs(a) => runs::runs(pipeline, &a),
+        Command::Snapshot(a) => snapshot::snapshot(pipeline, &a),
+        Command::Upload(a) => upload::upload(&a),
+        #[cfg(feature = "azure")]
+        Command::Datastores(a) => datastores::datastores(&a),
+    };
+    let code = match result {
+        Ok(code) => code,
+        Err(e) => {
+            output::print_error(&e);
+            e.exit_code()
         }
-        Some(Command::Graph(a)) => {
-            let colours = match run_colours(pipeline, &a) {
-                Ok(c) => c,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::from(2);
-                }
-            };
-            let text = match a.format {
-                GraphFormat::Mermaid => graph::mermaid(pipeline, &colours),
-                GraphFormat::Dot => graph::dot(pipeline, &colours),
-            };
-            print!("{text}");
-            ExitCode::SUCCESS
-        }
-        Some(Command::Runs(a)) if a.azure => {
-            let config = a.config.as_deref();
-            match &a.command {
-                local::RunsCommand::List { limit } => {
-                    azure::runs_list(config, Some(pipeline.experiment_name()), *limit)
-                }
-                local::RunsCommand::Show { run } => azure::runs_show(config, run),
-                local::RunsCommand::Logs { run, .. } => {
-                    eprintln!(
-                        "error: the logs of Azure ML jobs are in the studio; `runs show --azure {run}` prints its link"
-                    );
-                    ExitCode::from(2)
-                }
-            }
-        }
-        Some(Command::Runs(a)) => local::runs(pipeline, &a),
-        Some(Command::Snapshot(a)) => local::snapshot(pipeline, &a),
-        Some(Command::Upload(a)) if a.azure => azure::upload(
-            a.config.as_deref(),
-            &a.sources,
-            &a.datastore,
-            &a.target_path,
-            a.overwrite,
-        ),
-        Some(Command::Upload(a)) => local::upload(&a),
-        Some(Command::Datastores(a)) => azure::datastores(a.config.as_deref()),
-    }
+    };
+    output::finish(code)
 }

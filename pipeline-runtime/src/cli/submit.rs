@@ -1,7 +1,6 @@
 //! `submit`: run the pipeline on Azure ML, and optionally follow it to its end.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -12,93 +11,50 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::azure::Workspace;
 use crate::azure::jobs::JobStatus;
 use crate::azure::submit::{
-    self, FollowEvent, FollowOptions, SubmitError, SubmitEvent, SubmitEvents, SubmitOptions,
+    self, FollowEvent, FollowOptions, SubmitEvent, SubmitEvents, SubmitOptions,
 };
 use crate::graph::Pipeline;
 
-use super::export::assignments;
+use super::args::{AzureConfigArg, PipelineInputArgs};
+use super::output::{errln, outln};
+use super::{CliError, shown};
 
 /// `submit`: upload snapshots, register components, create the pipeline job.
-#[derive(Debug, Clone, Default, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct SubmitArgs {
-    /// Set a pipeline parameter: `--param name=value`.
-    #[arg(long = "param", value_name = "NAME=VALUE")]
-    pub params: Vec<String>,
-    /// Bind a data input to a local path (uploaded) or an `azureml://` URI.
-    #[arg(long = "input", value_name = "NAME=PATH")]
-    pub inputs: Vec<String>,
-    /// Rerun every step instead of reusing earlier results (`settings.force_rerun`).
-    #[arg(long)]
-    pub regenerate_outputs: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub pipeline: PipelineInputArgs,
     /// Follow the job until it ends; exit non-zero unless it completed. Ctrl-C cancels the job.
     #[arg(long)]
     pub wait: bool,
-    /// The workspace config file (default: `config.json` or `.azureml/config.json` in the
-    /// current folder or a parent).
-    #[arg(long, value_name = "FILE", env = "AZUREML_CONFIG")]
-    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub config: AzureConfigArg,
     /// The experiment to file the job under (default: the pipeline's `experiment`).
     #[arg(long, value_name = "NAME")]
     pub experiment: Option<String>,
     /// The job name (default: `<pipeline>_<UTC time>_<random>`).
     #[arg(long, value_name = "NAME")]
     pub job_name: Option<String>,
-    /// Seconds between two status polls with `--wait`.
-    #[arg(long, value_name = "SECS", default_value_t = 5.0)]
-    pub poll_interval: f64,
-}
-
-/// Errors of `submit` before or around the submission itself.
-#[derive(Debug, thiserror::Error)]
-enum CliError {
-    #[error(transparent)]
-    Bind(#[from] crate::graph::BindError),
-    #[error(transparent)]
-    Azure(#[from] super::azure::AzureCliError),
-    #[error(transparent)]
-    Arm(#[from] crate::azure::ArmError),
-    #[error(transparent)]
-    Submit(#[from] SubmitError),
-    #[error("{0}")]
-    Usage(String),
-}
-
-impl CliError {
-    fn exit_code(&self) -> ExitCode {
-        match self {
-            CliError::Bind(_) | CliError::Usage(_) => ExitCode::from(2),
-            CliError::Azure(e) => e.exit_code(),
-            CliError::Submit(
-                SubmitError::Snapshot { .. } | SubmitError::Data { .. } | SubmitError::Spec(_),
-            ) => ExitCode::from(2),
-            _ => ExitCode::from(1),
-        }
-    }
-}
-
-fn fail(e: &CliError) -> ExitCode {
-    super::fail(e, e.exit_code())
+    /// Seconds between two status polls with `--wait` (more than 0, at most 86400).
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = super::args::seconds)]
+    pub poll_interval: Duration,
 }
 
 /// Runs `submit`.
-pub fn submit(pipeline: &Pipeline, args: &SubmitArgs) -> ExitCode {
-    super::azure::run_async(submit_async(pipeline, args), fail)
+pub fn submit(pipeline: &Pipeline, args: &SubmitArgs) -> Result<ExitCode, CliError> {
+    super::azure_workspace::block_on(submit_async(pipeline, args))
 }
 
 async fn submit_async(pipeline: &Pipeline, args: &SubmitArgs) -> Result<ExitCode, CliError> {
-    if !(args.poll_interval.is_finite() && args.poll_interval > 0.0) {
-        return Err(CliError::Usage(format!(
-            "--poll-interval must be a positive number of seconds, not {}",
-            args.poll_interval
-        )));
-    }
-    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    let params = assignments(&args.params)?;
-    let inputs = assignments(&args.inputs)?;
+    let cwd = super::cwd();
+    let params = args.pipeline.param_pairs()?;
+    let inputs = args.pipeline.input_pairs()?;
     let values = pipeline.bind(&params, &inputs, &cwd)?;
-    let ws = super::azure::workspace(args.config.as_deref())?;
+    let ws = super::azure_workspace::workspace(args.config.file.as_deref())?;
     let git = crate::local::git_info(&cwd);
-    eprintln!(
+    errln!(
         "Submitting `{}` to Azure ML workspace `{}` (resource group `{}`{}).",
         pipeline.name,
         ws.config().workspace_name,
@@ -117,7 +73,7 @@ async fn submit_async(pipeline: &Pipeline, args: &SubmitArgs) -> Result<ExitCode
     };
     let opts = SubmitOptions {
         job_name: args.job_name.clone(),
-        force_rerun: args.regenerate_outputs,
+        force_rerun: args.pipeline.regenerate_outputs,
         properties: git.properties(),
         experiment: args.experiment.clone(),
         ..SubmitOptions::default()
@@ -126,7 +82,7 @@ async fn submit_async(pipeline: &Pipeline, args: &SubmitArgs) -> Result<ExitCode
     let result = submit::submit(&ws, pipeline, &values, &opts, &events).await;
     view.finish();
     let submitted = result?;
-    eprintln!(
+    errln!(
         "Created job `{}` in {:.1}s ({} uploaded, {} reused; {}).",
         submitted.name,
         started.elapsed().as_secs_f64(),
@@ -134,11 +90,11 @@ async fn submit_async(pipeline: &Pipeline, args: &SubmitArgs) -> Result<ExitCode
         submitted.codes_reused,
         plural(submitted.components, "component")
     );
-    eprintln!("Studio: {}", submitted.studio_url);
+    errln!("Studio: {}", submitted.studio_url);
     // The job name alone on standard output, for scripts.
-    println!("{}", submitted.name);
+    outln!("{}", submitted.name);
     if !args.wait {
-        eprintln!(
+        errln!(
             "`runs show --azure {}` shows its steps; `submit --wait` follows a job to its end.",
             submitted.name
         );
@@ -152,7 +108,7 @@ async fn follow(ws: &Workspace, name: &str, args: &SubmitArgs) -> Result<ExitCod
     let cancel = Arc::new(AtomicBool::new(false));
     let handlers = super::install_ctrl_c(&cancel);
     let opts = FollowOptions {
-        interval: Duration::from_secs_f64(args.poll_interval),
+        interval: args.poll_interval,
         cancel: Arc::clone(&cancel),
     };
     let started = Instant::now();
@@ -161,16 +117,16 @@ async fn follow(ws: &Workspace, name: &str, args: &SubmitArgs) -> Result<ExitCod
         format!("{:>3}:{:02}", s / 60, s % 60)
     };
     let result = submit::follow(ws, name, &opts, |event| match event {
-        FollowEvent::Job(status) => eprintln!("[{}] job {name}: {status}", stamp()),
+        FollowEvent::Job(status) => errln!("[{}] job {name}: {status}", stamp()),
         FollowEvent::Step { name: step, status } => {
-            eprintln!("[{}]   step {step}: {status}", stamp())
+            errln!("[{}]   step {step}: {status}", stamp())
         }
-        FollowEvent::CancelRequested => eprintln!(
+        FollowEvent::CancelRequested => errln!(
             "[{}] Ctrl-C: asked Azure ML to cancel job {name}; waiting for it to stop \
              (Ctrl-C again to stop waiting).",
             stamp()
         ),
-        FollowEvent::StepsUnavailable(why) => eprintln!(
+        FollowEvent::StepsUnavailable(why) => errln!(
             "[{}] (step statuses are unavailable, following the job only: {why})",
             stamp()
         ),
@@ -181,7 +137,7 @@ async fn follow(ws: &Workspace, name: &str, args: &SubmitArgs) -> Result<ExitCod
     }
     let followed = result?;
     let status = followed.status();
-    eprintln!(
+    errln!(
         "Job {name} {} after {}.",
         match status {
             JobStatus::Completed => "completed".to_owned(),
@@ -192,7 +148,7 @@ async fn follow(ws: &Workspace, name: &str, args: &SubmitArgs) -> Result<ExitCod
     );
     if status == JobStatus::Completed {
         for (output, uri) in submit::output_locations(&followed.job) {
-            eprintln!("Output {output}: {uri}");
+            errln!("Output {output}: {uri}");
         }
         Ok(ExitCode::SUCCESS)
     } else {
@@ -205,7 +161,7 @@ async fn follow(ws: &Workspace, name: &str, args: &SubmitArgs) -> Result<ExitCod
                     .and_then(|e| e.pointer("/error/message").or_else(|| e.get("message")))
                     .and_then(|m| m.as_str())
                     .unwrap_or("see its logs in the studio");
-                eprintln!("Step {step} failed: {why}");
+                errln!("Step {step} failed: {why}");
             }
         }
         Ok(ExitCode::from(1))
@@ -230,9 +186,14 @@ impl SubmitView {
     }
 
     fn println(&self, line: String) {
-        match self.bar.lock().expect("not poisoned").as_ref() {
+        match self
+            .bar
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+        {
             Some(bar) => bar.println(line),
-            None => eprintln!("{line}"),
+            None => errln!("{line}"),
         }
     }
 
@@ -274,7 +235,10 @@ impl SubmitView {
                 if !self.tty {
                     return;
                 }
-                let mut slot = self.bar.lock().expect("not poisoned");
+                let mut slot = self
+                    .bar
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 let bar = slot.get_or_insert_with(|| {
                     let bar = ProgressBar::with_draw_target(
                         Some(progress.bytes_total),
@@ -284,7 +248,7 @@ impl SubmitView {
                         ProgressStyle::with_template(
                             "  uploading {msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}",
                         )
-                        .expect("valid template")
+                        .unwrap_or_else(|_| ProgressStyle::default_bar())
                         .progress_chars("=> "),
                     );
                     bar
@@ -331,7 +295,12 @@ impl SubmitView {
     }
 
     fn clear_bar(&self) {
-        if let Some(bar) = self.bar.lock().expect("not poisoned").take() {
+        if let Some(bar) = self
+            .bar
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+        {
             bar.finish_and_clear();
         }
     }
@@ -348,14 +317,6 @@ fn plural(n: usize, noun: &str) -> String {
     } else {
         format!("{n} {noun}s")
     }
-}
-
-/// A path relative to the current folder when it is below it.
-fn shown(path: &std::path::Path) -> String {
-    std::env::current_dir()
-        .ok()
-        .and_then(|cwd| path.strip_prefix(cwd).ok().map(|p| p.display().to_string()))
-        .unwrap_or_else(|| path.display().to_string())
 }
 
 fn human_bytes(n: u64) -> String {
