@@ -262,3 +262,74 @@ fn graph_mermaid_and_dot() {
     );
     assert!(dot.trim_end().ends_with('}'));
 }
+
+#[test]
+fn a_closed_stdout_ends_the_command_quietly() {
+    // `graph | head -0`: the reader is gone before anything is written.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = run_example("compare_models")
+        .args(["graph"])
+        .stdout(writer)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+}
+
+#[test]
+fn export_to_a_full_disk_reports_the_write_error() {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = run_example("compare_models")
+        .args(["export"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out).trim(),
+        "error: cannot write to standard output: No space left on device (os error 28)"
+    );
+}
+
+#[test]
+fn a_duration_flag_out_of_range_is_refused_when_parsing_flags() {
+    for (value, why) in [
+        ("1e300", "too long"),
+        ("0", "not a positive number"),
+        ("soon", "not a number"),
+    ] {
+        // No workspace config exists here: the flag is refused before it is looked for.
+        let out = run_example("compare_models")
+            .args(["submit", "--wait", "--poll-interval", value])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains("--poll-interval") && err.contains(why),
+            "{value}: {err}"
+        );
+        assert!(
+            !err.contains("panicked") && !err.contains("config"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn run_flags_are_refused_next_to_another_command() {
+    let out = run_example("compare_models")
+        .args(["--param", "pipeline_arg=20", "graph"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot be used with"),
+        "{}",
+        stderr(&out)
+    );
+}

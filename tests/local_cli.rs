@@ -120,12 +120,24 @@ fn compare_models_runs_reuses_and_tells_the_story() {
     let r2 = run_id(&err);
     assert_ne!(r1, r2);
 
-    // `runs list`: both runs, newest first.
+    // `run`'s flags work without the word `run` (`cargo run -- --param pipeline_arg=20`).
+    let third = cli(ws, &["--param", "pipeline_arg=20", "--stream"], 0);
+    let err = text(&third.stderr);
+    assert!(err.contains("1 ran, 2 reused"), "{err}");
+    assert!(
+        err.lines().any(|l| l.starts_with("[compare] ")),
+        "--stream shows compare's output: {err}"
+    );
+    let r3 = run_id(&err);
+    let show = text(&cli(ws, &["runs", "show", &r3], 0).stdout);
+    assert!(show.contains("Param      pipeline_arg = 20"), "{show}");
+
+    // `runs list`: every run, newest first.
     let list = text(&cli(ws, &["runs", "list"], 0).stdout);
     let rows: Vec<&str> = list.lines().skip(1).collect();
-    assert_eq!(rows.len(), 2, "{list}");
+    assert_eq!(rows.len(), 3, "{list}");
     assert!(
-        rows[0].starts_with(&r2) && rows[1].starts_with(&r1),
+        rows[0].starts_with(&r3) && rows[1].starts_with(&r2) && rows[2].starts_with(&r1),
         "{list}"
     );
     for row in &rows {
@@ -135,8 +147,8 @@ fn compare_models_runs_reuses_and_tells_the_story() {
         );
     }
 
-    // `runs show last`: the story of the second run.
-    let show = text(&cli(ws, &["runs", "show", "last"], 0).stdout);
+    // `runs show`: the story of the second run.
+    let show = text(&cli(ws, &["runs", "show", &r2], 0).stdout);
     assert!(show.starts_with(&format!("Run        {r2}\n")), "{show}");
     assert!(show.contains("Status     Completed"), "{show}");
     assert!(show.contains("Param      pipeline_arg = 10"), "{show}");
@@ -181,8 +193,8 @@ fn compare_models_runs_reuses_and_tells_the_story() {
         .count();
     assert!(comparison > 0, "compare wrote nothing");
 
-    // `runs logs last compare`: what compare.py printed, and where the log is.
-    let logs = cli(ws, &["runs", "logs", "last", "compare"], 0);
+    // `runs logs RUN compare`: what compare.py printed, and where the log is.
+    let logs = cli(ws, &["runs", "logs", &r2, "compare"], 0);
     let log = text(&logs.stdout);
     assert!(log.contains("nearest_centroid"), "{log}");
     let path = text(&logs.stderr);
@@ -193,8 +205,23 @@ fn compare_models_runs_reuses_and_tells_the_story() {
     );
     assert_eq!(std::fs::read_to_string(path).unwrap(), log);
 
-    // `graph --run last`: reused steps and the step that ran are coloured apart.
-    let graph = text(&cli(ws, &["graph", "--run", "last", "--format", "mermaid"], 0).stdout);
+    // `runs logs … | head -1`: a reader that closes the pipe early ends the command quietly.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut cmd = support::run_example("compare_models");
+    cmd.args(["runs", "logs", &r2, "compare", "--workspace"])
+        .arg(ws)
+        .stdout(writer);
+    let closed = expect(
+        assert_cmd::Command::from_std(cmd),
+        &["runs", "logs", "(closed pipe)"],
+        0,
+    );
+    let err = text(&closed.stderr);
+    assert!(!err.contains("panicked") && !err.contains("error"), "{err}");
+
+    // `graph --run`: reused steps and the step that ran are coloured apart.
+    let graph = text(&cli(ws, &["graph", "--run", &r2, "--format", "mermaid"], 0).stdout);
     assert!(graph.starts_with("flowchart TD\n"), "{graph}");
     assert!(graph.contains("style n_compare fill:#c8e6c9"), "{graph}");
     assert!(graph.contains("style n_data_prep fill:#bbdefb"), "{graph}");
