@@ -226,6 +226,17 @@ fn compare_models_runs_reuses_and_tells_the_story() {
     assert!(graph.contains("style n_compare fill:#c8e6c9"), "{graph}");
     assert!(graph.contains("style n_data_prep fill:#bbdefb"), "{graph}");
     assert!(graph.contains("style n_train fill:#bbdefb"), "{graph}");
+    // A legend says what the colours mean: the two used here, no others.
+    assert!(graph.contains("    subgraph legend [\"legend\"]\n        l_completed[\"ran\"]\n        l_reused[\"reused\"]\n    end\n"), "{graph}");
+    assert!(graph.contains("style l_reused fill:#bbdefb"), "{graph}");
+    assert!(!graph.contains("l_failed"), "{graph}");
+    let dot = text(&cli(ws, &["graph", "--run", &r2, "--format", "dot"], 0).stdout);
+    assert!(
+        dot.contains(
+            "\"l_reused\" [label=\"reused\", shape=box, style=filled, fillcolor=\"#bbdefb\"];"
+        ),
+        "{dot}"
+    );
     let first_graph = text(&cli(ws, &["graph", "--run", &r1], 0).stdout);
     assert!(
         first_graph.contains("style n_train fill:#c8e6c9"),

@@ -213,7 +213,7 @@ fn a_changed_script_is_named() {
     let sum = s.run(&p, &s.opts()).0.unwrap();
     assert_eq!(
         reasons(&sum, "data_prep"),
-        vec!["script changed: prepare.py"]
+        vec!["script changed: `prepare.py`"]
     );
     // Same output bytes, so train is reused all the same.
     assert!(matches!(outcome(&sum, "train"), StepOutcome::Reused { .. }));
@@ -226,8 +226,8 @@ fn a_changed_input_is_named_downstream_too() {
     s.run(&p, &s.opts()).0.unwrap();
     s.write("data/raw.txt", "setosa");
     let sum = s.run(&p, &s.opts()).0.unwrap();
-    assert_eq!(reasons(&sum, "data_prep"), vec!["input raw changed"]);
-    assert_eq!(reasons(&sum, "train"), vec!["input prepped_data changed"]);
+    assert_eq!(reasons(&sum, "data_prep"), vec!["input `raw` changed"]);
+    assert_eq!(reasons(&sum, "train"), vec!["input `prepped_data` changed"]);
 }
 
 #[test]
@@ -258,7 +258,7 @@ fn a_changed_param_is_named_with_both_values() {
     let mut o = s.opts();
     o.params = vec![("param1".into(), "20".into())];
     let sum = s.run(&p, &o).0.unwrap();
-    assert_eq!(reasons(&sum, "echo"), vec!["param1 10 → 20"]);
+    assert_eq!(reasons(&sum, "echo"), vec!["`param1` 10 → 20"]);
     assert_eq!(read_output(&sum, "echo", "out", "v"), "20");
     // Back to 10: the first run is reused.
     let back = s.run(&p, &s.opts()).0.unwrap();
@@ -801,7 +801,7 @@ fn input_hashes_are_cached_until_the_file_changes() {
     s.write("data/raw.txt", "IRIS");
     backdate(&raw, 1800);
     let changed = s.run(&p, &s.opts()).0.unwrap();
-    assert_eq!(reasons(&changed, "data_prep"), vec!["input raw changed"]);
+    assert_eq!(reasons(&changed, "data_prep"), vec!["input `raw` changed"]);
 }
 
 /// Runs `git` in `dir` with a fixed identity and no signing; `None` when git is missing.

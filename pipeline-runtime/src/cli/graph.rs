@@ -104,6 +104,40 @@ pub enum NodeColour {
 }
 
 impl NodeColour {
+    /// Every colour, in the order the legend lists them.
+    const ALL: [NodeColour; 6] = [
+        NodeColour::Completed,
+        NodeColour::Reused,
+        NodeColour::Running,
+        NodeColour::Failed,
+        NodeColour::Skipped,
+        NodeColour::Canceled,
+    ];
+
+    /// What the colour means, as the legend says it.
+    fn label(self) -> &'static str {
+        match self {
+            NodeColour::Completed => "ran",
+            NodeColour::Reused => "reused",
+            NodeColour::Failed => "failed",
+            NodeColour::Skipped => "skipped",
+            NodeColour::Running => "running or not started",
+            NodeColour::Canceled => "canceled",
+        }
+    }
+
+    /// The name of its legend node.
+    fn key(self) -> &'static str {
+        match self {
+            NodeColour::Completed => "completed",
+            NodeColour::Reused => "reused",
+            NodeColour::Failed => "failed",
+            NodeColour::Skipped => "skipped",
+            NodeColour::Running => "running",
+            NodeColour::Canceled => "canceled",
+        }
+    }
+
     fn fill(self) -> &'static str {
         match self {
             NodeColour::Completed => "#c8e6c9",
@@ -194,7 +228,26 @@ pub fn mermaid(p: &Pipeline, colours: &BTreeMap<String, NodeColour>) -> String {
             writeln!(s, "    style n_{name} fill:{}", colour.fill()).ok();
         }
     }
+    let used = legend(colours);
+    if !used.is_empty() {
+        s.push_str("    subgraph legend [\"legend\"]\n");
+        for c in &used {
+            writeln!(s, "        l_{}[\"{}\"]", c.key(), c.label()).ok();
+        }
+        s.push_str("    end\n");
+        for c in &used {
+            writeln!(s, "    style l_{} fill:{}", c.key(), c.fill()).ok();
+        }
+    }
     s
+}
+
+/// The colours a graph uses, in legend order.
+fn legend(colours: &BTreeMap<String, NodeColour>) -> Vec<NodeColour> {
+    NodeColour::ALL
+        .into_iter()
+        .filter(|c| colours.values().any(|u| u == c))
+        .collect()
 }
 
 fn dot_escape(s: &str) -> String {
@@ -275,6 +328,21 @@ pub fn dot(p: &Pipeline, colours: &BTreeMap<String, NodeColour>) -> String {
             from.component.output_name(o.from.output)
         )
         .ok();
+    }
+    let used = legend(colours);
+    if !used.is_empty() {
+        s.push_str("    subgraph cluster_legend {\n        label=\"legend\";\n");
+        for c in &used {
+            writeln!(
+                s,
+                "        \"l_{}\" [label=\"{}\", shape=box, style=filled, fillcolor=\"{}\"];",
+                c.key(),
+                c.label(),
+                c.fill()
+            )
+            .ok();
+        }
+        s.push_str("    }\n");
     }
     s.push_str("}\n");
     s

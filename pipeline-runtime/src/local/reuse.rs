@@ -113,14 +113,14 @@ impl ReuseParts {
         for (name, hash) in &self.inputs {
             match previous.inputs.get(name) {
                 Some(h) if h == hash => {}
-                _ => why.push(format!("input {name} changed")),
+                _ => why.push(format!("input `{name}` changed")),
             }
         }
         for (name, value) in &self.params {
             match previous.params.get(name) {
                 Some(v) if v == value => {}
-                Some(v) => why.push(format!("{name} {v} → {value}")),
-                None => why.push(format!("{name} is new ({value})")),
+                Some(v) => why.push(format!("`{name}` {v} → {value}")),
+                None => why.push(format!("`{name}` is new ({value})")),
             }
         }
         why
@@ -140,10 +140,11 @@ fn diff_keys<'a>(
 
 fn list(names: &[&str]) -> String {
     const MAX: usize = 5;
+    let quoted: Vec<String> = names.iter().take(MAX).map(|n| format!("`{n}`")).collect();
     if names.len() <= MAX {
-        names.join(", ")
+        quoted.join(", ")
     } else {
-        format!("{} and {} more", names[..MAX].join(", "), names.len() - MAX)
+        format!("{} and {} more", quoted.join(", "), names.len() - MAX)
     }
 }
 
@@ -184,9 +185,9 @@ mod tests {
         assert_eq!(
             new.explain(&old),
             vec![
-                "script changed: prepare.py",
-                "input x changed",
-                "param1 10 → 20"
+                "script changed: `prepare.py`",
+                "input `x` changed",
+                "`param1` 10 → 20"
             ]
         );
     }

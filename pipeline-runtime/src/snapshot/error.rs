@@ -128,7 +128,7 @@ impl SnapshotError {
     pub fn hint(&self) -> &'static str {
         match self {
             Self::RootNotFound { .. } => {
-                "check the step's `source_dir`; relative paths are resolved from the current directory"
+                "check the step's `source_dir`; it is relative to the folder of the crate that declares the step (where its `Cargo.toml` is), not to the current folder"
             }
             Self::RootNotFileOrDir { .. } => "point the step's `source_dir` at a folder or a file",
             Self::Io { source, .. } if source.kind() == io::ErrorKind::PermissionDenied => {
