@@ -469,3 +469,70 @@ fn a_usage_error_prints_no_notice() {
     }
     assert!(!ws.exists(), "a refused run created its workspace");
 }
+
+#[test]
+fn a_run_from_a_sub_folder_finds_the_project_history() {
+    let project = tempfile::tempdir().unwrap();
+    let project = project.path();
+    std::fs::create_dir(project.join(".azureml-local")).unwrap();
+    let sub = project.join("src/deep");
+    std::fs::create_dir_all(&sub).unwrap();
+    let in_dir = |dir: &Path, args: &[&str], code: i32| {
+        let mut cmd = example_cmd("compare_models");
+        cmd.current_dir(dir).args(args);
+        expect(cmd, args, code)
+    };
+
+    let first = text(&in_dir(project, &[], 0).stderr);
+    assert!(first.contains("3 ran, 0 reused"), "{first}");
+    let r1 = run_id(&first);
+    // From a sub-folder, the project's workspace is found and its results reused.
+    let second = text(&in_dir(&sub, &[], 0).stderr);
+    assert!(second.contains("1 ran, 2 reused"), "{second}");
+    let ws = std::fs::canonicalize(project.join(".azureml-local")).unwrap();
+    assert!(
+        second
+            .lines()
+            .next()
+            .unwrap()
+            .contains(&format!(" in {} ", ws.display())),
+        "{second}"
+    );
+    let list = text(&in_dir(&sub, &["runs", "list"], 0).stdout);
+    assert_eq!(list.lines().count(), 3, "{list}");
+    assert!(list.lines().nth(2).unwrap().starts_with(&r1), "{list}");
+    // Nothing was created in the sub-folder.
+    assert_eq!(std::fs::read_dir(&sub).unwrap().count(), 0);
+}
+
+#[test]
+fn read_only_commands_create_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    let list = cli(&ws, &["runs", "list"], 0);
+    assert_eq!(
+        text(&list.stdout),
+        format!("No runs yet in {}.\n", ws.display())
+    );
+    for args in [
+        &["runs", "show", "last"][..],
+        &["runs", "logs", "last", "compare"][..],
+        &["graph", "--run", "last"][..],
+    ] {
+        let out = cli(&ws, args, 2);
+        let err = text(&out.stderr);
+        assert!(
+            err.starts_with(&format!("error: no local runs in `{}`", ws.display())),
+            "{err}"
+        );
+    }
+    assert!(!ws.exists(), "a read-only command created {}", ws.display());
+
+    // Without `--workspace`, from an empty folder: nothing appears in it either.
+    for args in [&["runs", "list"][..], &["graph"][..]] {
+        let mut cmd = example_cmd("compare_models");
+        cmd.current_dir(dir.path()).args(args);
+        expect(cmd, args, 0);
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}

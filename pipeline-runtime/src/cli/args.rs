@@ -53,9 +53,16 @@ pub struct WorkspaceArg {
 }
 
 impl WorkspaceArg {
-    /// The workspace folder: the flag, else `AZUREML_LOCAL_WORKSPACE`, else `.azureml-local`.
-    pub fn path(&self) -> PathBuf {
-        crate::local::Workspace::locate(self.dir.as_deref(), &super::cwd())
+    /// The workspace folder for `pipeline`: the flag, else `AZUREML_LOCAL_WORKSPACE`, else the
+    /// nearest `.azureml-local` in the current folder or a parent, else `.azureml-local` in the
+    /// pipeline's crate folder (or the current folder when the binary runs without its
+    /// sources); see [`Workspace::locate`](crate::local::Workspace::locate).
+    pub fn path(&self, pipeline: &crate::graph::Pipeline) -> PathBuf {
+        crate::local::Workspace::locate(
+            self.dir.as_deref(),
+            &super::cwd(),
+            Some(&pipeline.manifest_dir),
+        )
     }
 }
 

@@ -40,6 +40,16 @@ pub enum CliError {
     #[cfg(feature = "azure")]
     #[error(transparent)]
     Submit(Box<SubmitError>),
+    /// A command reads a local history where no run was ever recorded (exit code 2).
+    #[error(
+        "no local runs in `{}`; run the pipeline first, or point `--workspace` (or \
+         AZUREML_LOCAL_WORKSPACE) at the folder that holds them",
+        workspace.display()
+    )]
+    NoHistory {
+        /// The workspace folder looked at.
+        workspace: std::path::PathBuf,
+    },
     /// The async runtime could not start (exit code 1).
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
@@ -56,7 +66,10 @@ impl CliError {
     /// The exit code: 2 for bad usage or input, 1 for a failure.
     pub fn exit_code(&self) -> ExitCode {
         let bad_input = match self {
-            CliError::Usage(_) | CliError::Bind(_) | CliError::Snapshot { .. } => true,
+            CliError::Usage(_)
+            | CliError::Bind(_)
+            | CliError::Snapshot { .. }
+            | CliError::NoHistory { .. } => true,
             CliError::Local(e) => e.is_bad_input(),
             CliError::Export(e) => !matches!(e, super::export::ExportError::Write { .. }),
             #[cfg(feature = "azure")]

@@ -48,12 +48,16 @@ pub fn graph(pipeline: &Pipeline, args: &GraphArgs) -> Result<ExitCode, CliError
 fn run_colours(
     pipeline: &Pipeline,
     args: &GraphArgs,
-) -> Result<BTreeMap<String, NodeColour>, crate::local::LocalError> {
+) -> Result<BTreeMap<String, NodeColour>, CliError> {
     use crate::local::StepStatus;
     let Some(run) = &args.run else {
         return Ok(BTreeMap::new());
     };
-    let statuses = crate::local::step_statuses(args.workspace.path(), run)?;
+    let dir = args.workspace.path(pipeline);
+    let Some(ws) = crate::local::Workspace::open_existing(&dir) else {
+        return Err(CliError::NoHistory { workspace: dir });
+    };
+    let statuses = crate::local::step_statuses(ws.root(), run)?;
     let colour = |s: StepStatus| match s {
         StepStatus::Completed => NodeColour::Completed,
         StepStatus::Reused => NodeColour::Reused,

@@ -242,7 +242,7 @@ where
         Command::Graph(a) => graph::graph(pipeline, &a),
         Command::Runs(a) => runs::runs(pipeline, &a),
         Command::Snapshot(a) => snapshot::snapshot(pipeline, &a),
-        Command::Upload(a) => upload::upload(&a),
+        Command::Upload(a) => upload::upload(pipeline, &a),
         #[cfg(feature = "azure")]
         Command::Datastores(a) => datastores::datastores(&a),
     };

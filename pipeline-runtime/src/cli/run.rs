@@ -42,7 +42,7 @@ pub fn run(pipeline: &Pipeline, args: &RunArgs) -> Result<ExitCode, CliError> {
     let inputs = args.pipeline.input_pairs()?;
     // Bad values are refused before anything is printed or created.
     pipeline.bind(&params, &inputs, &cwd())?;
-    let workspace = args.workspace.path();
+    let workspace = args.workspace.path(pipeline);
     errln!("{}", super::banner(pipeline, &workspace));
     let cancel = CancelToken::new();
     let handlers = super::install_ctrl_c(&cancel.flag());

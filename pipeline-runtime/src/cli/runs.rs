@@ -80,13 +80,20 @@ pub fn runs(pipeline: &Pipeline, args: &RunsArgs) -> Result<ExitCode, CliError> 
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let _ = pipeline;
-    let ws_dir = args.workspace.path();
+    // Reading the history creates nothing: no workspace folder where none was.
+    let ws_dir = args.workspace.path(pipeline);
+    let Some(ws) = Workspace::open_existing(&ws_dir) else {
+        if let RunsCommand::List { .. } = &args.command {
+            outln!("No runs yet in {}.", super::shown(&ws_dir));
+            return Ok(ExitCode::SUCCESS);
+        }
+        return Err(CliError::NoHistory { workspace: ws_dir });
+    };
     match &args.command {
-        RunsCommand::List { limit } => local_list(&ws_dir, *limit)?,
-        RunsCommand::Show { run } => local_show(&ws_dir, run)?,
+        RunsCommand::List { limit } => local_list(&ws, *limit)?,
+        RunsCommand::Show { run } => local_show(&ws, run)?,
         RunsCommand::Logs { run, step, tail } => {
-            let (path, text) = local::step_log(&ws_dir, run, step, *tail)?;
+            let (path, text) = local::step_log(ws.root(), run, step, *tail)?;
             if path.as_os_str().is_empty() {
                 errln!("step `{step}` has no log (it did not run)");
             } else {
@@ -108,8 +115,7 @@ fn ms_between(start: i64, end: Option<i64>) -> String {
     }
 }
 
-fn local_list(ws_dir: &Path, limit: usize) -> Result<(), LocalError> {
-    let ws = Workspace::open(ws_dir)?;
+fn local_list(ws: &Workspace, limit: usize) -> Result<(), LocalError> {
     let runs = ws.history()?.list_runs(limit)?;
     if runs.is_empty() {
         outln!("No runs yet in {}.", ws.root().display());
@@ -156,8 +162,7 @@ fn git_line(git: &local::GitInfo) -> Option<String> {
     Some(text)
 }
 
-fn local_show(ws_dir: &Path, run: &str) -> Result<(), LocalError> {
-    let ws = Workspace::open(ws_dir)?;
+fn local_show(ws: &Workspace, run: &str) -> Result<(), LocalError> {
     let store = ws.history()?;
     let r = store.find_run(run, ws.root())?;
     outln!("Run        {}", r.id);

@@ -9,6 +9,7 @@ use super::args::AzureConfigArg;
 use super::args::WorkspaceArg;
 use super::output::{errln, outln};
 use super::{CliError, cwd};
+use crate::graph::Pipeline;
 use crate::local::{self, Workspace};
 
 /// `upload`: copy local files into a datastore (the seed's `upload_files`).
@@ -40,19 +41,19 @@ pub struct UploadArgs {
 }
 
 /// Runs `upload`.
-pub fn upload(args: &UploadArgs) -> Result<ExitCode, CliError> {
+pub fn upload(pipeline: &Pipeline, args: &UploadArgs) -> Result<ExitCode, CliError> {
     #[cfg(feature = "azure")]
     if args.azure {
         upload_azure(args)?;
         return Ok(ExitCode::SUCCESS);
     }
-    upload_local(args)?;
+    upload_local(pipeline, args)?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// `upload` into the local workspace.
-fn upload_local(args: &UploadArgs) -> Result<(), CliError> {
-    let ws = Workspace::open(args.workspace.path())?;
+fn upload_local(pipeline: &Pipeline, args: &UploadArgs) -> Result<(), CliError> {
+    let ws = Workspace::open(args.workspace.path(pipeline))?;
     let sources: Vec<PathBuf> = args.sources.iter().map(|s| cwd().join(s)).collect();
     let done = ws.upload(&sources, &args.datastore, &args.target_path, args.overwrite)?;
     {

@@ -24,7 +24,7 @@ pub const DEFAULT_DATASTORE: &str = "workspaceblobstore";
 /// The environment variable that overrides the workspace folder.
 pub const WORKSPACE_ENV: &str = "AZUREML_LOCAL_WORKSPACE";
 
-/// The default workspace folder, relative to the current directory.
+/// The name of the workspace folder (see [`Workspace::locate`] for where it is looked for).
 pub const DEFAULT_DIR: &str = ".azureml-local";
 
 /// A local workspace folder.
@@ -47,19 +47,52 @@ pub struct Uploaded {
 }
 
 impl Workspace {
-    /// The workspace folder to use: `explicit` (a `--workspace` flag), else
-    /// `$AZUREML_LOCAL_WORKSPACE`, else `.azureml-local` in `cwd`. Relative paths are taken
-    /// relative to `cwd`.
-    pub fn locate(explicit: Option<&Path>, cwd: &Path) -> PathBuf {
-        let chosen = explicit
-            .map(Path::to_path_buf)
-            .or_else(|| {
-                std::env::var_os(WORKSPACE_ENV)
-                    .filter(|v| !v.is_empty())
-                    .map(PathBuf::from)
-            })
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_DIR));
-        cwd.join(chosen)
+    /// The workspace folder to use, in this order:
+    ///
+    /// 1. `explicit` (a `--workspace` flag), else `$AZUREML_LOCAL_WORKSPACE`; relative paths are
+    ///    taken relative to `cwd`;
+    /// 2. the nearest `.azureml-local` folder in `cwd` or one of its parents, so a command run
+    ///    from a sub-folder of a project finds the project's history;
+    /// 3. `.azureml-local` in `project` (the folder of the crate that declares the pipeline)
+    ///    when that folder exists, so `cargo run` from anywhere in the crate keeps one history;
+    /// 4. `.azureml-local` in `cwd` (a pipeline binary shipped without its sources).
+    pub fn locate(explicit: Option<&Path>, cwd: &Path, project: Option<&Path>) -> PathBuf {
+        let env = std::env::var_os(WORKSPACE_ENV).map(PathBuf::from);
+        Self::locate_with(explicit, env.as_deref(), cwd, project)
+    }
+
+    /// [`locate`](Self::locate) with the environment variable's value passed in.
+    pub fn locate_with(
+        explicit: Option<&Path>,
+        env: Option<&Path>,
+        cwd: &Path,
+        project: Option<&Path>,
+    ) -> PathBuf {
+        if let Some(chosen) = explicit.or(env.filter(|v| !v.as_os_str().is_empty())) {
+            return cwd.join(chosen);
+        }
+        if let Some(found) = cwd
+            .ancestors()
+            .map(|dir| dir.join(DEFAULT_DIR))
+            .find(|candidate| candidate.is_dir())
+        {
+            return found;
+        }
+        match project.filter(|p| p.is_absolute() && p.is_dir()) {
+            Some(project) => project.join(DEFAULT_DIR),
+            None => cwd.join(DEFAULT_DIR),
+        }
+    }
+
+    /// Opens the workspace at `dir` to read its history, creating nothing: `None` when no run
+    /// was ever recorded there.
+    pub fn open_existing(dir: impl AsRef<Path>) -> Option<Workspace> {
+        let root = dir.as_ref();
+        if !root.join("runs.db").is_file() {
+            return None;
+        }
+        let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+        Some(Workspace { root })
     }
 
     /// Opens the workspace at `dir`, creating it (with its default datastore) if needed.
@@ -339,11 +372,73 @@ mod tests {
     }
 
     #[test]
-    fn locate_prefers_the_flag() {
-        let cwd = Path::new("/somewhere");
+    fn locate_prefers_the_flag_then_the_environment() {
+        let d = tempfile::tempdir().unwrap();
+        let cwd = d.path();
+        std::fs::create_dir(cwd.join(DEFAULT_DIR)).unwrap();
+        let env = Some(Path::new("from-env"));
         assert_eq!(
-            Workspace::locate(Some(Path::new("w")), cwd),
-            PathBuf::from("/somewhere/w")
+            Workspace::locate_with(Some(Path::new("w")), env, cwd, None),
+            cwd.join("w")
         );
+        assert_eq!(
+            Workspace::locate_with(None, env, cwd, None),
+            cwd.join("from-env")
+        );
+        // An empty variable counts as unset.
+        assert_eq!(
+            Workspace::locate_with(None, Some(Path::new("")), cwd, None),
+            cwd.join(DEFAULT_DIR)
+        );
+    }
+
+    #[test]
+    fn locate_finds_the_nearest_workspace_above_then_the_project() {
+        let d = tempfile::tempdir().unwrap();
+        let top = d.path().join("top");
+        let project = top.join("project");
+        let sub = project.join("src/deep");
+        std::fs::create_dir_all(&sub).unwrap();
+        let elsewhere = d.path().join("elsewhere");
+        std::fs::create_dir_all(&elsewhere).unwrap();
+
+        // Nothing anywhere: the project's folder when it exists, else the current folder
+        // (unless the machine has a workspace above the temporary folder, which would win).
+        let clean = !d.path().ancestors().any(|a| a.join(DEFAULT_DIR).is_dir());
+        assert!(
+            clean,
+            "a `{DEFAULT_DIR}` folder above {} hides what this test checks; remove it",
+            d.path().display()
+        );
+        assert_eq!(
+            Workspace::locate_with(None, None, &sub, Some(&project)),
+            project.join(DEFAULT_DIR)
+        );
+        assert_eq!(
+            Workspace::locate_with(None, None, &elsewhere, Some(&d.path().join("gone"))),
+            elsewhere.join(DEFAULT_DIR)
+        );
+        // The nearest existing one above the current folder wins over the project's.
+        std::fs::create_dir(top.join(DEFAULT_DIR)).unwrap();
+        assert_eq!(
+            Workspace::locate_with(None, None, &sub, Some(&project)),
+            top.join(DEFAULT_DIR)
+        );
+        std::fs::create_dir(project.join("src").join(DEFAULT_DIR)).unwrap();
+        assert_eq!(
+            Workspace::locate_with(None, None, &sub, Some(&project)),
+            project.join("src").join(DEFAULT_DIR)
+        );
+    }
+
+    #[test]
+    fn open_existing_creates_nothing() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("ws");
+        assert!(Workspace::open_existing(&dir).is_none());
+        assert!(!dir.exists());
+        let ws = Workspace::open(&dir).unwrap();
+        ws.store().unwrap();
+        assert!(Workspace::open_existing(&dir).is_some());
     }
 }
