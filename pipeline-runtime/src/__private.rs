@@ -1,5 +1,6 @@
 //! What generated code reaches; not a public API.
 
+pub use crate::embedded::{EmbeddedFile, EmbeddedTree, data_default, step_root};
 pub use crate::graph::__private::*;
 pub use crate::graph::{
     AssetType, Data, DataKind, DefaultValue, InputDef, InputMode, InputPort, IntoParam, OutputDef,

@@ -10,6 +10,7 @@
 #[cfg(feature = "azure")]
 pub mod azure;
 pub mod cli;
+pub mod embedded;
 pub mod graph;
 pub mod local;
 pub mod snapshot;

@@ -54,9 +54,32 @@ pub fn expand(m: &PipelineModel) -> TokenStream {
             Some(expr) => {
                 let value = syn::Ident::new("__value", Span::mixed_site());
                 let typed = quote_spanned!(expr.span()=> let #value: <#ty as #rt::InputPort>::DefaultValue = #expr;);
+                let constant = quote!(<#ty as #rt::InputPort>::default_constant(#value));
+                // A local file or folder named by a string literal is embedded, so that a binary
+                // copied elsewhere still has it; only a data default is ever replaced by it.
+                let embedded = match expr {
+                    syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(lit),
+                        ..
+                    }) if !lit.value().contains("://") && !lit.value().starts_with("azureml:") => {
+                        crate::step::embed(&lit.value(), crate::step::DATA_DEFAULT)
+                    }
+                    _ => None,
+                };
+                let body = match &embedded {
+                    Some(e) => {
+                        let tree = syn::Ident::new("__EMBEDDED", Span::mixed_site());
+                        let tree_static = crate::step::tree_static(rt, &tree, e);
+                        quote! {
+                            #tree_static
+                            #rt::data_default(#constant, ::core::env!("CARGO_MANIFEST_DIR"), &#tree)
+                        }
+                    }
+                    None => constant,
+                };
                 quote!(::core::option::Option::Some((|| {
                     #typed
-                    <#ty as #rt::InputPort>::default_constant(#value)
+                    #body
                 }) as fn() -> #rt::DefaultValue))
             }
             None => quote!(::core::option::Option::None),

@@ -1,46 +1,48 @@
 fn split(raw: Data<UriFile>) -> (Data<UriFolder>, Data<UriFolder>) {
-    static __STEP: ::azureml_pipelines::__private::StepDef = ::azureml_pipelines::__private::StepDef {
-        name: "split_rows",
-        display_name: ::core::option::Option::Some("Split rows"),
-        description: ::core::option::Option::None,
-        command: "echo ${{inputs.raw}} > ${{outputs.train}}/x",
-        script: ::core::option::Option::None,
-        source_dir: ::core::option::Option::None,
-        manifest_dir: ::core::env!("CARGO_MANIFEST_DIR"),
-        compute: ::core::option::Option::None,
-        environment: ::core::option::Option::None,
-        reuse: false,
-        instance_count: ::core::option::Option::Some(2u32),
-        environment_variables: &[("SEED", "7")],
-        inputs: &[
-            ::azureml_pipelines::__private::InputDef {
-                name: "raw",
-                ty: <Data<
-                    UriFile,
-                > as ::azureml_pipelines::__private::InputPort>::PORT_TYPE,
-                mode: ::core::option::Option::None,
-            },
-        ],
-        outputs: &[
-            ::azureml_pipelines::__private::OutputDef {
-                name: "train",
-                ty: <Data<
-                    UriFolder,
-                > as ::azureml_pipelines::__private::OutputPort>::ASSET_TYPE,
-                mode: ::core::option::Option::None,
-            },
-            ::azureml_pipelines::__private::OutputDef {
-                name: "test",
-                ty: <Data<
-                    UriFolder,
-                > as ::azureml_pipelines::__private::OutputPort>::ASSET_TYPE,
-                mode: ::core::option::Option::Some(
-                    ::azureml_pipelines::__private::OutputMode::Upload,
-                ),
-            },
-        ],
-    };
-    let mut __call = ::azureml_pipelines::__private::StepCall::new(&__STEP);
+    static __STEP: ::std::sync::OnceLock<::azureml_pipelines::__private::StepDef> = ::std::sync::OnceLock::new();
+    let __step = __STEP
+        .get_or_init(|| ::azureml_pipelines::__private::StepDef {
+            name: "split_rows",
+            display_name: ::core::option::Option::Some("Split rows"),
+            description: ::core::option::Option::None,
+            command: "echo ${{inputs.raw}} > ${{outputs.train}}/x",
+            script: ::core::option::Option::None,
+            source_dir: ::core::option::Option::None,
+            manifest_dir: ::core::env!("CARGO_MANIFEST_DIR"),
+            compute: ::core::option::Option::None,
+            environment: ::core::option::Option::None,
+            reuse: false,
+            instance_count: ::core::option::Option::Some(2u32),
+            environment_variables: &[("SEED", "7")],
+            inputs: &[
+                ::azureml_pipelines::__private::InputDef {
+                    name: "raw",
+                    ty: <Data<
+                        UriFile,
+                    > as ::azureml_pipelines::__private::InputPort>::PORT_TYPE,
+                    mode: ::core::option::Option::None,
+                },
+            ],
+            outputs: &[
+                ::azureml_pipelines::__private::OutputDef {
+                    name: "train",
+                    ty: <Data<
+                        UriFolder,
+                    > as ::azureml_pipelines::__private::OutputPort>::ASSET_TYPE,
+                    mode: ::core::option::Option::None,
+                },
+                ::azureml_pipelines::__private::OutputDef {
+                    name: "test",
+                    ty: <Data<
+                        UriFolder,
+                    > as ::azureml_pipelines::__private::OutputPort>::ASSET_TYPE,
+                    mode: ::core::option::Option::Some(
+                        ::azureml_pipelines::__private::OutputMode::Upload,
+                    ),
+                },
+            ],
+        });
+    let mut __call = ::azureml_pipelines::__private::StepCall::new(__step);
     __call
         .bind(
             <Data<UriFile> as ::azureml_pipelines::__private::InputPort>::__port(&raw),

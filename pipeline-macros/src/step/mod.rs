@@ -4,6 +4,8 @@ mod expand;
 mod model;
 mod parse;
 
+pub(crate) use expand::{DATA_DEFAULT, embed, tree_static};
+
 use proc_macro2::TokenStream;
 use quote::quote;
 

@@ -58,10 +58,11 @@ impl WorkspaceArg {
     /// pipeline's crate folder (or the current folder when the binary runs without its
     /// sources); see [`Workspace::locate`](crate::local::Workspace::locate).
     pub fn path(&self, pipeline: &crate::graph::Pipeline) -> PathBuf {
+        let project = &pipeline.manifest_dir;
         crate::local::Workspace::locate(
             self.dir.as_deref(),
             &super::cwd(),
-            Some(&pipeline.manifest_dir),
+            crate::embedded::crate_folder_present(project).then_some(project.as_path()),
         )
     }
 }

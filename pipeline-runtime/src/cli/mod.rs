@@ -43,7 +43,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 pub use error::CliError;
 use output::{errln, out};
 
-use crate::graph::{InputValue, Pipeline, PipelineFn, PortType};
+use crate::graph::{DataLocation, InputValue, Pipeline, PipelineFn, PortType};
 
 /// The command line of a pipeline binary.
 #[derive(Debug, Parser)]
@@ -161,6 +161,9 @@ pub fn inputs_help(pipeline: &Pipeline) -> String {
         .collect();
     let default = |v: &Option<InputValue>| match v {
         Some(InputValue::Literal(l)) => format!(" (default: {l})"),
+        Some(InputValue::Data(DataLocation::Local(path))) => {
+            format!(" (default: {})", as_written(pipeline, path))
+        }
         Some(InputValue::Data(d)) => format!(" (default: {d})"),
         None => " (required)".to_owned(),
     };
@@ -186,6 +189,19 @@ pub fn inputs_help(pipeline: &Pipeline) -> String {
         }
     }
     s
+}
+
+/// A local data default as the pipeline's author wrote it (relative to the crate), whether it
+/// is read from the crate's folder or from the binary's unpacked copy: help never shows the
+/// build machine's folders.
+fn as_written(pipeline: &Pipeline, path: &Path) -> String {
+    path.strip_prefix(&pipeline.manifest_dir)
+        .ok()
+        .map(Path::to_path_buf)
+        .or_else(|| crate::embedded::relative_to_cache(path))
+        .unwrap_or_else(|| path.to_path_buf())
+        .display()
+        .to_string()
 }
 
 /// Like [`main`], for a pipeline already built and explicit arguments.
