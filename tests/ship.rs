@@ -129,6 +129,16 @@ fn a_binary_copied_alone_exports_and_runs_the_same_pipeline() {
     assert!(!contains_path(&help, &repo()), "{help}");
 
     // It runs, in a workspace of its own folder, and reuses on the second run.
+    let above = shipped
+        .work()
+        .ancestors()
+        .skip(1)
+        .find(|a| a.join(".azureml-local").is_dir());
+    assert!(
+        above.is_none(),
+        "a `.azureml-local` folder in {} would hold this test's runs; remove it",
+        above.unwrap_or(Path::new("")).display()
+    );
     let first = text(&ok(shipped.cmd(&["--param", "pipeline_arg=20"])).stderr);
     assert!(first.contains("3 ran, 0 reused"), "{first}");
     let second = text(&ok(shipped.cmd(&["--param", "pipeline_arg=20"])).stderr);
