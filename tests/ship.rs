@@ -129,8 +129,8 @@ fn a_binary_copied_alone_exports_and_runs_the_same_pipeline() {
     assert!(!contains_path(&help, &repo()), "{help}");
 
     // It runs, in a workspace of its own folder, and reuses on the second run.
-    let above = shipped
-        .work()
+    let work = shipped.work();
+    let above = work
         .ancestors()
         .skip(1)
         .find(|a| a.join(".azureml-local").is_dir());
