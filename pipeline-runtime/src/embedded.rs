@@ -26,7 +26,8 @@
 //! next to the binary at the path the build used. A file *added* to a step folder does not by
 //! itself rebuild the binary (Rust has no stable way for a macro to watch a folder): touch the
 //! file that declares the step, or `cargo clean -p` the crate, before building a binary to ship.
-//! No pipeline code runs from the cache: it holds the files a step's process is given.
+//! [`added_since_build`] finds such files, and `run`, `export` and `submit` say so. No pipeline
+//! code runs from the cache: it holds the files a step's process is given.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -85,11 +86,72 @@ pub fn crate_folder_present(manifest_dir: &Path) -> bool {
     prefer() != Prefer::Embedded && manifest_dir.is_dir()
 }
 
+/// The step folders [`step_root`] was asked about, to check them for files added after the
+/// build ([`added_since_build`]).
+static STEP_TREES: std::sync::Mutex<Vec<(&'static str, &'static EmbeddedTree)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// A step folder that holds files its binary's built-in copy lacks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AddedSinceBuild {
+    /// The folder, relative to the crate folder.
+    pub root: &'static str,
+    /// The files the snapshot takes that the binary lacks, relative to the folder.
+    pub files: Vec<String>,
+}
+
+/// The step folders (of the pipelines built so far) that gained files after the binary was
+/// built. `include_bytes!` rebuilds a binary when an embedded file changes or disappears, but
+/// nothing tells the compiler about a new file: such a binary still runs correctly where it was
+/// built (it reads the folder), but a copy shipped elsewhere would lack the new files. Only
+/// folders read from the crate's folder are checked.
+pub fn added_since_build() -> Vec<AddedSinceBuild> {
+    let trees = STEP_TREES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    trees
+        .into_iter()
+        .filter(|(manifest_dir, tree)| {
+            prefer() == Prefer::Source && Path::new(manifest_dir).join(tree.root).is_dir()
+        })
+        .filter_map(|(manifest_dir, tree)| added(Path::new(manifest_dir), tree))
+        .collect()
+}
+
+fn added(manifest_dir: &Path, tree: &'static EmbeddedTree) -> Option<AddedSinceBuild> {
+    let snapshot = crate::snapshot::Snapshot::scan(&manifest_dir.join(tree.root)).ok()?;
+    let prefix = format!("{}/", tree.root);
+    let built: std::collections::HashSet<&str> = tree
+        .files
+        .iter()
+        .filter_map(|f| f.path.strip_prefix(&prefix))
+        .collect();
+    let files: Vec<String> = snapshot
+        .files()
+        .iter()
+        .filter(|f| !built.contains(f.relative.as_str()))
+        .map(|f| f.relative.clone())
+        .collect();
+    (!files.is_empty()).then_some(AddedSinceBuild {
+        root: tree.root,
+        files,
+    })
+}
+
 /// The folder a step's `source_dir` is relative to: `manifest_dir` (where the crate was
 /// built) when the folder exists there, else the cache folder the embedded copy was unpacked
 /// into (mirroring the crate's layout). Falls back to `manifest_dir` if unpacking fails, so
 /// the error then names the missing source folder.
 pub fn step_root(manifest_dir: &'static str, tree: &'static EmbeddedTree) -> &'static str {
+    {
+        let mut trees = STEP_TREES
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !trees.iter().any(|(_, t)| std::ptr::eq(*t, tree)) {
+            trees.push((manifest_dir, tree));
+        }
+    }
     match resolve(Path::new(manifest_dir), tree, prefer(), &cache_dir()) {
         Some(root) => Box::leak(root.to_string_lossy().into_owned().into_boxed_str()),
         None => manifest_dir,
@@ -329,6 +391,35 @@ mod tests {
         assert_eq!(
             data_default(other.clone(), crate_dir.to_str().unwrap(), tree),
             other
+        );
+    }
+
+    #[test]
+    fn files_added_after_the_build_are_named() {
+        let d = tempfile::tempdir().unwrap();
+        let src = d.path().join("steps/fit");
+        std::fs::create_dir_all(&src).unwrap();
+        std::fs::write(src.join("fit.py"), "1\n").unwrap();
+        std::fs::write(src.join(".amlignore"), "*.log\n").unwrap();
+        let tree = leak_tree(
+            "steps/fit",
+            vec![
+                ("steps/fit/.amlignore", 0o644, b"*.log\n".to_vec()),
+                ("steps/fit/fit.py", 0o644, b"1\n".to_vec()),
+            ],
+        );
+        assert_eq!(added(d.path(), tree), None);
+        // An ignored file does not count; a new module does.
+        std::fs::write(src.join("run.log"), "x").unwrap();
+        assert_eq!(added(d.path(), tree), None);
+        std::fs::create_dir(src.join("lib")).unwrap();
+        std::fs::write(src.join("lib/util.py"), "2\n").unwrap();
+        assert_eq!(
+            added(d.path(), tree),
+            Some(AddedSinceBuild {
+                root: "steps/fit",
+                files: vec!["lib/util.py".to_owned()]
+            })
         );
     }
 

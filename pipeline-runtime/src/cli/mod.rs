@@ -191,6 +191,38 @@ pub fn inputs_help(pipeline: &Pipeline) -> String {
     s
 }
 
+/// Whether `command` reads the steps' snapshot folders.
+fn uses_snapshots(command: &Command) -> bool {
+    match command {
+        Command::Run(_) | Command::Export(_) => true,
+        #[cfg(feature = "azure")]
+        Command::Submit(_) => true,
+        _ => false,
+    }
+}
+
+/// Says which step folders gained files the binary's built-in copy lacks (a new file does not
+/// trigger a rebuild by itself), so a binary is not shipped without them.
+fn note_files_added_since_build() {
+    for added in crate::embedded::added_since_build() {
+        let mut files: Vec<String> = added
+            .files
+            .iter()
+            .take(3)
+            .map(|f| format!("`{f}`"))
+            .collect();
+        if added.files.len() > 3 {
+            files.push(format!("{} more", added.files.len() - 3));
+        }
+        errln!(
+            "Note: `{}` has files this binary was built without ({}); they are used here, but \
+             touch the file that declares the step and rebuild before shipping the binary.",
+            added.root,
+            files.join(", ")
+        );
+    }
+}
+
 /// A local data default as the pipeline's author wrote it (relative to the crate), whether it
 /// is read from the crate's folder or from the binary's unpacked copy: help never shows the
 /// build machine's folders.
@@ -245,7 +277,11 @@ where
             return output::finish(code);
         }
     };
-    let result = match cli.command.unwrap_or(Command::Run(cli.run)) {
+    let command = cli.command.unwrap_or(Command::Run(cli.run));
+    if uses_snapshots(&command) {
+        note_files_added_since_build();
+    }
+    let result = match command {
         Command::Run(a) => run::run(pipeline, &a),
         #[cfg(feature = "azure")]
         Command::Submit(a) => submit::submit(pipeline, &a),
