@@ -31,7 +31,7 @@ pub use azureml_pipelines_macros::{DataKind, pipeline, step};
 #[cfg(feature = "azure")]
 pub use azureml_pipelines_runtime::azure;
 pub use azureml_pipelines_runtime::graph::build;
-pub use azureml_pipelines_runtime::{cli, graph, local, snapshot, wire};
+pub use azureml_pipelines_runtime::{cli, embedded, graph, local, snapshot, wire};
 
 /// Everything a pipeline file needs: the macros, the handles and the data kinds.
 pub mod prelude {

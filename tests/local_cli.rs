@@ -121,7 +121,17 @@ fn compare_models_runs_reuses_and_tells_the_story() {
     assert_ne!(r1, r2);
 
     // `run`'s flags work without the word `run` (`cargo run -- --param pipeline_arg=20`).
-    let third = cli(ws, &["--param", "pipeline_arg=20", "--stream"], 0);
+    let third = cli(
+        ws,
+        &[
+            "--param",
+            "pipeline_arg=20",
+            "--input",
+            "iris=examples/compare_models/data/iris.csv",
+            "--stream",
+        ],
+        0,
+    );
     let err = text(&third.stderr);
     assert!(err.contains("1 ran, 2 reused"), "{err}");
     assert!(
@@ -131,6 +141,11 @@ fn compare_models_runs_reuses_and_tells_the_story() {
     let r3 = run_id(&err);
     let show = text(&cli(ws, &["runs", "show", &r3], 0).stdout);
     assert!(show.contains("Param      pipeline_arg = 20"), "{show}");
+    assert!(
+        show.contains("Input      iris = ")
+            && show.contains("examples/compare_models/data/iris.csv"),
+        "{show}"
+    );
 
     // `runs list`: every run, newest first.
     let list = text(&cli(ws, &["runs", "list"], 0).stdout);

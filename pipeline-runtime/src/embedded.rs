@@ -166,7 +166,7 @@ pub fn data_default(
     tree: &'static EmbeddedTree,
 ) -> DefaultValue {
     match value {
-        DefaultValue::Data(path) if path == tree.root => {
+        DefaultValue::Data(path) if path.trim_end_matches('/') == tree.root => {
             match resolve(Path::new(manifest_dir), tree, prefer(), &cache_dir()) {
                 Some(root) => DefaultValue::Data(root.join(&path).to_string_lossy().into_owned()),
                 None => DefaultValue::Data(path),
