@@ -107,7 +107,7 @@ fn a_binary_copied_alone_exports_and_runs_the_same_pipeline() {
 
     // The step folders came from the binary, unpacked into the cache.
     let snap = ok(shipped.cmd(&["snapshot", "--step", "train"]));
-    let cache = std::fs::canonicalize(shipped.cache()).unwrap();
+    let cache = shipped.cache();
     assert!(
         text(&snap.stdout).starts_with(&format!("step `train`: {}/", cache.display())),
         "{}",
