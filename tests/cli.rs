@@ -164,6 +164,13 @@ fn help_lists_inputs_and_parameters_with_types_and_defaults() {
         text.contains("pipeline_arg         i64 (default: 10)"),
         "{text}"
     );
+    // Defaults are shown as written, relative to the crate, never as build-machine paths.
+    assert!(
+        text.contains("(default: examples/compare_models/data/iris.csv)")
+            && text.contains("a default to the pipeline crate's folder"),
+        "{text}"
+    );
+    assert!(!text.contains(&repo().display().to_string()), "{text}");
     for command in ["run", "export", "graph", "runs", "snapshot"] {
         assert!(
             text.contains(command),

@@ -169,7 +169,8 @@ pub fn inputs_help(pipeline: &Pipeline) -> String {
     };
     if !data.is_empty() {
         s.push_str(
-            "Pipeline inputs (--input NAME=PATH or NAME=azureml://datastores/DS/paths/P):\n",
+            "Pipeline inputs (--input NAME=PATH or NAME=azureml://datastores/DS/paths/P; a PATH is\n\
+             relative to the current folder, a default to the pipeline crate's folder):\n",
         );
         for i in data {
             let _ = writeln!(s, "  {:<20} {}{}", i.name, i.ty, default(&i.default));
