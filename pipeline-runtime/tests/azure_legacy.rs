@@ -99,6 +99,13 @@ async fn submit_published_pipeline_with_parameters() {
     let discovery = f.arm.requests_to("GET", "/discovery");
     assert_eq!(discovery.len(), 1);
     assert_eq!(discovery[0].token_label, None);
+    // Three round trips on a fresh workspace handle: workspace, discovery, submit.
+    assert_eq!(f.arm.requests().len(), 2, "{:?}", f.arm.requests());
+
+    // Discovery is cached: a second submit is one request.
+    v1.submit_published("pub-1", &body).await.unwrap();
+    assert_eq!(f.arm.requests().len(), 2);
+    assert_eq!(f.v1.requests().len(), 2);
 }
 
 #[tokio::test]
@@ -316,4 +323,18 @@ async fn requests_without_an_accepted_token_are_refused() {
     assert_eq!(err.status(), Some(401));
     assert!(!err.to_string().contains("arm-only-token"));
     assert!(f.v1.runs().is_empty());
+}
+
+#[tokio::test]
+async fn a_connection_dropped_before_the_service_answers_is_retried_into_one_run() {
+    let f = fakes().await;
+    f.v1.add_published_pipeline("pub-1", "scoring");
+    f.v1.inject("POST", "PipelineSubmit", V1Fault::Drop, 1);
+    let ws = workspace(&f.arm);
+    LegacyPipelines::new(&ws)
+        .submit_published("pub-1", &PipelineSubmissionInfo::new("exp"))
+        .await
+        .unwrap();
+    assert_eq!(f.v1.runs().len(), 1);
+    assert_eq!(f.v1.requests().len(), 2, "the dropped try and the retry");
 }
