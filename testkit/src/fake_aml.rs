@@ -319,6 +319,7 @@ struct State {
     computes: BTreeMap<String, Value>,
     operations: HashMap<String, Operation>,
     next_id: u64,
+    pipelines_url: Option<String>,
 }
 
 /// A running fake Azure ML server. Stops when dropped.
@@ -425,6 +426,12 @@ impl FakeAzureMl {
         self.state().faults.push(rule);
     }
 
+    /// The `pipelines` URL `/discovery` answers (default: this server), e.g. a
+    /// [`crate::fake_pipelines_v1::FakePipelinesV1`].
+    pub fn set_pipelines_url(&self, url: &str) {
+        self.state().pipelines_url = Some(url.to_owned());
+    }
+
     /// Delay added before answering every request.
     pub fn set_latency(&self, latency: Duration) {
         self.state().latency = latency;
@@ -525,6 +532,7 @@ impl State {
             computes: BTreeMap::new(),
             operations: HashMap::new(),
             next_id: 0,
+            pipelines_url: None,
         };
         let blob = state.options.blob.clone();
         let id = format!("{}/datastores/workspaceblobstore", state.workspace_id());
@@ -788,10 +796,11 @@ fn route(
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     if segments == ["discovery"] {
         let base = s.base.clone();
+        let pipelines = s.pipelines_url.clone().unwrap_or_else(|| base.clone());
         return respond(
             200,
             &json!({"api": base, "catalog": base, "experimentation": base, "history": base,
-                    "pipelines": base, "studio": "https://ml.azure.com"}),
+                    "pipelines": pipelines, "studio": "https://ml.azure.com"}),
         );
     }
     // Every other route needs an accepted bearer token.

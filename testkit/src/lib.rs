@@ -3,3 +3,4 @@
 
 pub mod azurite;
 pub mod fake_aml;
+pub mod fake_pipelines_v1;

@@ -6,6 +6,7 @@
 //! * [`workspace`] — the [`Workspace`] handle every operation hangs off, workspace discovery;
 //! * [`datastores`], [`codes`], [`components`], [`jobs`], [`computes`] — one module per
 //!   resource, typed after the REST field names;
+//! * [`legacy`] — triggering, enabling and disabling pipelines published with the v1 SDK;
 //! * [`blob`], [`sas`] — blob uploads through a container SAS (snapshots, datastore uploads);
 //! * [`secret`] — types that keep tokens, keys and SAS URLs out of logs and messages;
 //! * [`submit`] — submitting a pipeline (snapshots, local inputs, components, the job) and
@@ -29,6 +30,7 @@ pub mod computes;
 pub mod config;
 pub mod datastores;
 pub mod jobs;
+pub mod legacy;
 pub mod sas;
 pub mod secret;
 pub mod submit;

@@ -26,6 +26,8 @@ pub mod datastores;
 mod error;
 pub mod export;
 pub mod graph;
+#[cfg(feature = "azure")]
+pub mod legacy;
 mod output;
 pub mod run;
 pub mod runs;
@@ -78,6 +80,9 @@ pub enum Command {
     /// List the datastores of the Azure ML workspace.
     #[cfg(feature = "azure")]
     Datastores(datastores::DatastoresArgs),
+    /// Trigger, enable or disable pipelines published with Azure ML's v1 SDK.
+    #[cfg(feature = "azure")]
+    Legacy(legacy::LegacyArgs),
 }
 
 /// The current folder (`.` if it cannot be read).
@@ -298,6 +303,8 @@ where
         Command::Upload(a) => upload::upload(pipeline, &a),
         #[cfg(feature = "azure")]
         Command::Datastores(a) => datastores::datastores(&a),
+        #[cfg(feature = "azure")]
+        Command::Legacy(a) => legacy::legacy(&a),
     };
     let code = match result {
         Ok(code) => code,

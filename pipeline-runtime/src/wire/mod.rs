@@ -6,6 +6,7 @@
 //! same bytes.
 
 mod job;
+pub mod legacy;
 pub mod rest;
 mod yaml;
 

@@ -1,0 +1,401 @@
+//! `legacy submit|enable|disable`: trigger, enable and disable pipelines published with Azure
+//! ML's v1 SDK, through the workspace's v1 pipelines service ([`crate::azure::legacy`]).
+//!
+//! ```text
+//! legacy submit --published-pipeline ID --experiment X [--param k=v]…
+//! legacy submit --pipeline-endpoint NAME [--version V] --experiment X [--param k=v]…
+//! legacy submit --pipeline-endpoint-id ID [--version V] --experiment X [--param k=v]…
+//! legacy disable ID
+//! legacy enable ID
+//! ```
+//!
+//! Each takes `--dry-run [--out DIR]`: nothing is contacted; the requests are printed (or
+//! written to `DIR/requests.json` with one file per body) in the form of `export --format json`,
+//! with `"host": "{pipelines}"` standing for the workspace's discovered v1 host.
+//!
+//! Exit codes: 0 done (also when nothing needed changing), 1 the service refused or failed (an
+//! unknown id included: the error names it), 2 bad usage (a `--param` without `=`, a bad
+//! experiment name), found before any request.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::azure::WorkspaceConfig;
+use crate::azure::config::{ConfigError, ProcessEnv};
+use crate::azure::legacy::{LegacyPipelines, StatusChange};
+use crate::wire::legacy::{EntityStatus, LegacyRequest, PipelineSubmissionInfo};
+use crate::wire::{self, WorkspaceScope};
+
+use super::args::AzureConfigArg;
+use super::output::{errln, out, outln, print_error};
+use super::{CliError, cwd};
+
+/// `legacy`: pipelines published with the v1 SDK.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LegacyArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: LegacyCommand,
+}
+
+/// The `legacy` commands.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum LegacyCommand {
+    /// Run a v1 published pipeline or pipeline endpoint with parameter values.
+    Submit(LegacySubmitArgs),
+    /// Disable a v1 published pipeline: it refuses runs until enabled.
+    Disable(LegacyStatusArgs),
+    /// Enable a disabled v1 published pipeline.
+    Enable(LegacyStatusArgs),
+}
+
+/// `--dry-run [--out DIR]`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct DryRunArgs {
+    /// Contact nothing: print the requests that would be sent.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// With `--dry-run`: write `requests.json` and the bodies into this folder instead.
+    #[arg(long, value_name = "DIR", requires = "dry_run")]
+    pub out: Option<PathBuf>,
+}
+
+/// `legacy submit`.
+#[derive(Debug, Clone, clap::Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args([
+    "published_pipeline", "pipeline_endpoint", "pipeline_endpoint_id"])))]
+pub struct LegacySubmitArgs {
+    /// The id of the published pipeline to run (`PublishedPipeline.id`).
+    #[arg(long, value_name = "ID")]
+    pub published_pipeline: Option<String>,
+    /// The name of the pipeline endpoint to run (looked up to its id first).
+    #[arg(long, value_name = "NAME")]
+    pub pipeline_endpoint: Option<String>,
+    /// The id of the pipeline endpoint to run.
+    #[arg(long, value_name = "ID")]
+    pub pipeline_endpoint_id: Option<String>,
+    /// The endpoint version to run (default: the endpoint's default version).
+    #[arg(long, value_name = "V", conflicts_with = "published_pipeline")]
+    pub version: Option<String>,
+    /// The experiment to file the run under.
+    #[arg(long, value_name = "NAME")]
+    pub experiment: String,
+    /// A pipeline parameter value: `--param name=value` (sent as a string).
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub dry_run: DryRunArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub config: AzureConfigArg,
+}
+
+/// `legacy enable|disable ID`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LegacyStatusArgs {
+    /// The id of the published pipeline.
+    #[arg(value_name = "ID")]
+    pub id: String,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub dry_run: DryRunArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub config: AzureConfigArg,
+}
+
+/// Runs `legacy`.
+pub fn legacy(args: &LegacyArgs) -> Result<ExitCode, CliError> {
+    match &args.command {
+        LegacyCommand::Submit(a) => submit(a),
+        LegacyCommand::Disable(a) => set_status(a, EntityStatus::Disabled),
+        LegacyCommand::Enable(a) => set_status(a, EntityStatus::Active),
+    }
+}
+
+/// The submit body from the flags, checked before anything is sent.
+pub fn submission(args: &LegacySubmitArgs) -> Result<PipelineSubmissionInfo, CliError> {
+    check_experiment(&args.experiment)?;
+    let mut body = PipelineSubmissionInfo::new(args.experiment.clone());
+    for text in &args.params {
+        let (name, value) = crate::graph::split_assignment(text)?;
+        if body.parameter_assignments.contains_key(&name) {
+            return Err(CliError::Usage(format!(
+                "`--param {name}` is given twice; give each parameter once"
+            )));
+        }
+        body = body.parameter(name, value);
+    }
+    Ok(body)
+}
+
+/// Azure ML experiment names: 1 to 255 letters, digits, `_` or `-`, starting with a letter or a
+/// digit.
+fn check_experiment(name: &str) -> Result<(), CliError> {
+    let ok = !name.is_empty()
+        && name.len() <= 255
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(CliError::Usage(format!(
+            "`--experiment {name}` is not a valid experiment name: use 1 to 255 letters, digits, \
+             `_` or `-`, starting with a letter or a digit"
+        )))
+    }
+}
+
+fn submit(args: &LegacySubmitArgs) -> Result<ExitCode, CliError> {
+    let body = submission(args)?;
+    if args.dry_run.dry_run {
+        let scope = dry_run_scope(&args.config)?;
+        let requests = match (&args.published_pipeline, &args.pipeline_endpoint) {
+            (Some(id), _) => vec![LegacyRequest::submit_published(id, &body)],
+            (None, Some(name)) => vec![
+                LegacyRequest::endpoint_by_name(name),
+                LegacyRequest::submit_endpoint(ENDPOINT_ID, args.version.as_deref(), &body),
+            ],
+            (None, None) => vec![LegacyRequest::submit_endpoint(
+                args.pipeline_endpoint_id.as_deref().unwrap_or_default(),
+                args.version.as_deref(),
+                &body,
+            )],
+        };
+        let entries: Vec<DryRunEntry> = requests
+            .into_iter()
+            .map(|request| DryRunEntry {
+                request,
+                file: "legacy_submit.json",
+                only_if: None,
+            })
+            .collect();
+        return dry_run(&entries, &scope, args.dry_run.out.as_deref());
+    }
+    super::azure_workspace::block_on(async {
+        let ws = super::azure_workspace::workspace(args.config.file.as_deref())?;
+        let v1 = LegacyPipelines::new(&ws);
+        let params = if body.parameter_assignments.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " with {}",
+                body.parameter_assignments
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        let (what, result) = match (&args.published_pipeline, &args.pipeline_endpoint) {
+            (Some(id), _) => (
+                format!("published pipeline `{id}`"),
+                v1.submit_published(id, &body).await,
+            ),
+            (None, Some(name)) => (
+                format!("pipeline endpoint `{name}`{}", version_text(args)),
+                v1.submit_endpoint_by_name(name, args.version.as_deref(), &body)
+                    .await
+                    .map(|(_, run)| run),
+            ),
+            (None, None) => {
+                let id = args.pipeline_endpoint_id.as_deref().unwrap_or_default();
+                (
+                    format!("pipeline endpoint `{id}`{}", version_text(args)),
+                    v1.submit_endpoint(id, args.version.as_deref(), &body).await,
+                )
+            }
+        };
+        let run = match result {
+            Ok(run) => run,
+            Err(e) => return Ok(failed(&e)),
+        };
+        errln!(
+            "Started run `{}` of {what} in experiment `{}`{params} (workspace `{}`, v1 pipelines \
+             service); status {}.",
+            run.id,
+            args.experiment,
+            ws.config().workspace_name,
+            run.status
+                .as_ref()
+                .and_then(|s| s.code())
+                .unwrap_or("unknown")
+        );
+        errln!("Studio: {}", studio_url(&ws.resource_id(), &run.id));
+        outln!("{}", run.id);
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn version_text(args: &LegacySubmitArgs) -> String {
+    match &args.version {
+        Some(v) => format!(" version `{v}`"),
+        None => " (default version)".to_owned(),
+    }
+}
+
+/// The run's page in Azure ML studio.
+fn studio_url(workspace_id: &str, run_id: &str) -> String {
+    let mut url = azure_core::http::Url::parse("https://ml.azure.com/runs/").expect("constant URL");
+    url.path_segments_mut()
+        .expect("http URL")
+        .pop_if_empty()
+        .push(run_id);
+    url.query_pairs_mut().append_pair("wsid", workspace_id);
+    url.to_string()
+}
+
+/// Prints a failed call and exits 1. Not through `CliError::Arm`, which exits 2 on a 404: here
+/// an unknown id is a failed call (the service was asked and said no), as the command's
+/// documentation says.
+fn failed(e: &crate::azure::ArmError) -> ExitCode {
+    print_error(e);
+    ExitCode::from(1)
+}
+
+fn set_status(args: &LegacyStatusArgs, status: EntityStatus) -> Result<ExitCode, CliError> {
+    if args.dry_run.dry_run {
+        let scope = dry_run_scope(&args.config)?;
+        let only_if = format!("the pipeline's `EntityStatus` is not `{status}`");
+        let entries = [
+            DryRunEntry {
+                request: LegacyRequest::get_published(&args.id),
+                file: "",
+                only_if: None,
+            },
+            DryRunEntry {
+                request: LegacyRequest::set_status(&args.id, status),
+                file: "legacy_status.json",
+                only_if: Some(only_if),
+            },
+        ];
+        return dry_run(&entries, &scope, args.dry_run.out.as_deref());
+    }
+    super::azure_workspace::block_on(async {
+        let ws = super::azure_workspace::workspace(args.config.file.as_deref())?;
+        let v1 = LegacyPipelines::new(&ws);
+        let result = match status {
+            EntityStatus::Disabled => v1.disable(&args.id).await,
+            _ => v1.enable(&args.id).await,
+        };
+        let change: StatusChange = match result {
+            Ok(c) => c,
+            Err(e) => return Ok(failed(&e)),
+        };
+        let name = change
+            .pipeline
+            .name
+            .as_deref()
+            .map(|n| format!(" (`{n}`)"))
+            .unwrap_or_default();
+        let verb = if change.status == EntityStatus::Disabled {
+            "disabled"
+        } else {
+            "enabled"
+        };
+        if change.changed {
+            errln!(
+                "Published pipeline `{}`{name} is now {verb} (was {}).",
+                args.id,
+                change
+                    .pipeline
+                    .entity_status
+                    .as_ref()
+                    .map(EntityStatus::as_str)
+                    .unwrap_or("unknown")
+            );
+        } else {
+            errln!(
+                "Published pipeline `{}`{name} is already {verb}; nothing changed.",
+                args.id
+            );
+        }
+        outln!("{}", change.status);
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Stands for the endpoint id a name is looked up to, in a dry run.
+const ENDPOINT_ID: &str = "{endpoint_id}";
+
+struct DryRunEntry {
+    request: LegacyRequest,
+    /// File the body is written to with `--out`.
+    file: &'static str,
+    /// When the request is only sent in some cases.
+    only_if: Option<String>,
+}
+
+/// The workspace ids the paths name: from the workspace config when one is found (reading it
+/// contacts nothing), else placeholders.
+fn dry_run_scope(config: &AzureConfigArg) -> Result<WorkspaceScope, CliError> {
+    let found = match &config.file {
+        Some(path) => WorkspaceConfig::from_path(path).map(Some),
+        None => match WorkspaceConfig::discover(&cwd(), &ProcessEnv) {
+            Err(ConfigError::NotFound { .. }) => Ok(None),
+            other => other.map(Some),
+        },
+    }?;
+    Ok(match found {
+        Some(c) => WorkspaceScope {
+            subscription_id: c.subscription_id,
+            resource_group: c.resource_group,
+            workspace_name: c.workspace_name,
+        },
+        None => WorkspaceScope::default(),
+    })
+}
+
+fn dry_run(
+    entries: &[DryRunEntry],
+    scope: &WorkspaceScope,
+    out_dir: Option<&Path>,
+) -> Result<ExitCode, CliError> {
+    let placeholder = |path: String| path.replace("%7Bendpoint_id%7D", ENDPOINT_ID);
+    let mut manifest = Vec::new();
+    let mut files = BTreeMap::new();
+    for e in entries {
+        let body = match (&e.request.body, out_dir) {
+            (None, _) => serde_json::Value::Null,
+            (Some(b), None) => b.clone(),
+            (Some(b), Some(_)) => {
+                files.insert(e.file, wire::to_json_pretty(b));
+                serde_json::Value::String(e.file.to_owned())
+            }
+        };
+        let mut entry = serde_json::json!({
+            "method": e.request.method,
+            "host": "{pipelines}",
+            "path": placeholder(e.request.path(scope)),
+            "api-version": null,
+            "body": body,
+        });
+        if let Some(cond) = &e.only_if {
+            entry["only_if"] = serde_json::Value::String(cond.clone());
+        }
+        manifest.push(entry);
+    }
+    let text = wire::to_json_pretty(&serde_json::Value::Array(manifest));
+    match out_dir {
+        None => out!("{text}"),
+        Some(dir) => {
+            files.insert("requests.json", text);
+            for (name, content) in &files {
+                let path = dir.join(name);
+                std::fs::create_dir_all(dir)
+                    .and_then(|()| std::fs::write(&path, content))
+                    .map_err(|source| super::export::ExportError::Write { path, source })?;
+            }
+            errln!(
+                "Wrote {} request(s) to {} (nothing was sent).",
+                entries.len(),
+                super::shown(&dir.join("requests.json"))
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
