@@ -18,14 +18,28 @@
 //! }
 //! ```
 //!
-//! * `#[step(...)]` on a bodiless fn declares a command step (an Azure ML command component).
-//! * `#[pipeline(...)]` on a fn whose body calls steps declares a pipeline; its arguments are the
-//!   pipeline's inputs and parameters, its return value the pipeline's outputs.
+//! * [`#[step(...)]`](macro@step) on a bodiless fn declares a command step (the Python SDK v1's
+//!   `PythonScriptStep`, an Azure ML command component): its parameters are the inputs, its
+//!   return value the outputs.
+//! * [`#[pipeline(...)]`](macro@pipeline) on a fn whose body calls steps declares a pipeline; its
+//!   arguments are the pipeline's inputs and parameters, its return value the pipeline's outputs.
 //! * [`Data<K>`](graph::Data) and [`Param<T>`](graph::Param) are typed handles: a
-//!   `Data<UriFile>` cannot be passed where a `Data<UriFolder>` is expected.
-//! * [`build`] turns a `#[pipeline]` fn into a [`Pipeline`](graph::Pipeline) value;
-//!   [`wire`] writes the Azure ML REST bodies and CLI YAML; [`cli::main`] gives a pipeline binary
-//!   its command line.
+//!   `Data<UriFile>` cannot be passed where a `Data<UriFolder>` is expected, and
+//!   [`#[derive(DataKind)]`](derive@DataKind) declares kinds of your own.
+//! * [`cli::main`] gives a pipeline binary its command line: `run` (locally, the default),
+//!   `submit` (to Azure ML), `export`, `graph`, `runs`, ...
+//!
+//! The modules, for use beyond `cli::main`:
+//!
+//! * [`build`] turns a `#[pipeline]` fn into a [`Pipeline`](graph::Pipeline) value to inspect
+//!   or test; [`graph`] holds it and the handles;
+//! * [`local`] runs a pipeline on this machine (processes, reuse, run history);
+//! * [`azure`] talks to an Azure ML workspace (submit, runs, datastores, uploads);
+//! * [`wire`] writes the Azure ML REST bodies and the job YAML (`export`);
+//! * [`snapshot`] lists and hashes a step's source folder as Azure ML does.
+//!
+//! Paths in `source_dir` and in data defaults are relative to your crate's root (the folder
+//! of its `Cargo.toml`); the README's "Your own crate" shows a layout.
 
 pub use azureml_pipelines_macros::{DataKind, pipeline, step};
 #[cfg(feature = "azure")]

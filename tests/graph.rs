@@ -24,6 +24,7 @@ fn split(
     script = "fit.py",
     source_dir = "examples/model_selection/src",
     compute = "aml-compute",
+    environment = "azureml:AzureML-sklearn-1.5@latest",
     output = "model",
     instance_count = 2,
     env(SEED = "1")
@@ -32,6 +33,7 @@ fn fit(train: Data<UriFolder>, k: Param<i64>) -> Data<UriFolder>;
 
 #[step(
     command = "python evaluate.py --model ${{inputs.model}} --test ${{inputs.test}} --metrics ${{outputs.metrics}}",
+    environment = "azureml:AzureML-sklearn-1.5@latest",
     outputs(metrics),
     reuse = false,
     display_name = "Evaluate"
@@ -266,9 +268,51 @@ fn steps_outside_a_pipeline_are_reported() {
 }
 
 #[test]
-#[should_panic(expected = "step `fit` was called outside a pipeline")]
-fn calling_a_step_from_plain_code_panics_with_a_clear_message() {
+fn calling_a_step_from_plain_code_is_reported_by_the_next_build() {
     let _ = fit(Data::at("x"), 1);
+    let err = azureml_pipelines::build(selection).unwrap_err();
+    assert_eq!(err, BuildError::StepOutsidePipeline("fit"));
+    assert!(azureml_pipelines::build(selection).is_ok(), "reported once");
+}
+
+#[test]
+fn calling_a_pipeline_from_plain_code_is_reported_by_the_next_build() {
+    let _ = needs_input(Data::at("x"));
+    let err = azureml_pipelines::build(selection).unwrap_err();
+    assert_eq!(err, BuildError::PipelineOutsideBuilder("needs_input"));
+}
+
+#[pipeline]
+fn ping(data: Data<UriFolder>) -> Data<UriFolder> {
+    pong(data)
+}
+
+#[pipeline]
+fn pong(data: Data<UriFolder>) -> Data<UriFolder> {
+    ping(data)
+}
+
+#[test]
+fn a_pipeline_that_contains_itself_is_an_error_not_a_stack_overflow() {
+    let err = azureml_pipelines::build(ping).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "pipeline `ping` contains itself (ping → pong → ping); a pipeline cannot call itself, directly or through a sub-pipeline"
+    );
+}
+
+#[pipeline]
+fn passes_its_input_through(data: Data<UriFolder>) -> Data<UriFolder> {
+    data
+}
+
+#[test]
+fn a_pipeline_without_steps_is_an_error() {
+    let err = azureml_pipelines::build(passes_its_input_through).unwrap_err();
+    assert_eq!(
+        err,
+        BuildError::EmptyPipeline("passes_its_input_through".to_owned())
+    );
 }
 
 #[test]

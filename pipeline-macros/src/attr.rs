@@ -75,14 +75,57 @@ pub fn unknown_key(cx: &mut Ctxt, meta: &ParseNestedMeta, macro_name: &str, know
         .map(|k| format!("`{k}`"))
         .collect::<Vec<_>>()
         .join(", ");
-    let message = match did_you_mean(&key, known) {
-        Some(s) => format!(
+    let message = match (sdk_v1_name(macro_name, &key), did_you_mean(&key, known)) {
+        (Some(hint), _) => format!("unknown `{macro_name}` argument `{key}`; {hint}"),
+        (None, Some(s)) => format!(
             "unknown `{macro_name}` argument `{key}`; did you mean `{s}`? (expected one of {list})"
         ),
-        None => format!("unknown `{macro_name}` argument `{key}`; expected one of {list}"),
+        (None, None) => format!("unknown `{macro_name}` argument `{key}`; expected one of {list}"),
     };
     cx.error_spanned_by(&meta.path, message);
     let _ = skip_value(meta);
+}
+
+/// What a name from the Python SDK v1 (`PythonScriptStep`, `Pipeline`) is called here.
+fn sdk_v1_name(macro_name: &str, key: &str) -> Option<String> {
+    // (ours, an example), or a sentence when there is no one argument to use instead.
+    let renamed = |ours: &str, example: &str| {
+        Some(format!(
+            "did you mean `{ours}`? `{key}` is the Python SDK's name; here it is `{example}`"
+        ))
+    };
+    match (macro_name, key) {
+        ("step", "allow_reuse") => renamed("reuse", "reuse = false"),
+        ("step", "script_name") => renamed("script", "script = \"train.py\""),
+        ("step", "source_directory") => renamed("source_dir", "source_dir = \"steps/train\""),
+        ("step", "compute_target") => renamed("compute", "compute = \"aml-compute\""),
+        ("step", "arguments") => renamed("args", "args = \"--data ${{inputs.data}}\""),
+        ("step", "environment_variables") => renamed("env", "env(KEY = \"value\")"),
+        ("step", "node_count") => renamed("instance_count", "instance_count = 2"),
+        ("pipeline", "experiment_name") => renamed("experiment", "experiment = \"my-experiment\""),
+        ("pipeline", "compute_target") => {
+            renamed("default_compute", "default_compute = \"aml-compute\"")
+        }
+        ("step", "runconfig" | "run_config") => Some(
+            "the Python SDK's run configuration is `environment = \"azureml:NAME@latest\"` (and `compute = \"...\"`) here".to_owned(),
+        ),
+        ("step", "inputs") => Some(
+            "a step's inputs are the fn's parameters (`fn train(data: Data<UriFolder>)`), not an argument".to_owned(),
+        ),
+        ("step", "hash_paths") => Some(
+            "the whole `source_dir` is hashed (after `.amlignore`/`.gitignore`); remove `hash_paths`".to_owned(),
+        ),
+        ("pipeline", "steps") => {
+            Some("a pipeline's steps are the step fns its body calls".to_owned())
+        }
+        ("pipeline", "regenerate_outputs") => Some(
+            "regenerating outputs is a command-line flag: `run --regenerate-outputs`".to_owned(),
+        ),
+        ("pipeline", "allow_reuse") => {
+            Some("reuse is set per step: `#[step(reuse = false)]`".to_owned())
+        }
+        _ => None,
+    }
 }
 
 /// Parses `= "string"`.
@@ -212,4 +255,12 @@ pub fn string_map(
         cx.push(e);
     }
     out
+}
+
+/// The crate being compiled, for messages about paths relative to its root: "crate `name`".
+pub fn crate_name() -> String {
+    match std::env::var("CARGO_PKG_NAME") {
+        Ok(name) if !name.is_empty() => format!("crate `{name}`"),
+        _ => "the crate".to_owned(),
+    }
 }

@@ -42,6 +42,7 @@ fn step_with_command_outputs_modes_and_env() {
             command = "echo ${{inputs.raw}} > ${{outputs.train}}/x",
             name = "split_rows",
             display_name = "Split rows",
+            environment = "python:3.12",
             reuse = false,
             instance_count = 2,
             env(SEED = "7"),
@@ -117,6 +118,7 @@ fn crate_argument_replaces_every_library_path() {
         crate::step::expand(
             quote!(
                 command = "echo ${{inputs.raw}}",
+                environment = "python:3.12",
                 crate = "my_platform::azureml"
             ),
             quote! {

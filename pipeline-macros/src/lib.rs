@@ -1,6 +1,6 @@
-//! The attribute macros of `azureml-pipelines`: `#[step]`, `#[pipeline]` and
-//! `#[derive(DataKind)]`. Use them through the `azureml-pipelines` crate, which re-exports them
-//! and the runtime they expand to.
+//! The attribute macros of `azureml-pipelines`: [`macro@step`], [`macro@pipeline`] and
+//! [`DataKind`](derive@DataKind). Use them through the `azureml-pipelines` crate
+//! (`use azureml_pipelines::prelude::*;`), which re-exports them and the runtime they expand to.
 //!
 //! Each macro is parse → model (validated) → expand; this file holds the shims only.
 
@@ -14,20 +14,167 @@ mod step;
 
 use proc_macro::TokenStream;
 
-/// Declares a command step on a bodiless fn. See the `azureml-pipelines` crate docs.
+/// Declares a command step: the Python SDK v1's `PythonScriptStep`, an Azure ML command
+/// component.
+///
+/// Put it on a fn **without a body**. The fn's parameters are the step's inputs (`Data<K>` for
+/// data, `Param<T>` for parameters), its return value its outputs (`Data<K>`, a tuple of them,
+/// or nothing). Calling the fn inside a [`macro@pipeline`] body adds the step to that pipeline
+/// and returns handles to its outputs.
+///
+/// ```
+/// use azureml_pipelines::prelude::*;
+///
+/// /// Cleans the raw CSV (the doc comment becomes the component's description).
+/// #[step(script = "prep.py", source_dir = "steps/prep",
+///        environment = "azureml:AzureML-sklearn-1.5@latest", output = "cleaned")]
+/// fn prep(#[mode(download)] raw: Data<UriFile>) -> Data<UriFolder>;
+///
+/// #[step(script = "train.py", source_dir = "steps/train",
+///        environment = "azureml:AzureML-sklearn-1.5@latest", compute = "gpu-cluster",
+///        args = "--data ${{inputs.data}} --epochs ${{inputs.epochs}} --model ${{outputs.model}}",
+///        outputs(model, metrics(mode = "upload")), reuse = false)]
+/// fn train(data: Data<UriFolder>, epochs: Param<i64>) -> (Data<UriFolder>, Data<UriFolder>);
+/// # fn main() {}
+/// ```
+///
+/// # Arguments
+///
+/// | argument | meaning | Python SDK v1 |
+/// |---|---|---|
+/// | `script = "train.py"` | run `python train.py …`; the file must exist in `source_dir` (checked at compile time) | `script_name` |
+/// | `source_dir = "steps/train"` | the folder uploaded as the step's snapshot (after `.amlignore`/`.gitignore`), relative to the crate's root (the folder of its `Cargo.toml`, `CARGO_MANIFEST_DIR`) | `source_directory` |
+/// | `command = "..."` | a whole command line instead of `script` (`source_dir` optional) | |
+/// | `args = "..."` | the arguments after `python <script>`, replacing the default ones | `arguments` |
+/// | `environment = "..."` | **required**: `azureml:NAME@latest`, `azureml:NAME:VERSION`, `azureml://registries/...`, a Docker image, or the name of a `const` holding one (`environment = SKLEARN`) to share it between steps; a local run does not use it | `runconfig` |
+/// | `compute = "aml-compute"` | the compute target; the pipeline's `default_compute` otherwise | `compute_target` |
+/// | `reuse = false` | never reuse an earlier result (default `true`; Azure ML's `is_deterministic`) | `allow_reuse` |
+/// | `name = "..."` | component name (default: the fn name) | `name` |
+/// | `display_name`, `description` | shown in Studio; the description defaults to the doc comment | |
+/// | `output = "model"` | the name of the one output (default `output`) | `outputs` |
+/// | `outputs(a, b(mode = "upload"))` | names of several outputs, in the order of the returned tuple, each with an optional mode (`rw_mount`, `upload`) | `outputs` |
+/// | `instance_count = 2` | nodes to run on | `node_count` |
+/// | `env(KEY = "value", ...)` | environment variables of the step's process | `environment_variables` |
+/// | `crate = "path"` | where the generated code finds this library, when your crate renames it or reaches it through a re-export (`crate = "my_platform::azureml"`) | |
+///
+/// Per input: `#[mode(download | ro_mount | direct)]` (default `ro_mount`, Azure ML's default).
+///
+/// # Command line
+///
+/// Without `args`, the step runs
+/// `python <script> --<input> ${{inputs.<input>}} … --<output> ${{outputs.<output>}}`:
+/// each input and output as a flag named after it, the way the SDK's `arguments=[...]` is
+/// usually written. In `args` and `command`, `${{inputs.NAME}}` and `${{outputs.NAME}}` are
+/// replaced by paths (data) or values (parameters); a placeholder that names no port is a
+/// compile error.
+///
+/// # Checked at compile time
+///
+/// Unknown or repeated arguments (with "did you mean" hints, also for the SDK v1's names), a
+/// missing `environment`, `script` not in `source_dir`, `source_dir` not a folder, placeholders
+/// that name no port, duplicate port names, and Azure ML's rules for component, compute and
+/// environment names. Types are checked by rustc: passing a `Data<UriFile>` where the step
+/// takes a `Data<UriFolder>` does not compile.
 #[proc_macro_attribute]
 pub fn step(args: TokenStream, item: TokenStream) -> TokenStream {
     step::expand(args.into(), item.into()).into()
 }
 
-/// Declares a pipeline on a fn whose body wires step calls. See the `azureml-pipelines` crate
-/// docs.
+/// Declares a pipeline: the Python SDK v1's `Pipeline(ws, steps)`, an Azure ML pipeline job.
+///
+/// Put it on a fn whose body calls steps (and other pipelines, which become sub-pipelines).
+/// The fn's parameters are the pipeline's inputs: `Data<K>` for data, `Param<T>` for
+/// parameters (the SDK's `PipelineParameter`), each with an optional `#[default(...)]`. The
+/// returned handles (one, a tuple, or nothing) are the pipeline's outputs. The body runs once,
+/// when the pipeline is built (by `azureml_pipelines::cli::main` or `azureml_pipelines::build`):
+/// it describes the graph, it does not run the steps.
+///
+/// ```no_run
+/// use azureml_pipelines::prelude::*;
+///
+/// #[step(script = "prep.py", source_dir = "steps/prep",
+///        environment = "azureml:AzureML-sklearn-1.5@latest")]
+/// fn prep(raw: Data<UriFile>) -> Data<UriFolder>;
+///
+/// #[step(script = "train.py", source_dir = "steps/train",
+///        environment = "azureml:AzureML-sklearn-1.5@latest")]
+/// fn train(data: Data<UriFolder>, epochs: Param<i64>) -> Data<UriFolder>;
+///
+/// /// Cleans the data and trains a model on it.
+/// #[pipeline(experiment = "training", default_compute = "cpu-cluster", output = "model")]
+/// fn training(
+///     #[default("azureml://datastores/workspaceblobstore/paths/raw/iris.csv")] raw: Data<UriFile>,
+///     #[default(10)] epochs: Param<i64>,
+/// ) -> Data<UriFolder> {
+///     let cleaned = prep(raw);
+///     train(cleaned, epochs)
+/// }
+///
+/// fn main() -> std::process::ExitCode {
+///     // `run` (the default), `submit`, `export`, `graph`, `runs`, ...
+///     azureml_pipelines::cli::main(training)
+/// }
+/// ```
+///
+/// # Arguments
+///
+/// | argument | meaning |
+/// |---|---|
+/// | `name = "..."` | the pipeline's name (default: the fn name) |
+/// | `display_name`, `description` | shown in Studio; the description defaults to the doc comment |
+/// | `experiment = "..."` | the experiment `submit` files the job under |
+/// | `default_compute = "..."` | the compute of steps that give none |
+/// | `default_datastore = "..."` | where outputs are written |
+/// | `continue_on_step_failure = true` | keep independent branches running after a failure |
+/// | `tags(key = "value", ...)` | job tags |
+/// | `output = "name"` / `outputs(a, b)` | output names (default `output` for one) |
+/// | `crate = "path"` | where the generated code finds this library (see [`macro@step`]) |
+///
+/// # Inputs and defaults
+///
+/// `#[default(10)]` on a `Param<i64>`, `#[default(0.5)]` on a `Param<f64>` (a float literal:
+/// `10.0`, not `10`), `#[default(true)]`, `#[default("text")]`; on data, a path relative to
+/// the crate's root (checked at compile time) or an `azureml://datastores/NAME/paths/P` URI.
+/// An input without a default must be given on the command line (`--param name=value`,
+/// `--input name=PATH`).
+///
+/// # Rules
+///
+/// A pipeline calls at least one step; it cannot call itself, directly (a compile error) or
+/// through other pipelines (an error when it is built, exit code 2 from the command line).
+/// Handles are `Copy`: use an output as often as you like. A step called twice gets unique node
+/// names (`train`, `train_1`).
 #[proc_macro_attribute]
 pub fn pipeline(args: TokenStream, item: TokenStream) -> TokenStream {
     pipeline::expand(args.into(), item.into()).into()
 }
 
-/// Declares a data kind: a Rust type that is one Azure ML asset type on the wire.
+/// Declares a data kind: a Rust type that is one Azure ML asset type on the wire, but cannot
+/// be swapped with other kinds in Rust.
+///
+/// Two folders of different meaning (prepped rows, a trained model) are both `uri_folder` to
+/// Azure ML; as two kinds, passing one where the other is expected does not compile.
+///
+/// ```
+/// use azureml_pipelines::prelude::*;
+///
+/// /// Cleaned iris rows: a folder on the wire, but not just any folder.
+/// #[derive(DataKind)]
+/// #[data_kind(uri_folder)]
+/// pub struct PreppedIris;
+///
+/// #[step(script = "prep.py", source_dir = "steps/prep",
+///        environment = "azureml:AzureML-sklearn-1.5@latest")]
+/// fn prep(raw: Data<UriFile>) -> Data<PreppedIris>;
+///
+/// #[step(script = "train.py", source_dir = "steps/train",
+///        environment = "azureml:AzureML-sklearn-1.5@latest")]
+/// fn train(data: Data<PreppedIris>) -> Data<UriFolder>;
+/// # fn main() {}
+/// ```
+///
+/// `#[data_kind(...)]` takes one asset type: `uri_file`, `uri_folder`, `mltable`,
+/// `custom_model` or `mlflow_model`, and optionally `crate = "path"` (see [`macro@step`]).
 #[proc_macro_derive(DataKind, attributes(data_kind))]
 pub fn derive_data_kind(item: TokenStream) -> TokenStream {
     data_kind::expand(item.into()).into()

@@ -1,11 +1,12 @@
 //! Runtime of `azureml-pipelines`.
 //!
-//! One module per room (see the project's design): [`graph`] holds the typed handles and the
-//! pipeline DAG; [`wire`] turns a pipeline into Azure ML wire forms; [`snapshot`] walks a step's
-//! source folder with Azure ML's ignore rules and hashes it; [`local`] runs pipelines on this
-//! machine; [`azure`] talks to Azure ML; [`cli`] is the command line a pipeline binary gets.
+//! Use it through the `azureml-pipelines` crate, which re-exports these modules and the macros.
+//! [`graph`] holds the typed handles and the pipeline graph; [`wire`] turns a pipeline into the
+//! Azure ML REST bodies and job YAML; [`snapshot`] lists and hashes a step's source folder as
+//! Azure ML does; [`local`] runs pipelines on this machine; [`azure`] talks to an Azure ML
+//! workspace; [`cli`] is the command line a pipeline binary gets.
 //!
-//! Arrows run one way: `graph` <- `wire` <- {`local`, `azure`} <- `cli`.
+//! Dependencies run one way: `graph` <- `wire` <- {`local`, `azure`} <- `cli`.
 
 #[cfg(feature = "azure")]
 pub mod azure;

@@ -72,15 +72,6 @@ fn with_secret() -> Data<UriFolder> {
     score()
 }
 
-/// A step without an environment: Azure ML cannot run it.
-#[step(script = "score.py", source_dir = "tests/submit_fixtures/with_secret")]
-fn bare() -> Data<UriFolder>;
-
-#[pipeline(default_compute = "aml-compute")]
-fn no_environment() -> Data<UriFolder> {
-    bare()
-}
-
 const CONTAINER: &str = "azureml-blobstore-test";
 
 struct Env {
@@ -420,26 +411,6 @@ async fn secret_like_files_are_reported_before_upload() {
     assert!(warning.1.ends_with("with_secret/.amlignore"));
     let text = format!("{seen:?}");
     assert!(!text.contains("planted-value"), "the content never shows");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_step_without_environment_fails_before_any_request() {
-    let Env {
-        fake,
-        ws,
-        azurite: _azurite,
-    } = env().await;
-    let pipeline = build(no_environment);
-    let (events, _) = recorder();
-    let err = submit::submit(&ws, &pipeline, &[], &opts("x"), &events)
-        .await
-        .unwrap_err();
-    assert!(matches!(err, SubmitError::Spec(_)), "{err}");
-    assert!(
-        err.to_string().contains("step `bare` has no environment"),
-        "{err}"
-    );
-    assert!(fake.requests().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -116,6 +116,9 @@ pub fn expand(m: &PipelineModel) -> TokenStream {
                 outputs: &[#(#outputs),*],
             };
             let #call = #rt::PipelineCall::enter(&#def, ::std::vec![#(#ports),*]);
+            if let ::core::option::Option::Some(#ret_var) = #call.cut() {
+                return #ret_var;
+            }
             #(#rebinds)*
             let #ret_var = #closure;
             #call.finish(#ret_var)

@@ -1,6 +1,7 @@
 //! The validated description of a pipeline.
 
-use proc_macro2::Span;
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::ToTokens;
 use syn::{Expr, Type};
 
 use super::parse::PipelineArgs;
@@ -30,11 +31,19 @@ pub fn validate<'a>(
     args: PipelineArgs,
     item: &'a FnItem,
 ) -> Option<PipelineModel<'a>> {
-    if item.body.is_none() {
-        cx.error_at(
+    match &item.body {
+        None => cx.error_at(
             item.sig.ident.span(),
             "a `#[pipeline]` fn needs a body that calls its steps",
-        );
+        ),
+        Some(body) if body.stmts.is_empty() => cx.error_spanned_by(
+            body,
+            format!(
+                "pipeline `{}` is empty; call at least one step in its body (Azure ML rejects a pipeline job without steps)",
+                item.sig.ident
+            ),
+        ),
+        Some(body) => check_self_calls(cx, &item.sig.ident, body.to_token_stream()),
     }
     let inputs = sig::ports(cx, "pipeline", &item.sig, true);
     for p in &inputs {
@@ -185,8 +194,38 @@ fn check_data_default(cx: &mut Ctxt, lit: &syn::LitStr) {
         cx.error_spanned_by(
             lit,
             format!(
-                "default data `{v}` does not exist; local paths are relative to the crate's root `{manifest_dir}` (or use an `azureml://datastores/NAME/paths/PATH` URI)"
+                "default data `{v}` does not exist; local paths are relative to the root of {}, the folder of its `Cargo.toml` (or use an `azureml://datastores/NAME/paths/PATH` URI)",
+                crate::attr::crate_name()
             ),
         );
+    }
+}
+
+/// A direct call of the pipeline fn from its own body (`name(...)`, not `x.name(...)` or
+/// `other::name(...)`) would build forever: report each one. Calls through other fns are caught
+/// when the pipeline is built (`BuildError::RecursivePipeline`).
+fn check_self_calls(cx: &mut Ctxt, ident: &syn::Ident, body: TokenStream) {
+    let tokens: Vec<TokenTree> = body.into_iter().collect();
+    for (i, token) in tokens.iter().enumerate() {
+        match token {
+            TokenTree::Group(g) => check_self_calls(cx, ident, g.stream()),
+            TokenTree::Ident(id) if id == ident => {
+                let called = matches!(
+                    tokens.get(i + 1),
+                    Some(TokenTree::Group(g)) if g.delimiter() == proc_macro2::Delimiter::Parenthesis
+                );
+                let qualified = i > 0
+                    && matches!(&tokens[i - 1], TokenTree::Punct(p) if p.as_char() == '.' || p.as_char() == ':');
+                if called && !qualified {
+                    cx.error_spanned_by(
+                        id,
+                        format!(
+                            "pipeline `{ident}` calls itself; a pipeline cannot contain itself: call its steps, or another `#[pipeline]` fn as a sub-pipeline"
+                        ),
+                    );
+                }
+            }
+            _ => {}
+        }
     }
 }

@@ -50,6 +50,9 @@ fn train_eval(
             ::azureml_pipelines::__private::InputPort > ::__port(& epochs)
         ],
     );
+    if let ::core::option::Option::Some(__returned) = __call.cut() {
+        return __returned;
+    }
     let data: Data<UriFolder> = <Data<
         UriFolder,
     > as ::azureml_pipelines::__private::InputPort>::__from_port(

@@ -10,7 +10,7 @@ fn split(raw: Data<UriFile>) -> (Data<UriFolder>, Data<UriFolder>) {
             source_dir: ::core::option::Option::None,
             manifest_dir: ::core::env!("CARGO_MANIFEST_DIR"),
             compute: ::core::option::Option::None,
-            environment: ::core::option::Option::None,
+            environment: ::core::option::Option::Some("python:3.12"),
             reuse: false,
             instance_count: ::core::option::Option::Some(2u32),
             environment_variables: &[("SEED", "7")],

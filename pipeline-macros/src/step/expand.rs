@@ -34,7 +34,10 @@ pub fn expand(m: &StepModel) -> TokenStream {
     let script = opt_str(&m.script);
     let source_dir = opt_str(&m.source_dir);
     let compute = opt_str(&m.compute);
-    let environment = opt_str(&m.environment);
+    let environment = match &m.environment {
+        Some(e) => quote!(::core::option::Option::Some(#e)),
+        None => quote!(::core::option::Option::None),
+    };
     let reuse = m.reuse;
     let instance_count = match m.instance_count {
         Some(n) => quote!(::core::option::Option::Some(#n)),

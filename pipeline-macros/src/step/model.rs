@@ -3,9 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use proc_macro2::Span;
-use syn::Type;
+use syn::{LitStr, Type};
 
-use super::parse::{OutputMode, StepArgs};
+use super::parse::{EnvironmentArg, OutputMode, StepArgs};
 use crate::ctx::Ctxt;
 use crate::names;
 use crate::sig::{self, FnItem, Port, Ret};
@@ -25,7 +25,8 @@ pub struct StepModel<'a> {
     pub script: Option<String>,
     pub source_dir: Option<String>,
     pub compute: Option<String>,
-    pub environment: Option<String>,
+    /// The environment: a string literal, or the path of a `const` holding one.
+    pub environment: Option<proc_macro2::TokenStream>,
     pub reuse: bool,
     pub instance_count: Option<u32>,
     pub env: Vec<(String, String)>,
@@ -166,7 +167,8 @@ pub fn validate<'a>(cx: &mut Ctxt, args: StepArgs, item: &'a FnItem) -> Option<S
             cx.error_spanned_by(
                 lit,
                 format!(
-                    "`source_dir` `{dir}` is not a folder; paths are relative to the crate's root `{manifest_dir}`"
+                    "`source_dir` `{dir}` is not a folder; it is relative to the root of {}, the folder of its `Cargo.toml`",
+                    crate::attr::crate_name()
                 ),
             );
         }
@@ -185,10 +187,12 @@ pub fn validate<'a>(cx: &mut Ctxt, args: StepArgs, item: &'a FnItem) -> Option<S
             None
         }
         (None, None) => {
-            cx.error_at(
-                Span::call_site(),
-                "a `#[step]` needs `script = \"train.py\"` with `source_dir = \"...\"`, or a `command = \"...\"`",
-            );
+            if !args.unknown_written {
+                cx.error_at(
+                    Span::call_site(),
+                    "a `#[step]` needs `script = \"train.py\"` with `source_dir = \"...\"`, or a `command = \"...\"`",
+                );
+            }
             None
         }
         (None, Some(cmd)) => {
@@ -202,12 +206,13 @@ pub fn validate<'a>(cx: &mut Ctxt, args: StepArgs, item: &'a FnItem) -> Option<S
             if text.trim().is_empty() {
                 cx.error_spanned_by(cmd, "`command` is empty");
             }
-            check_placeholders(cx, &text, cmd.span(), &inputs, &outputs);
+            check_placeholders(cx, cmd, &inputs, &outputs);
             Some(text)
         }
         (Some((script, span, lit)), None) => {
             let script = script.clone();
             match &source_dir {
+                None if args.unknown_written => {}
                 None => {
                     cx.error_spanned_by(
                         lit,
@@ -222,7 +227,7 @@ pub fn validate<'a>(cx: &mut Ctxt, args: StepArgs, item: &'a FnItem) -> Option<S
             }
             let command = match args.args.get() {
                 Some(a) => {
-                    check_placeholders(cx, &a.value(), a.span(), &inputs, &outputs);
+                    check_placeholders(cx, a, &inputs, &outputs);
                     format!("python {script} {}", a.value().trim())
                 }
                 None => default_command(&script, &inputs, &outputs),
@@ -237,12 +242,24 @@ pub fn validate<'a>(cx: &mut Ctxt, args: StepArgs, item: &'a FnItem) -> Option<S
         }
         lit.value()
     });
-    let environment = args.environment.get().map(|lit| {
-        if let Err(msg) = names::check_environment(&lit.value()) {
-            cx.error_spanned_by(lit, msg);
+    let environment = match args.environment.get() {
+        Some(EnvironmentArg::Literal(lit)) => {
+            if let Err(msg) = names::check_environment(&lit.value()) {
+                cx.error_spanned_by(lit, msg);
+            }
+            let value = lit.value();
+            Some(quote::quote!(#value))
         }
-        lit.value()
-    });
+        Some(EnvironmentArg::Const(path)) => Some(quote::quote!(#path)),
+        None if args.environment_written || args.unknown_written => None,
+        None => {
+            cx.error_at(
+                Span::call_site(),
+                "a `#[step]` needs an `environment`: Azure ML runs every step in one (a local run does not use it); add `environment = \"azureml:AzureML-sklearn-1.5@latest\"` (a curated or registered environment, or a Docker image), or `environment = SKLEARN` with a `const SKLEARN: &str = \"...\";` shared by your steps",
+            );
+            None
+        }
+    };
     let instance_count =
         args.instance_count
             .get()
@@ -369,27 +386,28 @@ fn default_command(script: &str, inputs: &[Port], outputs: &[OutputModel]) -> St
 }
 
 /// Checks every `${{inputs.x}}` / `${{outputs.y}}` in a command template against the ports.
-fn check_placeholders(
-    cx: &mut Ctxt,
-    text: &str,
-    span: Span,
-    inputs: &[Port],
-    outputs: &[OutputModel],
-) {
+///
+/// Each error is spanned on the placeholder itself where the compiler can point inside a string
+/// literal (`proc_macro`'s `Literal::subspan`, nightly only today), else on the whole string;
+/// the message quotes the placeholder either way.
+fn check_placeholders(cx: &mut Ctxt, lit: &LitStr, inputs: &[Port], outputs: &[OutputModel]) {
+    let text = lit.value();
     let input_names: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
     let output_names: Vec<&str> = outputs.iter().map(|o| o.name.as_str()).collect();
-    let mut rest = text;
-    while let Some(start) = rest.find("${{") {
-        let after = &rest[start + 3..];
+    let mut offset = 0;
+    while let Some(found) = text[offset..].find("${{") {
+        let start = offset + found;
+        let after = &text[start + 3..];
         let Some(end) = after.find("}}") else {
             cx.error_at(
-                span,
+                value_span(lit, start..text.len()),
                 "unclosed `${{` placeholder; write `${{inputs.NAME}}` or `${{outputs.NAME}}`",
             );
             return;
         };
         let inner = after[..end].trim();
-        rest = &after[end + 2..];
+        offset = start + 3 + end + 2;
+        let span = value_span(lit, start..offset);
         let ports = || {
             let mut parts = Vec::new();
             if !input_names.is_empty() {
@@ -443,4 +461,24 @@ fn check_placeholders(
             ),
         }
     }
+}
+
+/// The span of `range` (byte offsets into the string's value) inside the literal's tokens, when
+/// the literal holds the value verbatim (no escapes) and the compiler can point inside a
+/// literal; the whole literal otherwise.
+fn value_span(lit: &LitStr, range: std::ops::Range<usize>) -> Span {
+    let token = lit.token();
+    let source = token.to_string();
+    let value = lit.value();
+    // `"..."` or `r#"..."#`: the value starts after the first quote.
+    let prefix = match source.find('"') {
+        Some(q) => q + 1,
+        None => return lit.span(),
+    };
+    if source.get(prefix..prefix + value.len()) != Some(value.as_str()) {
+        return lit.span();
+    }
+    token
+        .subspan(prefix + range.start..prefix + range.end)
+        .unwrap_or_else(|| lit.span())
 }

@@ -47,7 +47,7 @@ pub struct StepArgs {
     pub command: Once<LitStr>,
     pub args: Once<LitStr>,
     pub compute: Once<LitStr>,
-    pub environment: Once<LitStr>,
+    pub environment: Once<EnvironmentArg>,
     pub reuse: Once<LitBool>,
     pub name: Once<LitStr>,
     pub display_name: Once<LitStr>,
@@ -57,6 +57,11 @@ pub struct StepArgs {
     pub instance_count: Once<LitInt>,
     pub env: Once<Vec<(String, LitStr)>>,
     pub krate: Once<syn::Path>,
+    /// `environment` was written, even if its value was wrong (so it is not also "missing").
+    pub environment_written: bool,
+    /// An unknown argument was reported; "missing" errors are left out, as the unknown one is
+    /// most likely the missing one misspelled.
+    pub unknown_written: bool,
 }
 
 pub fn parse(cx: &mut Ctxt, args: TokenStream) -> StepArgs {
@@ -77,7 +82,12 @@ pub fn parse(cx: &mut Ctxt, args: TokenStream) -> StepArgs {
             "command" => string!(command),
             "args" => string!(args),
             "compute" => string!(compute),
-            "environment" => string!(environment),
+            "environment" => {
+                out.environment_written = true;
+                if let Some(v) = environment(cx, &meta) {
+                    out.environment.set(cx, "step", &key, span, v);
+                }
+            }
             "name" => string!(name),
             "display_name" => string!(display_name),
             "description" => string!(description),
@@ -105,7 +115,10 @@ pub fn parse(cx: &mut Ctxt, args: TokenStream) -> StepArgs {
                 let list = outputs(cx, &meta);
                 out.outputs.set(cx, "step", &key, span, list);
             }
-            _ => unknown_key(cx, &meta, "step", KEYS),
+            _ => {
+                out.unknown_written = true;
+                unknown_key(cx, &meta, "step", KEYS);
+            }
         }
         Ok(())
     });
@@ -122,6 +135,44 @@ trait SpanForKey {
 impl SpanForKey for syn::Path {
     fn span_for_key(&self) -> Span {
         syn::spanned::Spanned::span(self)
+    }
+}
+
+/// `environment = "azureml:NAME@latest"`, or the name of a `const` that holds one, so several
+/// steps can share it (`environment = SKLEARN`).
+pub enum EnvironmentArg {
+    /// A string literal, checked at compile time.
+    Literal(LitStr),
+    /// A path to a `&'static str` constant; rustc checks its type, Azure ML its value.
+    Const(syn::Path),
+}
+
+fn environment(cx: &mut Ctxt, meta: &syn::meta::ParseNestedMeta) -> Option<EnvironmentArg> {
+    const HINT: &str = "`environment` expects a string literal or the name of a `const`: `environment = \"azureml:AzureML-sklearn-1.5@latest\"`, or `environment = SKLEARN` with `const SKLEARN: &str = \"azureml:AzureML-sklearn-1.5@latest\";` to share one between steps";
+    if !meta.input.peek(syn::Token![=]) {
+        cx.error_spanned_by(&meta.path, HINT);
+        let _ = skip_value(meta);
+        return None;
+    }
+    let expr: syn::Expr = match meta.value().and_then(|v| v.parse()) {
+        Ok(e) => e,
+        Err(e) => {
+            cx.push(e);
+            return None;
+        }
+    };
+    match expr {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) => Some(EnvironmentArg::Literal(s)),
+        syn::Expr::Path(p) if p.qself.is_none() && p.attrs.is_empty() => {
+            Some(EnvironmentArg::Const(p.path))
+        }
+        other => {
+            cx.error_spanned_by(&other, HINT);
+            None
+        }
     }
 }
 

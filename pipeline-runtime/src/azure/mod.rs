@@ -1,4 +1,5 @@
-//! The `azure` room: talking to Azure Machine Learning through its v2 control-plane REST API.
+//! Talking to an Azure Machine Learning workspace through its v2 control-plane REST API: what
+//! `submit`, `runs --azure`, `datastores` and `upload --azure` use.
 //!
 //! * [`config`] — which workspace (`config.json` search, environment overrides);
 //! * [`auth`] — credentials and cached tokens;

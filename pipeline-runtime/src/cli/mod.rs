@@ -2,7 +2,8 @@
 //!
 //! ```no_run
 //! # use azureml_pipelines::prelude::*;
-//! # #[pipeline] fn my_pipeline() {}
+//! # #[step(command = "echo hello", environment = "python:3.12")] fn hello();
+//! # #[pipeline] fn my_pipeline() { hello() }
 //! fn main() -> std::process::ExitCode {
 //!     azureml_pipelines::cli::main(my_pipeline)
 //! }

@@ -3,6 +3,11 @@
 //! A `#[pipeline]` fn runs inside a builder scope (one per call, kept on a thread-local stack).
 //! Each step call adds a node to the innermost scope and hands back typed handles; a nested
 //! `#[pipeline]` call opens a child scope and becomes a sub-pipeline node of its parent.
+//!
+//! Misuse is reported as a [`BuildError`] by the next build on the thread, never as a panic: a
+//! step or pipeline fn called from plain code (no pipeline being built) records the mistake and
+//! hands back inert handles; a pipeline that contains itself through other pipelines is cut at
+//! the second entry (a direct self call is a compile error); an empty pipeline is an error.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
@@ -37,6 +42,26 @@ pub enum BuildError {
         /// The input port.
         input: String,
     },
+    /// A `#[pipeline]` fn was called directly, with no pipeline being built.
+    #[error(
+        "pipeline `{0}` was called outside a builder; build it with `azureml_pipelines::cli::main` or `azureml_pipelines::build`, or call it inside another `#[pipeline]` fn"
+    )]
+    PipelineOutsideBuilder(&'static str),
+    /// A pipeline contains itself, through one or more sub-pipelines.
+    #[error(
+        "pipeline `{pipeline}` contains itself ({chain}); a pipeline cannot call itself, directly or through a sub-pipeline"
+    )]
+    RecursivePipeline {
+        /// The pipeline entered twice.
+        pipeline: &'static str,
+        /// The calls that lead back to it: `a → b → a`.
+        chain: String,
+    },
+    /// A pipeline calls no step and no sub-pipeline.
+    #[error(
+        "pipeline `{0}` has no steps; call at least one step in its body (Azure ML rejects a pipeline job without steps)"
+    )]
+    EmptyPipeline(String),
     /// A pipeline output is not a step output.
     #[error(
         "pipeline `{pipeline}` output `{output}` is not produced by a step; a pipeline can only return step outputs"
@@ -72,6 +97,9 @@ struct Scope {
 
 thread_local! {
     static SCOPES: RefCell<Vec<Scope>> = const { RefCell::new(Vec::new()) };
+    /// Mistakes made with no pipeline being built (a step called from `main`), reported by the
+    /// next build on this thread.
+    static STRAY: RefCell<Vec<BuildError>> = const { RefCell::new(Vec::new()) };
     static NEXT_SCOPE: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
 
@@ -164,9 +192,9 @@ impl StepCall {
 
     /// Adds the node to the enclosing pipeline and returns the ports of its outputs.
     ///
-    /// # Panics
-    /// When no pipeline is being built: step fns only describe a pipeline, so calling one from
-    /// ordinary code is a programming error.
+    /// With no pipeline being built (a step fn called from ordinary code), nothing is added:
+    /// the mistake is kept for the next build on this thread to report, and the returned ports
+    /// are inert.
     pub fn finish(self) -> Vec<PortRef> {
         let def = self.def;
         let added = with_top(|scope| {
@@ -201,13 +229,13 @@ impl StepCall {
                 })
                 .collect()
         });
-        match added {
-            Some(ports) => ports,
-            None => panic!(
-                "step `{}` was called outside a pipeline; step fns describe a pipeline and can only be called inside a `#[pipeline]` fn that is being built (by `cli::main`, `build`, or another `#[pipeline]` fn)",
-                def.name
-            ),
-        }
+        added.unwrap_or_else(|| {
+            STRAY.with(|s| {
+                s.borrow_mut()
+                    .push(BuildError::StepOutsidePipeline(def.name))
+            });
+            placeholder_ports(def.outputs.len())
+        })
     }
 }
 
@@ -226,13 +254,69 @@ pub struct PipelineCall {
     def: &'static PipelineDef,
     scope: u32,
     args: Vec<PortRef>,
+    /// Set when this call would enter a pipeline that is already being built (recursion), or
+    /// when no pipeline is being built at all: the body must not run.
+    cut: bool,
 }
 
 impl PipelineCall {
     /// Opens a builder scope for this call. `args` are the ports the caller passed.
+    ///
+    /// When `def` is already being built further up (a pipeline that contains itself), or no
+    /// build is under way, no scope is opened: the error is recorded and [`Self::cut`] tells the
+    /// generated code to return inert handles instead of running the body.
     pub fn enter(def: &'static PipelineDef, args: Vec<PortRef>) -> Self {
-        let scope = new_scope(Some(def));
-        PipelineCall { def, scope, args }
+        let entered = SCOPES.with(|s| {
+            let s = s.borrow();
+            if s.is_empty() {
+                return Err(BuildError::PipelineOutsideBuilder(def.name));
+            }
+            let open: Vec<&'static PipelineDef> = s.iter().filter_map(|sc| sc.draft.def).collect();
+            match open.iter().position(|d| std::ptr::eq(*d, def)) {
+                Some(first) => {
+                    let chain = open[first..]
+                        .iter()
+                        .map(|d| d.name)
+                        .chain([def.name])
+                        .collect::<Vec<_>>()
+                        .join(" → ");
+                    Err(BuildError::RecursivePipeline {
+                        pipeline: def.name,
+                        chain,
+                    })
+                }
+                None => Ok(()),
+            }
+        });
+        match entered {
+            Ok(()) => {
+                let scope = new_scope(Some(def));
+                PipelineCall {
+                    def,
+                    scope,
+                    args,
+                    cut: false,
+                }
+            }
+            Err(e) => {
+                if with_top(|top| top.draft.errors.push(e.clone())).is_none() {
+                    STRAY.with(|s| s.borrow_mut().push(e));
+                }
+                PipelineCall {
+                    def,
+                    scope: u32::MAX - 1,
+                    args,
+                    cut: true,
+                }
+            }
+        }
+    }
+
+    /// `Some(inert handles)` when the body must not run (see [`Self::enter`]); the generated
+    /// code returns them at once.
+    pub fn cut<R: PipelineReturn>(&self) -> Option<R> {
+        self.cut
+            .then(|| R::__from_ports(&placeholder_ports(self.def.outputs.len())))
     }
 
     /// The port of input `i` inside the pipeline body.
@@ -252,6 +336,9 @@ impl PipelineCall {
         debug_assert_eq!(scope.id, self.scope);
         let mut errors = scope.draft.errors;
         let def = self.def;
+        if scope.draft.nodes.is_empty() && errors.is_empty() {
+            errors.push(BuildError::EmptyPipeline(def.name.to_owned()));
+        }
         let manifest_dir = PathBuf::from(def.manifest_dir);
         let inputs = def
             .inputs
@@ -271,7 +358,13 @@ impl PipelineCall {
         let mut outputs = Vec::with_capacity(ports.len());
         for (port, name) in ports.iter().zip(def.outputs) {
             match port.source {
-                Source::Output { node, output } if port.scope == self.scope => {
+                // (An output index past the node's outputs comes from a sub-pipeline that is
+                // itself in error; that error is reported first.)
+                Source::Output { node, output }
+                    if port.scope == self.scope
+                        && (output as usize)
+                            < scope.draft.nodes[node as usize].component.output_count() =>
+                {
                     let node = node as usize;
                     let output = output as usize;
                     outputs.push(PipelineOutput {
@@ -324,7 +417,8 @@ impl PipelineCall {
                 }
             }
             let node = parent.draft.nodes.len() as u32;
-            let n_out = pipeline.outputs.len() as u32;
+            // One port per declared output, even when one was in error (the error is reported).
+            let n_out = def.outputs.len() as u32;
             parent.draft.nodes.push(Node {
                 name,
                 component: Component::Pipeline(Arc::new(pipeline)),
@@ -337,13 +431,9 @@ impl PipelineCall {
                 })
                 .collect()
         });
-        match out_ports {
-            Some(p) => R::__from_ports(&p),
-            None => panic!(
-                "pipeline `{}` was called outside a builder; build it with `cli::main`, `azureml_pipelines::build`, or call it inside another `#[pipeline]` fn",
-                def.name
-            ),
-        }
+        // `enter` opened a scope, so a parent (at least the root) is there.
+        let ports = out_ports.unwrap_or_else(|| placeholder_ports(def.outputs.len()));
+        R::__from_ports(&ports)
     }
 }
 
@@ -351,7 +441,8 @@ impl PipelineCall {
 ///
 /// ```no_run
 /// # use azureml_pipelines::prelude::*;
-/// # #[pipeline] fn my_pipeline() {}
+/// # #[step(command = "echo hello", environment = "python:3.12")] fn hello();
+/// # #[pipeline] fn my_pipeline() { hello() }
 /// let pipeline = azureml_pipelines::build(my_pipeline).expect("a valid pipeline");
 /// println!("{} nodes", pipeline.nodes.len());
 /// ```
@@ -385,7 +476,8 @@ fn run_root(call: impl FnOnce()) -> Result<Pipeline, BuildError> {
     std::mem::forget(guard);
     debug_assert_eq!(scope.id, id);
     let mut draft = scope.draft;
-    if let Some(e) = draft.errors.drain(..).next() {
+    let stray = STRAY.with(|s| std::mem::take(&mut *s.borrow_mut()));
+    if let Some(e) = stray.into_iter().chain(draft.errors.drain(..)).next() {
         return Err(e);
     }
     draft.built.ok_or(BuildError::NotAPipeline("the given fn"))

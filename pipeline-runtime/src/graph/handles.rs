@@ -307,7 +307,8 @@ tuple_return!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
 /// (`10`, `0.5`, `true`, `"text"`).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be passed where a `Param<{T}>` is expected",
-    label = "expected a `Param<{T}>` or a plain `{T}` value"
+    label = "expected a `Param<{T}>` or a plain `{T}` value",
+    note = "plain values by type: `i64` `10`, `f64` `10.0` (not `10`), `bool` `true`, `String` `\"text\"`"
 )]
 pub trait IntoParam<T> {
     #[doc(hidden)]

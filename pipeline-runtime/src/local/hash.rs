@@ -3,7 +3,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
+use crate::snapshot::hash::Sha256;
 
 use super::error::LocalError;
 

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use sha2::{Digest, Sha256};
+use super::hash::Sha256;
 
 use super::{HASH_VERSION, SnapshotError, SnapshotFile, hex};
 

@@ -1,4 +1,4 @@
-//! The one error type of the snapshot room.
+//! What can go wrong while listing or hashing a snapshot.
 
 use std::io;
 use std::path::{Path, PathBuf};

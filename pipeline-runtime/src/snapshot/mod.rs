@@ -1,4 +1,5 @@
-//! The `snapshot` room: a step's source folder as Azure ML sees it.
+//! Snapshots: a step's source folder (`source_dir`) as Azure ML sees it, the files it uploads
+//! and the content hash that names the code asset.
 //!
 //! [`Snapshot::scan`] walks a step's `source_dir` (or a single file) the way Microsoft's Python
 //! SDK (azure-ai-ml 1.35.2, `azure/ai/ml/_utils/_asset_utils.py`) does before it uploads a code
@@ -28,7 +29,7 @@ pub mod cache;
 mod copy;
 mod error;
 mod folder;
-mod hash;
+pub(crate) mod hash;
 mod ignore;
 mod object_hash;
 #[cfg(target_os = "linux")]

@@ -4,7 +4,7 @@ use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
+use super::hash::Sha256;
 
 use super::ignore::IgnoreRules;
 use super::{SnapshotError, hex};

@@ -10,10 +10,10 @@ struct PreppedIris;
 #[data_kind(uri_folder)]
 struct Model;
 
-#[step(script = "prep.py", source_dir = "../../../../tests/ui/steps")]
+#[step(script = "prep.py", source_dir = "steps", environment = "python:3.12")]
 fn data_prep(raw: Data<UriFile>) -> Data<PreppedIris>;
 
-#[step(script = "train.py", source_dir = "../../../../tests/ui/steps")]
+#[step(script = "train.py", source_dir = "steps", environment = "python:3.12")]
 fn evaluate(model: Data<Model>, data: Data<PreppedIris>) -> Data<UriFolder>;
 
 #[pipeline]

@@ -1,6 +1,11 @@
 use azureml_pipelines::prelude::*;
 
+#[step(command = "python train.py", environment = "python:3.12")]
+fn train();
+
 #[pipeline(experiment_name = "exp")]
-fn empty() {}
+fn training() {
+    train()
+}
 
 fn main() {}

@@ -1,6 +1,6 @@
 use azureml_pipelines::prelude::*;
 
-#[step(script = "train.py", source_dir = "../../../../tests/ui/steps", environment = "azureml:AzureML-sklearn-1.5")]
+#[step(script = "train.py", source_dir = "steps", environment = "azureml:AzureML-sklearn-1.5")]
 fn train(data: Data<UriFolder>) -> Data<UriFolder>;
 
 fn main() {}

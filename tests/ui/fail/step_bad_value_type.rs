@@ -1,6 +1,6 @@
 use azureml_pipelines::prelude::*;
 
-#[step(script = "train.py", source_dir = "../../../../tests/ui/steps", reuse = "no")]
+#[step(script = "train.py", source_dir = "steps", reuse = "no", environment = "python:3.12")]
 fn train(data: Data<UriFolder>) -> Data<UriFolder>;
 
 fn main() {}

@@ -13,7 +13,8 @@ struct Csv;
 #[step(
     command = "head ${{inputs.rows}} > ${{outputs.preview}}/head.csv",
     output = "preview",
-    crate = "crate::platform::azureml"
+    crate = "crate::platform::azureml",
+    environment = "python:3.12",
 )]
 fn preview(#[mode(download)] rows: Data<Csv>) -> Data<UriFolder>;
 

@@ -3,7 +3,7 @@ extern crate azureml_pipelines as aml;
 
 use aml::prelude::*;
 
-#[aml::prelude::step(script = "train.py", source_dir = "../../../../tests/ui/steps", outputs(model, metrics))]
+#[aml::prelude::step(script = "train.py", source_dir = "steps", outputs(model, metrics), environment = "python:3.12")]
 fn train(data: Data<UriFolder>) -> (Data<UriFolder>, Data<UriFolder>);
 
 #[aml::pipeline(outputs(model, metrics))]

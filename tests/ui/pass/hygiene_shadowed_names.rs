@@ -17,7 +17,7 @@ mod core {}
 mod std {}
 mod __private {}
 
-#[step(script = "train.py", source_dir = "../../../../tests/ui/steps", reuse = false)]
+#[step(script = "train.py", source_dir = "steps", reuse = false, environment = "python:3.12")]
 fn train(data: Data<UriFolder>, epochs: Param<i64>, name: Param<::std::string::String>) -> Data<UriFolder>;
 
 /// A pipeline whose body uses the names the expansion uses internally.

@@ -11,7 +11,7 @@ use azureml_pipelines::prelude::*;
 )]
 fn convert(data: Data<UriFolder>, r#type: Param<String>) -> Data<UriFolder>;
 
-#[step(script = "train.py", source_dir = "../../../../tests/ui/steps", output = "model")]
+#[step(script = "train.py", source_dir = "steps", output = "model", environment = "python:3.12")]
 fn train(r#in: Data<UriFolder>) -> Data<UriFolder>;
 
 #[pipeline]

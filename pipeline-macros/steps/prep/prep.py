@@ -1,0 +1,1 @@
+# Used by the doc examples of `#[step]` (source_dir = "steps/prep").

@@ -1,0 +1,6 @@
+use azureml_pipelines::prelude::*;
+
+#[pipeline]
+fn nothing() {}
+
+fn main() {}
