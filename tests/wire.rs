@@ -58,7 +58,25 @@ fn yaml() -> Value {
         base_dir: env!("CARGO_MANIFEST_DIR").into(),
         force_rerun: false,
     };
-    serde_yaml_ng::from_str(&wire::to_yaml(&p, &inputs, &ctx).unwrap()).unwrap()
+    serde_yaml_ng::from_str(wire::to_yaml(&p, &inputs, &ctx).unwrap().job()).unwrap()
+}
+
+/// A sub-pipeline component file of the YAML export, by the reference a node gives.
+fn yaml_component(reference: &Value) -> Value {
+    let p = azureml_pipelines::build(outer).unwrap();
+    let inputs = [Some(InputValue::Data(DataLocation::Uri(TRAIN.into())))];
+    let ctx = YamlContext {
+        base_dir: env!("CARGO_MANIFEST_DIR").into(),
+        force_rerun: false,
+    };
+    let export = wire::to_yaml(&p, &inputs, &ctx).unwrap();
+    let name = reference.as_str().unwrap().trim_start_matches("./");
+    let (_, text) = export
+        .files
+        .iter()
+        .find(|(f, _)| f == name)
+        .unwrap_or_else(|| panic!("no file {name}"));
+    serde_yaml_ng::from_str(text).unwrap()
 }
 
 fn pipeline_component(components: &[Value]) -> &Value {
@@ -144,7 +162,7 @@ fn an_output_mode_is_carried_through_a_sub_pipeline() {
     );
 
     let doc = yaml();
-    let component = &doc["jobs"]["fit_and_evaluate"]["component"];
+    let component = &yaml_component(&doc["jobs"]["fit_and_evaluate"]["component"]);
     assert_eq!(component["outputs"]["metrics"]["mode"], "upload");
     assert_eq!(
         component["jobs"]["evaluate"]["outputs"]["metrics"],

@@ -434,7 +434,7 @@ async fn a_step_without_environment_fails_before_any_request() {
     let err = submit::submit(&ws, &pipeline, &[], &opts("x"), &events)
         .await
         .unwrap_err();
-    assert!(matches!(err, SubmitError::Spec(_)), "{err}");
+    assert!(matches!(err, SubmitError::Wire(_)), "{err}");
     assert!(
         err.to_string().contains("step `bare` has no environment"),
         "{err}"

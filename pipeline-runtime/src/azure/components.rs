@@ -32,7 +32,7 @@ pub struct ComponentVersion {
 /// `properties` of a [`ComponentVersion`].
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct ComponentVersionProperties {
-    /// The component definition (the component YAML as JSON), produced by the spec room.
+    /// The component definition (the component YAML as JSON), produced by the wire room.
     #[serde(rename = "componentSpec", default)]
     pub component_spec: Value,
     /// Anonymous (unnamed) component.

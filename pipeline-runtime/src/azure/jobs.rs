@@ -182,7 +182,7 @@ impl<'a> Jobs<'a> {
     }
 
     /// Submits (or updates) job `name` with `body`, a `JobBase` (`{"properties": {"jobType": …}}`)
-    /// produced by the spec room. Pipeline jobs carry the Azure ML token as `x-azureml-token`,
+    /// produced by the wire room. Pipeline jobs carry the Azure ML token as `x-azureml-token`,
     /// as the Python SDK sends it. When the service rejects a compute, the error's hint lists the
     /// workspace's computes.
     pub async fn create_or_update(self, name: &str, body: &Value) -> Result<Job, ArmError> {

@@ -38,7 +38,7 @@ impl AzureCliError {
             AzureCliError::Submit(e)
                 if matches!(
                     **e,
-                    SubmitError::Snapshot { .. } | SubmitError::Data { .. } | SubmitError::Spec(_)
+                    SubmitError::Snapshot { .. } | SubmitError::Data { .. } | SubmitError::Wire(_)
                 ) =>
             {
                 ExitCode::from(2)

@@ -69,7 +69,7 @@ impl CliError {
             CliError::Bind(_) | CliError::Usage(_) => ExitCode::from(2),
             CliError::Azure(e) => e.exit_code(),
             CliError::Submit(
-                SubmitError::Snapshot { .. } | SubmitError::Data { .. } | SubmitError::Spec(_),
+                SubmitError::Snapshot { .. } | SubmitError::Data { .. } | SubmitError::Wire(_),
             ) => ExitCode::from(2),
             _ => ExitCode::from(1),
         }

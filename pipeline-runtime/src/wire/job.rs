@@ -7,7 +7,8 @@ use indexmap::IndexMap;
 use sha2::{Digest, Sha256};
 
 use super::rest::*;
-use super::{SpecError, WorkspaceScope};
+use super::ids::{DataAssetRef, LATEST_PLACEHOLDER, component_version_path};
+use super::{WireError, WorkspaceScope};
 use crate::graph::{
     Binding, Component, DataLocation, InputValue, Literal, Node, Pipeline, PortType, StepDef,
 };
@@ -32,6 +33,9 @@ pub struct WireContext {
     pub display_name: Option<String>,
     /// Overrides the experiment name.
     pub experiment: Option<String>,
+    /// The version `azureml:NAME@latest` stands for, per data asset name (resolved by
+    /// submission; an export without a workspace writes [`LATEST_PLACEHOLDER`]).
+    pub latest_data: BTreeMap<String, String>,
 }
 
 /// One component version to register before the job.
@@ -59,7 +63,7 @@ impl RestBodies {
     /// The ARM path (below the workspace id) of component `i`.
     pub fn component_path(&self, i: usize) -> String {
         let c = &self.components[i];
-        format!("components/{}/versions/{}", c.name, c.version)
+        component_version_path(&c.name, &c.version)
     }
 }
 
@@ -76,7 +80,7 @@ pub fn rest_bodies(
     pipeline: &Pipeline,
     inputs: &[Option<InputValue>],
     ctx: &WireContext,
-) -> Result<RestBodies, SpecError> {
+) -> Result<RestBodies, WireError> {
     let mut b = Builder {
         ctx,
         components: Vec::new(),
@@ -96,7 +100,7 @@ pub fn rest_bodies(
             },
             InputValue::Data(loc) => {
                 let PortType::Data(asset) = input.ty else {
-                    return Err(SpecError::TypeMismatch {
+                    return Err(WireError::TypeMismatch {
                         input: input.name.clone(),
                     });
                 };
@@ -164,15 +168,29 @@ pub fn rest_bodies(
 }
 
 impl Builder<'_> {
-    fn uri(&self, loc: &DataLocation, input: &str) -> Result<String, SpecError> {
+    fn uri(&self, loc: &DataLocation, input: &str) -> Result<String, WireError> {
         match loc {
-            DataLocation::Uri(u) => Ok(u.clone()),
+            DataLocation::Uri(u) => Ok(match DataAssetRef::parse(u) {
+                // A data asset is sent as its version's ARM id, as Microsoft's SDK does.
+                Some(asset) => {
+                    let version = match &asset.version {
+                        Some(v) => v.as_str(),
+                        None => self
+                            .ctx
+                            .latest_data
+                            .get(&asset.name)
+                            .map_or(LATEST_PLACEHOLDER, String::as_str),
+                    };
+                    self.ctx.workspace.data_version_id(&asset.name, version)
+                }
+                None => u.clone(),
+            }),
             DataLocation::Local(path) => {
                 self.ctx
                     .data
                     .get(path)
                     .cloned()
-                    .ok_or_else(|| SpecError::LocalDataNotUploaded {
+                    .ok_or_else(|| WireError::LocalDataNotUploaded {
                         input: input.to_owned(),
                         path: path.clone(),
                     })
@@ -182,9 +200,10 @@ impl Builder<'_> {
 
     fn register(&mut self, spec: ComponentSpec) -> String {
         let version = content_version(&spec);
-        let id = self.ctx.workspace.resource_id(&format!(
-            "components/{ANONYMOUS_COMPONENT}/versions/{version}"
-        ));
+        let id = self
+            .ctx
+            .workspace
+            .component_version_id(ANONYMOUS_COMPONENT, &version);
         if !self.components.iter().any(|c| c.version == version) {
             self.components.push(ComponentPut {
                 name: ANONYMOUS_COMPONENT.to_owned(),
@@ -204,7 +223,7 @@ impl Builder<'_> {
         id
     }
 
-    fn step_component(&mut self, step: &'static StepDef) -> Result<String, SpecError> {
+    fn step_component(&mut self, step: &'static StepDef) -> Result<String, WireError> {
         if let Some((_, id)) = self.step_ids.iter().find(|(p, _)| std::ptr::eq(*p, step)) {
             return Ok(id.clone());
         }
@@ -214,7 +233,7 @@ impl Builder<'_> {
         Ok(id)
     }
 
-    fn nodes(&mut self, pipeline: &Pipeline) -> Result<IndexMap<String, NodeJob>, SpecError> {
+    fn nodes(&mut self, pipeline: &Pipeline) -> Result<IndexMap<String, NodeJob>, WireError> {
         let mut jobs = IndexMap::new();
         for (index, node) in pipeline.nodes.iter().enumerate() {
             let job = self.node(pipeline, index, node)?;
@@ -228,7 +247,7 @@ impl Builder<'_> {
         pipeline: &Pipeline,
         index: usize,
         node: &Node,
-    ) -> Result<NodeJob, SpecError> {
+    ) -> Result<NodeJob, WireError> {
         let ws = &self.ctx.workspace;
         let (node_type, component_id, compute_id, display_name, resources, env) =
             match &node.component {
@@ -331,12 +350,13 @@ impl Builder<'_> {
         })
     }
 
-    fn pipeline_spec(&mut self, p: &Pipeline) -> Result<ComponentSpec, SpecError> {
+    fn pipeline_spec(&mut self, p: &Pipeline) -> Result<ComponentSpec, WireError> {
         let jobs = self.nodes(p)?;
         let mut inputs = IndexMap::new();
         for i in &p.inputs {
+            // Defaults are strings on the wire, as Microsoft's SDK writes them.
             let default = match &i.default {
-                Some(InputValue::Literal(l)) => Some(literal_json(l)),
+                Some(InputValue::Literal(l)) => Some(l.to_wire()),
                 _ => None,
             };
             inputs.insert(
@@ -378,16 +398,16 @@ impl Builder<'_> {
 }
 
 /// The `componentSpec` of a command step.
-fn command_spec(step: &'static StepDef, ctx: &WireContext) -> Result<ComponentSpec, SpecError> {
+fn command_spec(step: &'static StepDef, ctx: &WireContext) -> Result<ComponentSpec, WireError> {
     let environment = step
         .environment
-        .ok_or(SpecError::NoEnvironment { step: step.name })?;
+        .ok_or(WireError::NoEnvironment { step: step.name })?;
     let code = match step.source_path() {
         Some(path) => Some(format!(
             "azureml:{}",
             ctx.code
                 .get(&path)
-                .ok_or_else(|| SpecError::CodeNotUploaded {
+                .ok_or_else(|| WireError::CodeNotUploaded {
                     step: step.name,
                     path: path.clone(),
                 })?

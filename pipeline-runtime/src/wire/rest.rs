@@ -235,9 +235,9 @@ pub struct ComponentInput {
     /// Type (`uri_folder`, `integer`, …).
     #[serde(rename = "type")]
     pub input_type: &'static str,
-    /// Default value.
+    /// Default value, a string whatever the type (`"3"`), as Microsoft's SDK sends it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub default: Option<serde_json::Value>,
+    pub default: Option<String>,
 }
 
 /// A component output.
@@ -251,4 +251,35 @@ pub struct ComponentOutput {
     /// its node instead.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mode: Option<&'static str>,
+}
+
+/// `GET {WS}/data/{name}`: a data asset container (`DataContainer`), the fields we read.
+#[derive(Debug, Clone, serde::Deserialize, Serialize, PartialEq)]
+pub struct DataContainer {
+    /// ARM id.
+    #[serde(default)]
+    pub id: String,
+    /// The asset name.
+    #[serde(default)]
+    pub name: String,
+    /// Properties.
+    pub properties: DataContainerProperties,
+}
+
+/// `DataContainer.properties`.
+#[derive(Debug, Clone, Default, serde::Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct DataContainerProperties {
+    /// `uri_file`, `uri_folder` or `mltable`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_type: Option<String>,
+    /// The most recently created version (read-only): what `azureml:NAME@latest` means.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latest_version: Option<String>,
+    /// The next version an auto-incrementing create would use (read-only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_version: Option<String>,
+    /// Archived.
+    #[serde(default)]
+    pub is_archived: bool,
 }
