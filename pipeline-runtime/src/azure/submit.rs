@@ -822,9 +822,7 @@ pub fn output_locations(job: &Job) -> Vec<(String, String)> {
                 .get("uri")
                 .and_then(|u| u.as_str())
                 .map(str::to_owned)
-                .unwrap_or_else(|| {
-                    wire::job_output_uri(DEFAULT_DATASTORE, &job.name, name)
-                });
+                .unwrap_or_else(|| wire::job_output_uri(DEFAULT_DATASTORE, &job.name, name));
             (name.clone(), uri)
         })
         .collect()

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use indexmap::IndexMap;
 use sha2::{Digest, Sha256};
 
-use super::rest::*;
 use super::ids::{DataAssetRef, LATEST_PLACEHOLDER, component_version_path};
+use super::rest::*;
 use super::{WireError, WorkspaceScope};
 use crate::graph::{
     Binding, Component, DataLocation, InputValue, Literal, Node, Pipeline, PortType, StepDef,

@@ -191,142 +191,141 @@ impl Writer<'_> {
         Ok(format!("./{name}"))
     }
 
-
-fn jobs(&mut self, pipeline: &Pipeline) -> Result<Map<String, Value>, WireError> {
-    let base = self.base;
-    let mut jobs = Map::new();
-    for (index, node) in pipeline.nodes.iter().enumerate() {
-        let mut job = Map::new();
-        let modes: Vec<Option<&'static str>> = match &node.component {
-            Component::Step(step) => {
-                job.insert("type".into(), "command".into());
-                job.insert("component".into(), command_component(step, base)?.into());
-                if let Some(c) = step.compute {
-                    job.insert("compute".into(), format!("azureml:{c}").into());
-                }
-                if let Some(n) = step.instance_count {
-                    job.insert("resources".into(), json!({ "instance_count": n }));
-                }
-                if !step.environment_variables.is_empty() {
-                    let env: Map<String, Value> = step
-                        .environment_variables
+    fn jobs(&mut self, pipeline: &Pipeline) -> Result<Map<String, Value>, WireError> {
+        let base = self.base;
+        let mut jobs = Map::new();
+        for (index, node) in pipeline.nodes.iter().enumerate() {
+            let mut job = Map::new();
+            let modes: Vec<Option<&'static str>> = match &node.component {
+                Component::Step(step) => {
+                    job.insert("type".into(), "command".into());
+                    job.insert("component".into(), command_component(step, base)?.into());
+                    if let Some(c) = step.compute {
+                        job.insert("compute".into(), format!("azureml:{c}").into());
+                    }
+                    if let Some(n) = step.instance_count {
+                        job.insert("resources".into(), json!({ "instance_count": n }));
+                    }
+                    if !step.environment_variables.is_empty() {
+                        let env: Map<String, Value> = step
+                            .environment_variables
+                            .iter()
+                            .map(|(k, v)| ((*k).to_owned(), (*v).into()))
+                            .collect();
+                        job.insert("environment_variables".into(), env.into());
+                    }
+                    step.inputs
                         .iter()
-                        .map(|(k, v)| ((*k).to_owned(), (*v).into()))
-                        .collect();
-                    job.insert("environment_variables".into(), env.into());
+                        .map(|i| i.mode.map(|m| m.as_str()))
+                        .collect()
                 }
-                step.inputs
-                    .iter()
-                    .map(|i| i.mode.map(|m| m.as_str()))
-                    .collect()
+                Component::Pipeline(inner) => {
+                    job.insert("type".into(), "pipeline".into());
+                    job.insert("component".into(), self.component_file(inner)?.into());
+                    inner
+                        .inputs
+                        .iter()
+                        .map(|i| i.mode.map(|m| m.as_str()))
+                        .collect()
+                }
+            };
+            let ports = node.component.inputs();
+            let mut ins = Map::new();
+            for ((port, binding), mode) in ports.iter().zip(&node.inputs).zip(modes) {
+                let bound = match binding {
+                    Binding::Input(i) => {
+                        format!("${{{{parent.inputs.{}}}}}", pipeline.inputs[*i].name).into()
+                    }
+                    Binding::Output(o) => format!(
+                        "${{{{parent.jobs.{}.outputs.{}}}}}",
+                        pipeline.nodes[o.node].name,
+                        pipeline.nodes[o.node].component.output_name(o.output)
+                    )
+                    .into(),
+                    Binding::Literal(l) => literal_json(l),
+                    Binding::Data(loc) => {
+                        json!({ "type": port.ty.as_str(), "path": location(base, loc) })
+                    }
+                };
+                let v = match (mode, bound) {
+                    (Some(mode), Value::String(path)) => json!({ "path": path, "mode": mode }),
+                    (Some(mode), Value::Object(mut m)) => {
+                        m.insert("mode".into(), mode.into());
+                        Value::Object(m)
+                    }
+                    (_, v) => v,
+                };
+                ins.insert(port.name.to_owned(), v);
             }
-            Component::Pipeline(inner) => {
-                job.insert("type".into(), "pipeline".into());
-                job.insert("component".into(), self.component_file(inner)?.into());
-                inner
-                    .inputs
+            job.insert("inputs".into(), ins.into());
+            let mut outs = Map::new();
+            for (i, (port, mode)) in node.component.outputs().into_iter().enumerate() {
+                let promoted = pipeline
+                    .outputs
                     .iter()
-                    .map(|i| i.mode.map(|m| m.as_str()))
-                    .collect()
+                    .find(|o| o.from.node == index && o.from.output == i);
+                let v: Value = match (promoted, mode) {
+                    (Some(p), None) => format!("${{{{parent.outputs.{}}}}}", p.name).into(),
+                    (Some(p), Some(m)) => {
+                        json!({ "path": format!("${{{{parent.outputs.{}}}}}", p.name), "mode": m.as_str() })
+                    }
+                    (None, Some(m)) => json!({ "type": port.ty.as_str(), "mode": m.as_str() }),
+                    (None, None) => continue,
+                };
+                outs.insert(port.name.to_owned(), v);
             }
-        };
-        let ports = node.component.inputs();
-        let mut ins = Map::new();
-        for ((port, binding), mode) in ports.iter().zip(&node.inputs).zip(modes) {
-            let bound = match binding {
-                Binding::Input(i) => {
-                    format!("${{{{parent.inputs.{}}}}}", pipeline.inputs[*i].name).into()
-                }
-                Binding::Output(o) => format!(
-                    "${{{{parent.jobs.{}.outputs.{}}}}}",
-                    pipeline.nodes[o.node].name,
-                    pipeline.nodes[o.node].component.output_name(o.output)
-                )
-                .into(),
-                Binding::Literal(l) => literal_json(l),
-                Binding::Data(loc) => {
-                    json!({ "type": port.ty.as_str(), "path": location(base, loc) })
-                }
-            };
-            let v = match (mode, bound) {
-                (Some(mode), Value::String(path)) => json!({ "path": path, "mode": mode }),
-                (Some(mode), Value::Object(mut m)) => {
-                    m.insert("mode".into(), mode.into());
-                    Value::Object(m)
-                }
-                (_, v) => v,
-            };
-            ins.insert(port.name.to_owned(), v);
+            if !outs.is_empty() {
+                job.insert("outputs".into(), outs.into());
+            }
+            jobs.insert(node.name.clone(), job.into());
         }
-        job.insert("inputs".into(), ins.into());
-        let mut outs = Map::new();
-        for (i, (port, mode)) in node.component.outputs().into_iter().enumerate() {
-            let promoted = pipeline
-                .outputs
-                .iter()
-                .find(|o| o.from.node == index && o.from.output == i);
-            let v: Value = match (promoted, mode) {
-                (Some(p), None) => format!("${{{{parent.outputs.{}}}}}", p.name).into(),
-                (Some(p), Some(m)) => {
-                    json!({ "path": format!("${{{{parent.outputs.{}}}}}", p.name), "mode": m.as_str() })
-                }
-                (None, Some(m)) => json!({ "type": port.ty.as_str(), "mode": m.as_str() }),
-                (None, None) => continue,
-            };
-            outs.insert(port.name.to_owned(), v);
-        }
-        if !outs.is_empty() {
-            job.insert("outputs".into(), outs.into());
-        }
-        jobs.insert(node.name.clone(), job.into());
+        Ok(jobs)
     }
-    Ok(jobs)
-}
 
-fn pipeline_component(&mut self, p: &Pipeline) -> Result<Map<String, Value>, WireError> {
-    let mut c = Map::new();
-    c.insert(
-        "$schema".into(),
-        "https://azuremlschemas.azureedge.net/latest/pipelineComponent.schema.json".into(),
-    );
-    c.insert("name".into(), p.name.clone().into());
-    if let Some(d) = &p.display_name {
-        c.insert("display_name".into(), d.clone().into());
+    fn pipeline_component(&mut self, p: &Pipeline) -> Result<Map<String, Value>, WireError> {
+        let mut c = Map::new();
+        c.insert(
+            "$schema".into(),
+            "https://azuremlschemas.azureedge.net/latest/pipelineComponent.schema.json".into(),
+        );
+        c.insert("name".into(), p.name.clone().into());
+        if let Some(d) = &p.display_name {
+            c.insert("display_name".into(), d.clone().into());
+        }
+        if let Some(d) = &p.description {
+            c.insert("description".into(), d.clone().into());
+        }
+        c.insert("type".into(), "pipeline".into());
+        let ins: Map<String, Value> = p
+            .inputs
+            .iter()
+            .map(|i| {
+                let mut m = Map::new();
+                m.insert("type".into(), i.ty.as_str().into());
+                if let Some(InputValue::Literal(l)) = &i.default {
+                    m.insert("default".into(), literal_json(l));
+                }
+                (i.name.clone(), m.into())
+            })
+            .collect();
+        c.insert("inputs".into(), ins.into());
+        let outs: Map<String, Value> = p
+            .outputs
+            .iter()
+            .enumerate()
+            .map(|(i, o)| {
+                let mut m = Map::new();
+                m.insert("type".into(), o.ty.as_str().into());
+                if let Some(mode) = p.output_mode(i) {
+                    m.insert("mode".into(), mode.as_str().into());
+                }
+                (o.name.clone(), m.into())
+            })
+            .collect();
+        c.insert("outputs".into(), outs.into());
+        c.insert("jobs".into(), self.jobs(p)?.into());
+        Ok(c)
     }
-    if let Some(d) = &p.description {
-        c.insert("description".into(), d.clone().into());
-    }
-    c.insert("type".into(), "pipeline".into());
-    let ins: Map<String, Value> = p
-        .inputs
-        .iter()
-        .map(|i| {
-            let mut m = Map::new();
-            m.insert("type".into(), i.ty.as_str().into());
-            if let Some(InputValue::Literal(l)) = &i.default {
-                m.insert("default".into(), literal_json(l));
-            }
-            (i.name.clone(), m.into())
-        })
-        .collect();
-    c.insert("inputs".into(), ins.into());
-    let outs: Map<String, Value> = p
-        .outputs
-        .iter()
-        .enumerate()
-        .map(|(i, o)| {
-            let mut m = Map::new();
-            m.insert("type".into(), o.ty.as_str().into());
-            if let Some(mode) = p.output_mode(i) {
-                m.insert("mode".into(), mode.as_str().into());
-            }
-            (o.name.clone(), m.into())
-        })
-        .collect();
-    c.insert("outputs".into(), outs.into());
-    c.insert("jobs".into(), self.jobs(p)?.into());
-    Ok(c)
-}
 }
 
 fn command_component(step: &StepDef, base: &Path) -> Result<Map<String, Value>, WireError> {
