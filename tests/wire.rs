@@ -311,11 +311,13 @@ fn pipeline_component_defaults_are_strings_on_the_wire() {
 fn job_input_uri(location: &str, latest: &[(&str, &str)]) -> Value {
     let p = azureml_pipelines::build(outer).unwrap();
     let inputs = [Some(InputValue::Data(DataLocation::Uri(location.into())))];
-    let mut ctx = WireContext::default();
-    ctx.workspace = wire::WorkspaceScope {
-        subscription_id: "sub".into(),
-        resource_group: "rg".into(),
-        workspace_name: "ws".into(),
+    let mut ctx = WireContext {
+        workspace: wire::WorkspaceScope {
+            subscription_id: "sub".into(),
+            resource_group: "rg".into(),
+            workspace_name: "ws".into(),
+        },
+        ..WireContext::default()
     };
     for (name, version) in latest {
         ctx.latest_data
