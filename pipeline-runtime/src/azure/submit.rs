@@ -368,12 +368,9 @@ pub async fn submit(
     let components = &bodies.components;
     let puts = join_bounded(
         opts.concurrency,
-        components.iter().map(|c| async move {
-            let body = serde_json::to_value(&c.body.properties.component_spec)
-                .expect("wire types serialize");
+        components.iter().map(|c| {
             ws.components()
-                .create_or_update_anonymous(&c.version, &body)
-                .await
+                .create_or_update_version(&c.name, &c.version, &c.body)
         }),
     )
     .await;
@@ -388,8 +385,7 @@ pub async fn submit(
         .job_name
         .clone()
         .unwrap_or_else(|| new_job_name(&pipeline.name));
-    let body = serde_json::to_value(&bodies.job).expect("wire types serialize");
-    let job = ws.jobs().create_or_update(&name, &body).await?;
+    let job = ws.jobs().create_or_update(&name, &bodies.job).await?;
     events(SubmitEvent::JobCreated { name: name.clone() });
     let studio_url = studio_url(ws, &job, &name);
     Ok(Submitted {
@@ -807,21 +803,15 @@ pub async fn follow(
 /// default location on the workspace's default datastore,
 /// `azureml://datastores/workspaceblobstore/paths/azureml/{job}/{output}/`.
 pub fn output_locations(job: &Job) -> Vec<(String, String)> {
-    let Some(outputs) = job
-        .properties
-        .other
-        .get("outputs")
-        .and_then(|o| o.as_object())
-    else {
+    let Some(outputs) = &job.properties.outputs else {
         return Vec::new();
     };
     outputs
         .iter()
         .map(|(name, o)| {
             let uri = o
-                .get("uri")
-                .and_then(|u| u.as_str())
-                .map(str::to_owned)
+                .uri
+                .clone()
                 .unwrap_or_else(|| wire::job_output_uri(DEFAULT_DATASTORE, &job.name, name));
             (name.clone(), uri)
         })

@@ -1,5 +1,6 @@
 //! Pipeline → REST bodies: anonymous components and the PipelineJob.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -93,7 +94,7 @@ pub fn rest_bodies(
         let Some(value) = value else { continue };
         let ji = match value {
             InputValue::Literal(l) => JobInput {
-                job_input_type: "literal",
+                job_input_type: JobInputType::Literal,
                 value: Some(l.to_wire()),
                 uri: None,
                 mode: None,
@@ -105,10 +106,10 @@ pub fn rest_bodies(
                     });
                 };
                 JobInput {
-                    job_input_type: asset.as_str(),
+                    job_input_type: asset.into(),
                     value: None,
                     uri: Some(b.uri(loc, &input.name)?),
-                    mode: input.mode.map(|m| m.wire()),
+                    mode: input.mode.map(Into::into),
                 }
             }
         };
@@ -119,8 +120,9 @@ pub fn rest_bodies(
         job_outputs.insert(
             out.name.clone(),
             JobOutput {
-                job_output_type: out.ty.as_str(),
-                mode: pipeline.output_mode(i).map(|m| m.wire()),
+                job_output_type: out.ty.into(),
+                uri: None,
+                mode: pipeline.output_mode(i).map(Into::into),
             },
         );
     }
@@ -140,7 +142,7 @@ pub fn rest_bodies(
     };
     let job = JobBase {
         properties: PipelineJob {
-            job_type: "Pipeline",
+            job_type: JobType::Pipeline,
             display_name: ctx
                 .display_name
                 .clone()
@@ -252,7 +254,7 @@ impl Builder<'_> {
         let (node_type, component_id, compute_id, display_name, resources, env) =
             match &node.component {
                 Component::Step(step) => (
-                    "command",
+                    ComponentType::Command,
                     self.step_component(step)?,
                     step.compute.map(|c| ws.compute_id(c)),
                     step.display_name.map(str::to_owned),
@@ -267,7 +269,7 @@ impl Builder<'_> {
                 Component::Pipeline(inner) => {
                     let spec = self.pipeline_spec(inner)?;
                     (
-                        "pipeline",
+                        ComponentType::Pipeline,
                         self.register(spec),
                         None,
                         inner.display_name.clone(),
@@ -276,16 +278,16 @@ impl Builder<'_> {
                     )
                 }
             };
-        let modes: Vec<Option<&'static str>> = match &node.component {
-            Component::Step(s) => s.inputs.iter().map(|i| i.mode.map(|m| m.wire())).collect(),
-            Component::Pipeline(p) => p.inputs.iter().map(|i| i.mode.map(|m| m.wire())).collect(),
+        let modes: Vec<Option<InputDeliveryMode>> = match &node.component {
+            Component::Step(s) => s.inputs.iter().map(|i| i.mode.map(Into::into)).collect(),
+            Component::Pipeline(p) => p.inputs.iter().map(|i| i.mode.map(Into::into)).collect(),
         };
         let ports = node.component.inputs();
         let mut inputs = IndexMap::new();
         for ((port, binding), mode) in ports.iter().zip(&node.inputs).zip(modes) {
             let input = match binding {
                 Binding::Input(i) => NodeInput {
-                    job_input_type: "literal",
+                    job_input_type: JobInputType::Literal,
                     value: Some(format!(
                         "${{{{parent.inputs.{}}}}}",
                         pipeline.inputs[*i].name
@@ -294,7 +296,7 @@ impl Builder<'_> {
                     mode,
                 },
                 Binding::Output(o) => NodeInput {
-                    job_input_type: "literal",
+                    job_input_type: JobInputType::Literal,
                     value: Some(format!(
                         "${{{{parent.jobs.{}.outputs.{}}}}}",
                         pipeline.nodes[o.node].name,
@@ -304,13 +306,13 @@ impl Builder<'_> {
                     mode,
                 },
                 Binding::Literal(l) => NodeInput {
-                    job_input_type: "literal",
+                    job_input_type: JobInputType::Literal,
                     value: Some(l.to_wire()),
                     uri: None,
                     mode: None,
                 },
                 Binding::Data(loc) => NodeInput {
-                    job_input_type: port.ty.as_str(),
+                    job_input_type: data_input_type(port.ty),
                     value: None,
                     uri: Some(self.uri(loc, port.name)?),
                     mode,
@@ -327,12 +329,12 @@ impl Builder<'_> {
             let out = match promoted {
                 Some(p) => NodeOutput::Binding {
                     value: format!("${{{{parent.outputs.{}}}}}", p.name),
-                    kind: "literal",
-                    mode: mode.map(|m| m.wire()),
+                    kind: JobInputType::Literal,
+                    mode: mode.map(Into::into),
                 },
                 None => NodeOutput::Unbound {
-                    job_output_type: port.ty.as_str(),
-                    mode: mode.map(|m| m.wire()),
+                    job_output_type: data_input_type(port.ty),
+                    mode: mode.map(Into::into),
                 },
             };
             outputs.insert(port.name.to_owned(), out);
@@ -362,7 +364,7 @@ impl Builder<'_> {
             inputs.insert(
                 i.name.clone(),
                 ComponentInput {
-                    input_type: i.ty.as_str(),
+                    input_type: Cow::Borrowed(i.ty.as_str()),
                     default,
                 },
             );
@@ -375,8 +377,8 @@ impl Builder<'_> {
                 (
                     o.name.clone(),
                     ComponentOutput {
-                        output_type: o.ty.as_str(),
-                        mode: p.output_mode(i).map(|m| m.as_str()),
+                        output_type: Cow::Borrowed(o.ty.as_str()),
+                        mode: p.output_mode(i).map(|m| Cow::Borrowed(m.as_str())),
                     },
                 )
             })
@@ -385,7 +387,7 @@ impl Builder<'_> {
             name: p.name.clone(),
             display_name: p.display_name.clone(),
             description: p.description.clone(),
-            component_type: "pipeline",
+            component_type: ComponentType::Pipeline,
             command: None,
             code: None,
             environment: None,
@@ -421,7 +423,7 @@ fn command_spec(step: &'static StepDef, ctx: &WireContext) -> Result<ComponentSp
             (
                 i.name.to_owned(),
                 ComponentInput {
-                    input_type: i.ty.as_str(),
+                    input_type: Cow::Borrowed(i.ty.as_str()),
                     default: None,
                 },
             )
@@ -434,7 +436,7 @@ fn command_spec(step: &'static StepDef, ctx: &WireContext) -> Result<ComponentSp
             (
                 o.name.to_owned(),
                 ComponentOutput {
-                    output_type: o.ty.as_str(),
+                    output_type: Cow::Borrowed(o.ty.as_str()),
                     mode: None,
                 },
             )
@@ -444,7 +446,7 @@ fn command_spec(step: &'static StepDef, ctx: &WireContext) -> Result<ComponentSp
         name: step.name.to_owned(),
         display_name: step.display_name.map(str::to_owned),
         description: step.description.map(str::to_owned),
-        component_type: "command",
+        component_type: ComponentType::Command,
         command: Some(step.command.to_owned()),
         code,
         environment: Some(environment.to_owned()),
@@ -493,4 +495,13 @@ pub(crate) fn uuid_from_hex(hex: &str) -> String {
         &hex[16..20],
         &hex[20..32]
     )
+}
+
+/// The `jobInputType` of data on a port; a parameter port never carries data, so it reads as a
+/// literal.
+fn data_input_type(ty: PortType) -> JobInputType {
+    match ty {
+        PortType::Data(asset) => asset.into(),
+        PortType::Param(_) => JobInputType::Literal,
+    }
 }

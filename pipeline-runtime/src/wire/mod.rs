@@ -134,6 +134,14 @@ pub enum WireError {
     },
 }
 
+/// A wire body as the JSON the HTTP client sends; the error names what could not be written.
+pub fn to_json_value<T: serde::Serialize + ?Sized>(
+    body: &T,
+    what: &str,
+) -> Result<serde_json::Value, String> {
+    serde_json::to_value(body).map_err(|e| format!("cannot write the body of {what}: {e}"))
+}
+
 /// Serializes a value as pretty JSON with a trailing newline (the export format).
 pub fn to_json_pretty<T: serde::Serialize>(value: &T) -> String {
     let mut s = serde_json::to_string_pretty(value).expect("wire types serialize");
