@@ -548,3 +548,40 @@ async fn a_missing_data_asset_is_named_before_anything_is_uploaded() {
     assert_eq!(env.fake.component_puts(), 0);
     assert_eq!(env.fake.job_puts(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submit_sends_exactly_the_bodies_export_shows() {
+    let env = env().await;
+    let out = output(submit_cmd(&env, &["--param", "pipeline_arg=7"])).await;
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let o = env.fake.options();
+    let export = run_example("compare_models")
+        .args(["export", "--param", "pipeline_arg=7"])
+        .args(["--subscription-id", &o.subscription_id])
+        .args(["--resource-group", &o.resource_group])
+        .args(["--workspace-name", &o.workspace_name])
+        .output()
+        .unwrap();
+    assert!(export.status.success());
+    let exported: serde_json::Value = serde_json::from_slice(&export.stdout).unwrap();
+    let exported = exported.as_array().unwrap();
+    let puts = env.fake.requests_to("PUT", "/components/");
+    assert_eq!(puts.len(), exported.len() - 1);
+    for put in &puts {
+        let same = exported
+            .iter()
+            .find(|e| e["path"].as_str() == Some(put.path.as_str()))
+            .unwrap_or_else(|| panic!("{} is not in the export", put.path));
+        assert_eq!(put.body, same["body"], "{}", put.path);
+    }
+    // The job: the same body but for the properties submit adds (git facts).
+    let name = stdout.trim();
+    let mut sent = env.fake.requests_to("PUT", &format!("/jobs/{name}"))[0]
+        .body
+        .clone();
+    let mut shown = exported.last().unwrap()["body"].clone();
+    sent["properties"]["properties"] = serde_json::json!({});
+    shown["properties"]["properties"] = serde_json::json!({});
+    assert_eq!(sent, shown);
+}

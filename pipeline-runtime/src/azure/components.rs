@@ -119,12 +119,11 @@ impl<'a> Components<'a> {
         body: &impl Serialize,
     ) -> Result<ComponentVersion, ArmError> {
         let op = format!("PUT components/{name}/versions/{version}");
-        let body = crate::wire::to_json_value(body, &op).map_err(|message| {
-            ArmError::InvalidRequest {
+        let body =
+            crate::wire::to_json_value(body, &op).map_err(|message| ArmError::InvalidRequest {
                 operation: op.clone(),
                 message,
-            }
-        })?;
+            })?;
         self.ws
             .arm()
             .send(
