@@ -996,7 +996,7 @@ fn route_workspace(
             if let Some(kind) = kind
                 && !enums::PENDING_UPLOAD_TYPE.contains(&kind)
             {
-                return bad_enum("pendingUploadType", kind, enums::PENDING_UPLOAD_TYPE);
+                return bad_enum("pendingUploadType", kind, &enums::PENDING_UPLOAD_TYPE);
             }
             let blob = s.options.blob.clone();
             let upload_id = s.new_id();
@@ -1157,7 +1157,7 @@ fn route_workspace(
                     );
                 }
                 Some(k) if !enums::COMPUTE_TYPE.contains(&k) => {
-                    return bad_enum("properties.computeType", k, enums::COMPUTE_TYPE);
+                    return bad_enum("properties.computeType", k, &enums::COMPUTE_TYPE);
                 }
                 Some(_) => {}
             }

@@ -11,7 +11,7 @@ use crate::wire::{self, LocalUpload, WireContext, WorkspaceScope, YamlContext};
 pub enum Format {
     /// The REST requests submission sends: anonymous components, then the pipeline job.
     Json,
-    /// A pipeline job YAML for `az ml job create --file`, components inline.
+    /// A pipeline job YAML for `az ml job create --file`; each sub-pipeline in its own file.
     Yaml,
 }
 
