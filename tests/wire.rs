@@ -51,25 +51,28 @@ fn bodies() -> (Value, Vec<Value>) {
     (job, components)
 }
 
-fn yaml() -> Value {
-    let p = azureml_pipelines::build(outer).unwrap();
-    let inputs = [Some(InputValue::Data(DataLocation::Uri(TRAIN.into())))];
-    let ctx = YamlContext {
+/// YAML written as if to the repository root.
+fn yaml_ctx() -> YamlContext {
+    YamlContext {
         base_dir: env!("CARGO_MANIFEST_DIR").into(),
         force_rerun: false,
-    };
-    serde_yaml_ng::from_str(wire::to_yaml(&p, &inputs, &ctx).unwrap().job()).unwrap()
+    }
+}
+
+/// The YAML export of `outer`, with its input bound.
+fn outer_yaml() -> wire::YamlExport {
+    let p = azureml_pipelines::build(outer).unwrap();
+    let inputs = [Some(InputValue::Data(DataLocation::Uri(TRAIN.into())))];
+    wire::to_yaml(&p, &inputs, &yaml_ctx()).unwrap()
+}
+
+fn yaml() -> Value {
+    serde_yaml_ng::from_str(outer_yaml().job()).unwrap()
 }
 
 /// A sub-pipeline component file of the YAML export, by the reference a node gives.
 fn yaml_component(reference: &Value) -> Value {
-    let p = azureml_pipelines::build(outer).unwrap();
-    let inputs = [Some(InputValue::Data(DataLocation::Uri(TRAIN.into())))];
-    let ctx = YamlContext {
-        base_dir: env!("CARGO_MANIFEST_DIR").into(),
-        force_rerun: false,
-    };
-    let export = wire::to_yaml(&p, &inputs, &ctx).unwrap();
+    let export = outer_yaml();
     let name = reference.as_str().unwrap().trim_start_matches("./");
     let (_, text) = export
         .files
@@ -206,10 +209,7 @@ const TRAPS: [&str; 9] = [
 #[test]
 fn every_yaml_string_is_quoted_so_yaml_1_1_reads_the_same_string() {
     let p = azureml_pipelines::build(traps).unwrap();
-    let ctx = YamlContext {
-        base_dir: env!("CARGO_MANIFEST_DIR").into(),
-        force_rerun: false,
-    };
+    let ctx = yaml_ctx();
     for trap in TRAPS {
         let inputs = [Some(InputValue::Literal(
             azureml_pipelines::graph::Literal::String(trap.into()),
@@ -247,13 +247,7 @@ fn every_yaml_string_is_quoted_so_yaml_1_1_reads_the_same_string() {
 
 #[test]
 fn a_sub_pipeline_is_written_to_its_own_file_and_referenced() {
-    let p = azureml_pipelines::build(outer).unwrap();
-    let inputs = [Some(InputValue::Data(DataLocation::Uri(TRAIN.into())))];
-    let ctx = YamlContext {
-        base_dir: env!("CARGO_MANIFEST_DIR").into(),
-        force_rerun: false,
-    };
-    let export = wire::to_yaml(&p, &inputs, &ctx).unwrap();
+    let export = outer_yaml();
     let names: Vec<&str> = export.files.iter().map(|(n, _)| n.as_str()).collect();
     // Both calls share one component file.
     assert_eq!(names, ["pipeline.yml", "fit_and_evaluate.component.yml"]);
