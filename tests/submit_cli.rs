@@ -457,3 +457,131 @@ async fn every_request_for_compare_models_is_in_the_review_log() {
     assert!(!log.contains(" other"), "an unexpected request:\n{log}");
     support::assert_golden("submit_compare_models.log", &log);
 }
+
+/// The `uri` of pipeline input `iris` in a JSON export or a job body.
+fn iris_uri(job_body: &serde_json::Value) -> String {
+    job_body["properties"]["inputs"]["iris"]["uri"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_writes_the_upload_uri_submit_sends_for_a_folder() {
+    let env = env().await;
+    let folder = "examples/compare_models/dataprep_src";
+    let out = output(submit_cmd(&env, &["--input", &format!("iris={folder}")])).await;
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let sent = iris_uri(&env.fake.job(stdout.trim()).unwrap());
+    assert!(
+        sent.starts_with("azureml://datastores/workspaceblobstore/paths/LocalUpload/")
+            && sent.ends_with("/dataprep_src/"),
+        "{sent}"
+    );
+
+    // Export, with no workspace, writes the same URI (the default datastore's usual name).
+    let export = run_example("compare_models")
+        .args(["export", "--input", &format!("iris={folder}")])
+        .output()
+        .unwrap();
+    let requests: serde_json::Value = serde_json::from_slice(&export.stdout).unwrap();
+    let job = &requests.as_array().unwrap().last().unwrap()["body"];
+    assert_eq!(iris_uri(job), sent);
+
+    // A workspace whose default datastore has another name says so with `--datastore`.
+    let export = run_example("compare_models")
+        .args(["export", "--input", &format!("iris={folder}")])
+        .args(["--datastore", "lake"])
+        .output()
+        .unwrap();
+    let requests: serde_json::Value = serde_json::from_slice(&export.stdout).unwrap();
+    let job = &requests.as_array().unwrap().last().unwrap()["body"];
+    assert_eq!(
+        iris_uri(job),
+        sent.replace("datastores/workspaceblobstore/", "datastores/lake/")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_data_asset_at_latest_is_resolved_to_its_arm_id_at_submit() {
+    let env = env().await;
+    let uri = "azureml://datastores/workspaceblobstore/paths/iris.csv";
+    env.fake.add_data_version("iris", "1", "uri_file", uri);
+    env.fake.add_data_version("iris", "2", "uri_file", uri);
+    let out = output(submit_cmd(&env, &["--input", "iris=azureml:iris@latest"])).await;
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let job = env.fake.job(stdout.trim()).unwrap();
+    assert_eq!(
+        iris_uri(&job),
+        format!("{}/data/iris/versions/2", env.fake.workspace_id())
+    );
+    assert_eq!(env.fake.requests_to("GET", "/data/iris").len(), 1);
+
+    // A version named is sent as its ARM id without a lookup.
+    env.fake.clear_requests();
+    let out = output(submit_cmd(&env, &["--input", "iris=azureml:iris:1"])).await;
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let job = env.fake.job(stdout.trim()).unwrap();
+    assert_eq!(
+        iris_uri(&job),
+        format!("{}/data/iris/versions/1", env.fake.workspace_id())
+    );
+    assert!(env.fake.requests_to("GET", "/data/").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_data_asset_is_named_before_anything_is_uploaded() {
+    let env = env().await;
+    let out = output(submit_cmd(&env, &["--input", "iris=azureml:nope@latest"])).await;
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("no data asset `nope`"), "{stderr}");
+    assert!(
+        env.fake
+            .requests_to("POST", "startPendingUpload")
+            .is_empty()
+    );
+    assert!(env.fake.requests_to("GET", "/codes/").is_empty());
+    assert_eq!(env.fake.component_puts(), 0);
+    assert_eq!(env.fake.job_puts(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submit_sends_exactly_the_bodies_export_shows() {
+    let env = env().await;
+    let out = output(submit_cmd(&env, &["--param", "pipeline_arg=7"])).await;
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let o = env.fake.options();
+    let export = run_example("compare_models")
+        .args(["export", "--param", "pipeline_arg=7"])
+        .args(["--subscription-id", &o.subscription_id])
+        .args(["--resource-group", &o.resource_group])
+        .args(["--workspace-name", &o.workspace_name])
+        .output()
+        .unwrap();
+    assert!(export.status.success());
+    let exported: serde_json::Value = serde_json::from_slice(&export.stdout).unwrap();
+    let exported = exported.as_array().unwrap();
+    let puts = env.fake.requests_to("PUT", "/components/");
+    assert_eq!(puts.len(), exported.len() - 1);
+    for put in &puts {
+        let same = exported
+            .iter()
+            .find(|e| e["path"].as_str() == Some(put.path.as_str()))
+            .unwrap_or_else(|| panic!("{} is not in the export", put.path));
+        assert_eq!(put.body, same["body"], "{}", put.path);
+    }
+    // The job: the same body but for the properties submit adds (git facts).
+    let name = stdout.trim();
+    let mut sent = env.fake.requests_to("PUT", &format!("/jobs/{name}"))[0]
+        .body
+        .clone();
+    let mut shown = exported.last().unwrap()["body"].clone();
+    sent["properties"]["properties"] = serde_json::json!({});
+    shown["properties"]["properties"] = serde_json::json!({});
+    assert_eq!(sent, shown);
+}

@@ -51,14 +51,35 @@ fn bodies() -> (Value, Vec<Value>) {
     (job, components)
 }
 
-fn yaml() -> Value {
-    let p = azureml_pipelines::build(outer).unwrap();
-    let inputs = [Some(InputValue::Data(DataLocation::Uri(TRAIN.into())))];
-    let ctx = YamlContext {
+/// YAML written as if to the repository root.
+fn yaml_ctx() -> YamlContext {
+    YamlContext {
         base_dir: env!("CARGO_MANIFEST_DIR").into(),
         force_rerun: false,
-    };
-    serde_yaml_ng::from_str(&wire::to_yaml(&p, &inputs, &ctx).unwrap()).unwrap()
+    }
+}
+
+/// The YAML export of `outer`, with its input bound.
+fn outer_yaml() -> wire::YamlExport {
+    let p = azureml_pipelines::build(outer).unwrap();
+    let inputs = [Some(InputValue::Data(DataLocation::Uri(TRAIN.into())))];
+    wire::to_yaml(&p, &inputs, &yaml_ctx()).unwrap()
+}
+
+fn yaml() -> Value {
+    serde_yaml_ng::from_str(outer_yaml().job()).unwrap()
+}
+
+/// A sub-pipeline component file of the YAML export, by the reference a node gives.
+fn yaml_component(reference: &Value) -> Value {
+    let export = outer_yaml();
+    let name = reference.as_str().unwrap().trim_start_matches("./");
+    let (_, text) = export
+        .files
+        .iter()
+        .find(|(f, _)| f == name)
+        .unwrap_or_else(|| panic!("no file {name}"));
+    serde_yaml_ng::from_str(text).unwrap()
 }
 
 fn pipeline_component(components: &[Value]) -> &Value {
@@ -144,7 +165,7 @@ fn an_output_mode_is_carried_through_a_sub_pipeline() {
     );
 
     let doc = yaml();
-    let component = &doc["jobs"]["fit_and_evaluate"]["component"];
+    let component = &yaml_component(&doc["jobs"]["fit_and_evaluate"]["component"]);
     assert_eq!(component["outputs"]["metrics"]["mode"], "upload");
     assert_eq!(
         component["jobs"]["evaluate"]["outputs"]["metrics"],
@@ -155,4 +176,168 @@ fn an_output_mode_is_carried_through_a_sub_pipeline() {
         json!({ "path": "${{parent.outputs.metrics}}", "mode": "upload" })
     );
     assert_eq!(doc["outputs"]["metrics"]["mode"], "upload");
+}
+
+// ---- defects Microsoft's loader found (issue: one typed wire model) ----
+
+#[step(
+    command = "python echo.py --word ${{inputs.word}} --out ${{outputs.out}}",
+    environment = "azureml:AzureML-sklearn-1.5@latest",
+    output = "out",
+    env(on = "yes", COUNT = "1_000")
+)]
+fn echo(word: Param<String>) -> Data<UriFolder>;
+
+#[pipeline(tags(yes = "no", when = "2001-12-14"))]
+fn traps(word: Param<String>) -> Data<UriFolder> {
+    echo(word)
+}
+
+/// The strings a YAML 1.1 reader takes for something else.
+const TRAPS: [&str; 9] = [
+    "yes",
+    "on",
+    "12:30",
+    "1_000",
+    "2001-12-14",
+    "=",
+    "<<",
+    "~",
+    "0x1F",
+];
+
+#[test]
+fn every_yaml_string_is_quoted_so_yaml_1_1_reads_the_same_string() {
+    let p = azureml_pipelines::build(traps).unwrap();
+    let ctx = yaml_ctx();
+    for trap in TRAPS {
+        let inputs = [Some(InputValue::Literal(
+            azureml_pipelines::graph::Literal::String(trap.into()),
+        ))];
+        let text = wire::to_yaml(&p, &inputs, &ctx).unwrap().job().to_owned();
+        // Written double-quoted, so no resolver of either version reads it as a bool, a number,
+        // a date, a merge key or a value indicator.
+        assert!(
+            text.contains(&format!("  word: \"{trap}\"\n")),
+            "{trap} unquoted:\n{text}"
+        );
+        let doc: Value = serde_yaml_ng::from_str(&text).unwrap();
+        assert_eq!(doc["inputs"]["word"], trap);
+    }
+    let text = wire::to_yaml(&p, &[None], &ctx).unwrap().job().to_owned();
+    // Keys a YAML 1.1 reader takes for booleans are quoted too; their values always are.
+    assert!(text.contains("  \"yes\": \"no\"\n"), "{text}");
+    assert!(text.contains("  when: \"2001-12-14\"\n"), "{text}");
+    assert!(text.contains("      \"on\": \"yes\"\n"), "{text}");
+    assert!(text.contains("      COUNT: \"1_000\"\n"), "{text}");
+    // No plain scalar anywhere but numbers, booleans and keys.
+    for line in text.lines() {
+        let value = line.split_once(": ").map(|(_, v)| v).unwrap_or("");
+        assert!(
+            value.is_empty()
+                || value == "{}"
+                || value.starts_with('"')
+                || value == "true"
+                || value == "false"
+                || value.parse::<f64>().is_ok(),
+            "plain scalar in `{line}`"
+        );
+    }
+}
+
+#[test]
+fn a_sub_pipeline_is_written_to_its_own_file_and_referenced() {
+    let export = outer_yaml();
+    let names: Vec<&str> = export.files.iter().map(|(n, _)| n.as_str()).collect();
+    // Both calls share one component file.
+    assert_eq!(names, ["pipeline.yml", "fit_and_evaluate.component.yml"]);
+    let doc: Value = serde_yaml_ng::from_str(export.job()).unwrap();
+    for node in ["fit_and_evaluate", "fit_and_evaluate_1"] {
+        assert_eq!(doc["jobs"][node]["type"], "pipeline");
+        assert_eq!(
+            doc["jobs"][node]["component"], "./fit_and_evaluate.component.yml",
+            "the loader takes a pipeline component only from a file"
+        );
+    }
+    let component: Value = serde_yaml_ng::from_str(&export.files[1].1).unwrap();
+    assert_eq!(component["type"], "pipeline");
+    assert_eq!(component["name"], "fit_and_evaluate");
+    // Command components stay inline, inside the component file too.
+    assert_eq!(component["jobs"]["fit"]["component"]["type"], "command");
+    // Printed, every file is a document headed by its name.
+    let stream = export.to_stream();
+    assert!(stream.starts_with("# file: pipeline.yml\n"), "{stream}");
+    assert!(
+        stream.contains("---\n# file: fit_and_evaluate.component.yml\n"),
+        "{stream}"
+    );
+}
+
+#[pipeline]
+fn with_default(train: Data<UriFolder>, #[default(3)] k: Param<i64>) -> Data<UriFolder> {
+    let _ = k;
+    fit(train)
+}
+
+#[pipeline]
+fn calls_with_default(train: Data<UriFolder>) -> Data<UriFolder> {
+    with_default(train, 5.into())
+}
+
+#[test]
+fn pipeline_component_defaults_are_strings_on_the_wire() {
+    let p = azureml_pipelines::build(calls_with_default).unwrap();
+    let inputs = [Some(InputValue::Data(DataLocation::Uri(TRAIN.into())))];
+    let b = wire::rest_bodies(&p, &inputs, &WireContext::default()).unwrap();
+    let spec = b
+        .components
+        .iter()
+        .map(|c| serde_json::to_value(&c.body).unwrap())
+        .map(|c| c["properties"]["componentSpec"].clone())
+        .find(|s| s["type"] == "pipeline")
+        .unwrap();
+    assert_eq!(
+        spec["inputs"]["k"],
+        json!({ "type": "integer", "default": "3" })
+    );
+}
+
+fn job_input_uri(location: &str, latest: &[(&str, &str)]) -> Value {
+    let p = azureml_pipelines::build(outer).unwrap();
+    let inputs = [Some(InputValue::Data(DataLocation::Uri(location.into())))];
+    let mut ctx = WireContext {
+        workspace: wire::WorkspaceScope {
+            subscription_id: "sub".into(),
+            resource_group: "rg".into(),
+            workspace_name: "ws".into(),
+        },
+        ..WireContext::default()
+    };
+    for (name, version) in latest {
+        ctx.latest_data
+            .insert((*name).to_owned(), (*version).to_owned());
+    }
+    let b = wire::rest_bodies(&p, &inputs, &ctx).unwrap();
+    serde_json::to_value(&b.job).unwrap()["properties"]["inputs"]["train"].clone()
+}
+
+const WS_ID: &str = "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws";
+
+#[test]
+fn a_data_asset_input_is_sent_as_its_arm_id() {
+    assert_eq!(
+        job_input_uri("azureml:iris:3", &[])["uri"],
+        format!("{WS_ID}/data/iris/versions/3")
+    );
+    // `@latest` as resolved by submission; unresolved (export without a workspace) a placeholder.
+    assert_eq!(
+        job_input_uri("azureml:iris@latest", &[("iris", "7")])["uri"],
+        format!("{WS_ID}/data/iris/versions/7")
+    );
+    assert_eq!(
+        job_input_uri("azureml:iris@latest", &[])["uri"],
+        format!("{WS_ID}/data/iris/versions/{{latest}}")
+    );
+    // Datastore URIs are sent as they are.
+    assert_eq!(job_input_uri(TRAIN, &[])["uri"], TRAIN);
 }

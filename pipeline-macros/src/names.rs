@@ -1,15 +1,12 @@
 //! Azure ML naming rules, checked at compile time so that the service never rejects a name.
 
-/// Component and node names: lowercase letters, digits and `_`, starting with a letter or `_`,
-/// at most 255 characters (Azure ML component names also allow `.` and `-`, node names do not;
-/// we use one name for both).
+/// Component and node names: `^[a-z][a-z0-9_]*$`, at most 255 characters (Azure ML's rule for
+/// component names; it also allows `.` and `-`, which node names do not, and refuses a leading
+/// `_`; we use one name for both).
 pub fn check_component_name(name: &str) -> Result<(), String> {
     let ok = !name.is_empty()
         && name.len() <= 255
-        && name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
         && name
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
@@ -17,7 +14,7 @@ pub fn check_component_name(name: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "`{name}` is not a valid Azure ML component name: use lowercase letters, digits and `_`, starting with a letter or `_` (at most 255 characters)"
+            "`{name}` is not a valid Azure ML component name: use lowercase letters, digits and `_`, starting with a letter (at most 255 characters)"
         ))
     }
 }
@@ -245,6 +242,8 @@ mod tests {
         assert!(check_component_name("data_prep").is_ok());
         assert!(check_component_name("DataPrep").is_err());
         assert!(check_component_name("9x").is_err());
+        assert!(check_component_name("_lead").is_err());
+        assert!(check_component_name("lead_2").is_ok());
     }
 
     #[test]

@@ -147,6 +147,14 @@ pub fn ports(cx: &mut Ctxt, macro_name: &str, sig: &Signature, allow_default: bo
         }
         if ports.iter().any(|p| p.name == name) {
             cx.error_spanned_by(&ident, format!("duplicate port name `{name}`"));
+        } else if let Some(p) = ports.iter().find(|p| p.name.eq_ignore_ascii_case(&name)) {
+            cx.error_spanned_by(
+                &ident,
+                format!(
+                    "port `{name}` differs from port `{}` only in case, which Azure ML refuses; rename one of them",
+                    p.name
+                ),
+            );
         }
         let param_of = param_inner(&typed.ty);
         let mut mode = None;

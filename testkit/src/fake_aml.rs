@@ -7,6 +7,7 @@
 //! | path under `/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.MachineLearningServices/workspaces/{ws}` | verbs |
 //! |---|---|
 //! | `` (the workspace) | GET |
+//! | `/data/{n}`, `/data/{n}/versions/{v}` (seeded with `add_data_version`) | GET, GET |
 //! | `/datastores` (`isDefault=true` filter), `/datastores/{n}`, `/datastores/{n}/listSecrets` | GET, GET, POST |
 //! | `/codes/{n}/versions` (`hash`, `hashVersion` filter across names), `/codes/{n}/versions/{v}`, `…/startPendingUpload` | GET, PUT/GET, POST |
 //! | `/components/{n}/versions/{v}` | PUT/GET |
@@ -317,6 +318,8 @@ struct State {
     jobs: BTreeMap<String, JobState>,
     job_puts: usize,
     computes: BTreeMap<String, Value>,
+    /// Data asset versions by (name, version), in the order they were created.
+    data: Vec<((String, String), Value)>,
     operations: HashMap<String, Operation>,
     next_id: u64,
     pipelines_url: Option<String>,
@@ -460,6 +463,23 @@ impl FakeAzureMl {
         );
     }
 
+    /// Registers a data asset version (`data/{name}/versions/{version}`) pointing at `uri`; the
+    /// latest version of an asset is the one added last.
+    pub fn add_data_version(&self, name: &str, version: &str, data_type: &str, uri: &str) {
+        let mut state = self.state();
+        let id = format!("{}/data/{name}/versions/{version}", state.workspace_id());
+        let body = json!({"id": id, "name": version,
+            "type": "Microsoft.MachineLearningServices/workspaces/data/versions",
+            "properties": {"dataType": data_type, "dataUri": uri, "isAnonymous": false,
+                           "isArchived": false}});
+        state
+            .data
+            .retain(|(k, _)| *k != (name.to_owned(), version.to_owned()));
+        state
+            .data
+            .push(((name.to_owned(), version.to_owned()), body));
+    }
+
     /// Every request received so far, in order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.state().requests.clone()
@@ -524,6 +544,7 @@ impl State {
             latency: Duration::ZERO,
             status_script: vec!["NotStarted".into(), "Running".into(), "Completed".into()],
             datastores: BTreeMap::new(),
+            data: Vec::new(),
             codes: BTreeMap::new(),
             components: BTreeMap::new(),
             component_puts: 0,
@@ -984,7 +1005,7 @@ fn route_workspace(
             if let Some(kind) = kind
                 && !enums::PENDING_UPLOAD_TYPE.contains(&kind)
             {
-                return bad_enum("pendingUploadType", kind, enums::PENDING_UPLOAD_TYPE);
+                return bad_enum("pendingUploadType", kind, &enums::PENDING_UPLOAD_TYPE);
             }
             let blob = s.options.blob.clone();
             let upload_id = s.new_id();
@@ -1098,6 +1119,31 @@ fn route_workspace(
             let answer = with_header(respond(202, &Value::Null), "location", &location);
             with_header(answer, "retry-after", "0")
         }
+        ("GET", ["data", name]) => {
+            let versions: Vec<&Value> = s
+                .data
+                .iter()
+                .filter(|((n, _), _)| n == name)
+                .map(|(_, v)| v)
+                .collect();
+            match versions.last() {
+                None => not_found(s, "data", name),
+                Some(latest) => respond(
+                    200,
+                    &json!({"id": format!("{}/data/{name}", s.workspace_id()), "name": name,
+                            "type": "Microsoft.MachineLearningServices/workspaces/data",
+                            "properties": {"dataType": latest["properties"]["dataType"],
+                                           "latestVersion": latest["name"],
+                                           "isArchived": false}}),
+                ),
+            }
+        }
+        ("GET", ["data", name, "versions", version]) => {
+            match s.data.iter().find(|((n, v), _)| n == name && v == version) {
+                Some((_, body)) => respond(200, body),
+                None => not_found(s, "data", &format!("{name}/versions/{version}")),
+            }
+        }
         ("GET", ["computes"]) => {
             let items: Vec<Value> = s.computes.values().cloned().collect();
             respond(200, &page(s, &format!("{ws_path}/computes"), query, items))
@@ -1120,7 +1166,7 @@ fn route_workspace(
                     );
                 }
                 Some(k) if !enums::COMPUTE_TYPE.contains(&k) => {
-                    return bad_enum("properties.computeType", k, enums::COMPUTE_TYPE);
+                    return bad_enum("properties.computeType", k, &enums::COMPUTE_TYPE);
                 }
                 Some(_) => {}
             }

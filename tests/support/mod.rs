@@ -38,6 +38,7 @@ pub fn run_example(name: &str) -> Command {
         "AZUREML_CONFIG",
         "AZUREML_LOCAL_WORKSPACE",
         "AZUREML_LOCAL_PYTHON",
+        "AZUREML_DEFAULT_DATASTORE",
     ] {
         cmd.env_remove(var);
     }

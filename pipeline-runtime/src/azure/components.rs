@@ -8,13 +8,14 @@ use std::collections::BTreeMap;
 
 use azure_core::http::Method;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::arm::{ArmError, ArmRequest};
 use super::workspace::Workspace;
+use crate::wire::rest::{self, AnonymousComponentVersion};
 
 /// The component name every anonymous component version lives under.
-pub const ANONYMOUS_COMPONENT_NAME: &str = "azureml_anonymous";
+pub const ANONYMOUS_COMPONENT_NAME: &str = crate::wire::ANONYMOUS_COMPONENT;
 
 /// A component version resource.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -32,7 +33,7 @@ pub struct ComponentVersion {
 /// `properties` of a [`ComponentVersion`].
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct ComponentVersionProperties {
-    /// The component definition (the component YAML as JSON), produced by the spec room.
+    /// The component definition (the component YAML as JSON), produced by the wire room.
     #[serde(rename = "componentSpec", default)]
     pub component_spec: Value,
     /// Anonymous (unnamed) component.
@@ -80,18 +81,21 @@ impl<'a> Components<'a> {
     pub async fn create_or_update_anonymous(
         self,
         version: &str,
-        component_spec: &Value,
+        component_spec: &(impl Serialize + Sync),
     ) -> Result<ComponentVersion, ArmError> {
-        self.put(
-            ANONYMOUS_COMPONENT_NAME,
-            version,
-            json!({"properties": {
-                "componentSpec": component_spec,
-                "isAnonymous": true,
-                "isArchived": false,
-            }}),
-        )
-        .await
+        let body = AnonymousComponentVersion::new(component_spec);
+        self.put(ANONYMOUS_COMPONENT_NAME, version, &body).await
+    }
+
+    /// Registers a component version with the body the wire room wrote
+    /// (`PUT {WS}/components/{name}/versions/{version}`), the same bytes `export` shows.
+    pub async fn create_or_update_version(
+        self,
+        name: &str,
+        version: &str,
+        body: &rest::ComponentVersion,
+    ) -> Result<ComponentVersion, ArmError> {
+        self.put(name, version, body).await
     }
 
     /// Registers a named component version (`PUT {WS}/components/{name}/versions/{version}`).
@@ -101,17 +105,25 @@ impl<'a> Components<'a> {
         version: &str,
         properties: &ComponentVersionProperties,
     ) -> Result<ComponentVersion, ArmError> {
-        let body = json!({"properties": properties});
-        self.put(name, version, body).await
+        #[derive(Serialize)]
+        struct Body<'a> {
+            properties: &'a ComponentVersionProperties,
+        }
+        self.put(name, version, &Body { properties }).await
     }
 
     async fn put(
         self,
         name: &str,
         version: &str,
-        body: Value,
+        body: &impl Serialize,
     ) -> Result<ComponentVersion, ArmError> {
         let op = format!("PUT components/{name}/versions/{version}");
+        let body =
+            crate::wire::to_json_value(body, &op).map_err(|message| ArmError::InvalidRequest {
+                operation: op.clone(),
+                message,
+            })?;
         self.ws
             .arm()
             .send(

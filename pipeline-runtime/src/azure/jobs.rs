@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::arm::{ArmError, ArmRequest, TokenScope};
 use super::auth::AML_SCOPE;
 use super::workspace::Workspace;
+use crate::wire::rest::{JobOutput, JobRequest};
 
 /// A job resource (`{WS}/jobs/{name}`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -59,6 +60,9 @@ pub struct JobProperties {
     /// Tags.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
+    /// The job's outputs, with where each was written once the service knows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outputs: Option<BTreeMap<String, JobOutput>>,
     /// Endpoints of the job, e.g. `Studio` with the link to the run's page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub services: Option<BTreeMap<String, JobService>>,
@@ -182,15 +186,24 @@ impl<'a> Jobs<'a> {
     }
 
     /// Submits (or updates) job `name` with `body`, a `JobBase` (`{"properties": {"jobType": …}}`)
-    /// produced by the spec room. Pipeline jobs carry the Azure ML token as `x-azureml-token`,
+    /// produced by the wire room. Pipeline jobs carry the Azure ML token as `x-azureml-token`,
     /// as the Python SDK sends it. When the service rejects a compute, the error's hint lists the
     /// workspace's computes.
-    pub async fn create_or_update(self, name: &str, body: &Value) -> Result<Job, ArmError> {
+    pub async fn create_or_update(
+        self,
+        name: &str,
+        body: &impl JobRequest,
+    ) -> Result<Job, ArmError> {
         let op = format!("PUT jobs/{name}");
+        let json =
+            crate::wire::to_json_value(body, &op).map_err(|message| ArmError::InvalidRequest {
+                operation: op.clone(),
+                message,
+            })?;
         let mut request = ArmRequest::new(Method::Put, self.ws.url(&["jobs", name]), &op)
             .api_version(self.version())
-            .json(body.clone());
-        if body.pointer("/properties/jobType").and_then(Value::as_str) == Some("Pipeline") {
+            .json(json);
+        if body.is_pipeline() {
             let token = self.ws.arm().credential().token(AML_SCOPE).await?;
             request = request.secret_header("x-azureml-token", token);
         }
@@ -198,8 +211,7 @@ impl<'a> Jobs<'a> {
             Ok(answer) => answer.json(&op),
             Err(e) if mentions_compute(&e) => {
                 let compute = body
-                    .pointer("/properties/computeId")
-                    .and_then(Value::as_str)
+                    .compute_id()
                     .map(|id| id.rsplit('/').next().unwrap_or(id).to_owned())
                     .unwrap_or_default();
                 let hint = self.ws.computes().not_found_hint(&compute).await;

@@ -29,6 +29,7 @@ pub mod codes;
 pub mod components;
 pub mod computes;
 pub mod config;
+pub mod data;
 pub mod datastores;
 pub mod jobs;
 pub mod legacy;

@@ -37,16 +37,13 @@ use super::blob::{
     UploadReport, files_under,
 };
 use super::codes::CodeVersion;
-use super::datastores::{Datastore, DatastoreSecrets};
+use super::datastores::{DEFAULT_DATASTORE, Datastore, DatastoreSecrets};
 use super::jobs::{Job, JobStatus, Run};
 use super::sas::{AccountKey, SasError, SasUrl};
 use super::workspace::Workspace;
 use crate::graph::{InputValue, Pipeline};
 use crate::snapshot::{self, Snapshot, SnapshotError};
-use crate::wire::{self, SpecError, WireContext, WorkspaceScope};
-
-/// The code asset version we register (names are per content hash, so one version suffices).
-const CODE_VERSION: &str = "1";
+use crate::wire::{self, CODE_VERSION, LocalUpload, WireContext, WireError};
 
 /// How to submit.
 #[derive(Clone, Debug)]
@@ -213,7 +210,7 @@ pub enum SubmitError {
     },
     /// The pipeline cannot be written as REST bodies.
     #[error(transparent)]
-    Spec(#[from] SpecError),
+    Wire(#[from] WireError),
     /// A background task died.
     #[error("internal error: {0}")]
     Internal(String),
@@ -315,15 +312,21 @@ pub async fn submit(
     events: Events<'_>,
 ) -> Result<Submitted, SubmitError> {
     let values: Vec<Option<InputValue>> = values.iter().cloned().map(Some).collect();
-    let scope = WorkspaceScope {
-        subscription_id: ws.config().subscription_id.clone(),
-        resource_group: ws.config().resource_group.clone(),
-        workspace_name: ws.config().workspace_name.clone(),
-    };
+    let scope = ws.scope();
     // Checked before anything is uploaded: every step needs an environment.
     for step in pipeline.steps() {
         if step.environment.is_none() {
-            return Err(SpecError::NoEnvironment { step: step.name }.into());
+            return Err(WireError::NoEnvironment { step: step.name }.into());
+        }
+    }
+
+    // Data assets named `@latest` are resolved before anything is uploaded, so a missing one is
+    // named first.
+    let mut latest_data = BTreeMap::new();
+    for (_, name) in wire::latest_data_assets(pipeline, &values) {
+        if let std::collections::btree_map::Entry::Vacant(slot) = latest_data.entry(name) {
+            let version = ws.data().latest_version(slot.key()).await?;
+            slot.insert(version);
         }
     }
 
@@ -342,6 +345,7 @@ pub async fn submit(
         force_rerun: opts.force_rerun,
         properties: opts.properties.clone(),
         experiment: opts.experiment.clone(),
+        latest_data,
         ..WireContext::default()
     };
     let (mut codes_uploaded, mut codes_reused) = (0, 0);
@@ -364,12 +368,9 @@ pub async fn submit(
     let components = &bodies.components;
     let puts = join_bounded(
         opts.concurrency,
-        components.iter().map(|c| async move {
-            let body = serde_json::to_value(&c.body.properties.component_spec)
-                .expect("wire types serialize");
+        components.iter().map(|c| {
             ws.components()
-                .create_or_update_anonymous(&c.version, &body)
-                .await
+                .create_or_update_version(&c.name, &c.version, &c.body)
         }),
     )
     .await;
@@ -384,8 +385,7 @@ pub async fn submit(
         .job_name
         .clone()
         .unwrap_or_else(|| new_job_name(&pipeline.name));
-    let body = serde_json::to_value(&bodies.job).expect("wire types serialize");
-    let job = ws.jobs().create_or_update(&name, &body).await?;
+    let job = ws.jobs().create_or_update(&name, &bodies.job).await?;
     events(SubmitEvent::JobCreated { name: name.clone() });
     let studio_url = studio_url(ws, &job, &name);
     Ok(Submitted {
@@ -514,7 +514,7 @@ async fn ensure_code(
 
 fn code_id(ws: &Workspace, code: &CodeVersion, name: &str) -> String {
     if code.id.is_empty() {
-        format!("{}/codes/{name}/versions/{CODE_VERSION}", ws.resource_id())
+        ws.scope().code_version_id(name, CODE_VERSION)
     } else {
         code.id.clone()
     }
@@ -582,13 +582,13 @@ async fn upload_local_data(
                 path: path.clone(),
                 source,
             })?;
-        let name = folder_name(&path);
-        let is_dir = path.is_dir();
-        let prefix = if is_dir {
-            format!("LocalUpload/{hash}/{name}")
-        } else {
-            format!("LocalUpload/{hash}")
+        let target = LocalUpload {
+            datastore: store.name.clone(),
+            hash: hash.clone(),
+            name: folder_name(&path),
+            is_dir: path.is_dir(),
         };
+        let prefix = target.blob_prefix();
         let what = format!("input `{input}`");
         let files = files_under(&path, &prefix)
             .await
@@ -601,17 +601,7 @@ async fn upload_local_data(
             version: hash.clone(),
         };
         let report = upload_marked(&uploader, &files, &marker, upload, &what, events).await?;
-        let uri = if is_dir {
-            format!(
-                "azureml://datastores/{}/paths/LocalUpload/{hash}/{name}/",
-                store.name
-            )
-        } else {
-            format!(
-                "azureml://datastores/{}/paths/LocalUpload/{hash}/{name}",
-                store.name
-            )
-        };
+        let uri = target.uri();
         events(SubmitEvent::DataUploaded {
             input,
             uri: uri.clone(),
@@ -813,27 +803,16 @@ pub async fn follow(
 /// default location on the workspace's default datastore,
 /// `azureml://datastores/workspaceblobstore/paths/azureml/{job}/{output}/`.
 pub fn output_locations(job: &Job) -> Vec<(String, String)> {
-    let Some(outputs) = job
-        .properties
-        .other
-        .get("outputs")
-        .and_then(|o| o.as_object())
-    else {
+    let Some(outputs) = &job.properties.outputs else {
         return Vec::new();
     };
     outputs
         .iter()
         .map(|(name, o)| {
             let uri = o
-                .get("uri")
-                .and_then(|u| u.as_str())
-                .map(str::to_owned)
-                .unwrap_or_else(|| {
-                    format!(
-                        "azureml://datastores/workspaceblobstore/paths/azureml/{}/{name}/",
-                        job.name
-                    )
-                });
+                .uri
+                .clone()
+                .unwrap_or_else(|| wire::job_output_uri(DEFAULT_DATASTORE, &job.name, name));
             (name.clone(), uri)
         })
         .collect()

@@ -10,7 +10,7 @@ use tokio::sync::OnceCell;
 use super::arm::{ArmClient, ArmClientOptions, ArmError, ArmRequest, TokenScope};
 use super::auth::Credential;
 use super::config::WorkspaceConfig;
-use super::{Error, codes, components, computes, datastores, jobs};
+use super::{Error, codes, components, computes, data, datastores, jobs};
 
 /// A handle on one Azure ML workspace. Cheap to clone; operations hang off it:
 /// [`Workspace::jobs`], [`Workspace::components`], [`Workspace::codes`],
@@ -110,7 +110,7 @@ impl Workspace {
 
     /// The workspace's ARM resource id.
     pub fn resource_id(&self) -> String {
-        self.config.resource_id()
+        self.scope().id()
     }
 
     /// `{endpoint}/subscriptions/…/workspaces/{ws}/{segments…}`, each segment percent-encoded.
@@ -202,6 +202,20 @@ impl Workspace {
     /// Datastores of this workspace.
     pub fn datastores(&self) -> datastores::Datastores<'_> {
         datastores::Datastores::new(self)
+    }
+
+    /// Data assets of this workspace.
+    pub fn data(&self) -> data::DataAssets<'_> {
+        data::DataAssets::new(self)
+    }
+
+    /// The ids of this workspace's resources ([`crate::wire::WorkspaceScope`]).
+    pub fn scope(&self) -> crate::wire::WorkspaceScope {
+        crate::wire::WorkspaceScope {
+            subscription_id: self.config.subscription_id.clone(),
+            resource_group: self.config.resource_group.clone(),
+            workspace_name: self.config.workspace_name.clone(),
+        }
     }
 
     /// Computes of this workspace.

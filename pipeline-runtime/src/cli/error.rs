@@ -79,7 +79,7 @@ impl CliError {
             #[cfg(feature = "azure")]
             CliError::Submit(e) => matches!(
                 **e,
-                SubmitError::Snapshot { .. } | SubmitError::Data { .. } | SubmitError::Spec(_)
+                SubmitError::Snapshot { .. } | SubmitError::Data { .. } | SubmitError::Wire(_)
             ),
             CliError::Runtime(_) => false,
         };

@@ -4,14 +4,14 @@ use std::path::{Path, PathBuf};
 
 use crate::graph::{InputValue, Pipeline, split_assignment};
 use crate::snapshot;
-use crate::wire::{self, WireContext, WorkspaceScope, YamlContext};
+use crate::wire::{self, LocalUpload, WireContext, WorkspaceScope, YamlContext};
 
 /// Export formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     /// The REST requests submission sends: anonymous components, then the pipeline job.
     Json,
-    /// A pipeline job YAML for `az ml job create --file`, components inline.
+    /// A pipeline job YAML for `az ml job create --file`; each sub-pipeline in its own file.
     Yaml,
 }
 
@@ -40,7 +40,19 @@ pub struct ExportArgs {
         value_name = "NAME"
     )]
     pub workspace_name: Option<String>,
+    /// The workspace's default datastore, where submission uploads local inputs (Azure ML names
+    /// it `workspaceblobstore` unless it was changed).
+    #[arg(
+        long,
+        env = "AZUREML_DEFAULT_DATASTORE",
+        value_name = "NAME",
+        default_value = DEFAULT_UPLOAD_DATASTORE
+    )]
+    pub datastore: String,
 }
+
+/// The datastore Azure ML makes a workspace's default.
+pub const DEFAULT_UPLOAD_DATASTORE: &str = "workspaceblobstore";
 
 /// Why an export failed.
 #[derive(Debug, thiserror::Error)]
@@ -50,7 +62,7 @@ pub enum ExportError {
     Bind(#[from] crate::graph::BindError),
     /// The pipeline cannot be written.
     #[error(transparent)]
-    Spec(#[from] wire::SpecError),
+    Wire(#[from] wire::WireError),
     /// A snapshot could not be read.
     #[error("step `{step}`: {source}")]
     Snapshot {
@@ -82,17 +94,20 @@ pub fn assignments(list: &[String]) -> Result<Vec<(String, String)>, crate::grap
     list.iter().map(|a| split_assignment(a)).collect()
 }
 
-/// The datastore URI a local input is uploaded to: `LocalUpload/<object hash>/<name>` on the
-/// default datastore, as Microsoft's SDK does.
-pub fn local_upload_uri(path: &Path) -> Result<String, snapshot::SnapshotError> {
+/// Where a local input is uploaded: `LocalUpload/<object hash>/<name>` on `datastore` (the
+/// workspace's default one), as Microsoft's SDK does; the same for export and submit.
+pub fn local_upload(path: &Path, datastore: &str) -> Result<LocalUpload, snapshot::SnapshotError> {
     let hash = snapshot::object_hash(path)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    Ok(format!(
-        "azureml://datastores/workspaceblobstore/paths/LocalUpload/{hash}/{name}"
-    ))
+        .unwrap_or_else(|| "data".to_owned());
+    Ok(LocalUpload {
+        datastore: datastore.to_owned(),
+        hash,
+        name,
+        is_dir: path.is_dir(),
+    })
 }
 
 /// The wire context for exporting: code ids from snapshot content hashes, upload URIs for
@@ -101,6 +116,7 @@ pub fn wire_context(
     pipeline: &Pipeline,
     values: &[Option<InputValue>],
     workspace: WorkspaceScope,
+    datastore: &str,
     force_rerun: bool,
 ) -> Result<WireContext, ExportError> {
     let mut ctx = WireContext {
@@ -119,11 +135,12 @@ pub fn wire_context(
     }
     for (input, path) in wire::local_data(pipeline, values) {
         if let std::collections::btree_map::Entry::Vacant(slot) = ctx.data.entry(path) {
-            let uri = local_upload_uri(slot.key()).map_err(|source| ExportError::Data {
-                input: input.clone(),
-                source,
-            })?;
-            slot.insert(uri);
+            let upload =
+                local_upload(slot.key(), datastore).map_err(|source| ExportError::Data {
+                    input: input.clone(),
+                    source,
+                })?;
+            slot.insert(upload.uri());
         }
     }
     Ok(ctx)
@@ -141,7 +158,7 @@ pub fn json_requests(bodies: &wire::RestBodies, workspace: &WorkspaceScope) -> s
     }
     requests.push(serde_json::json!({
         "method": "PUT",
-        "path": workspace.resource_id("jobs/{job_name}"),
+        "path": workspace.job_id("{job_name}"),
         "body": bodies.job,
     }));
     serde_json::Value::Array(requests)
@@ -173,6 +190,7 @@ pub fn export(pipeline: &Pipeline, args: &ExportArgs, cwd: &Path) -> Result<Stri
                 pipeline,
                 &values,
                 workspace.clone(),
+                &args.datastore,
                 args.pipeline.regenerate_outputs,
             )?;
             let bodies = wire::rest_bodies(pipeline, &values, &ctx)?;
@@ -196,7 +214,7 @@ pub fn export(pipeline: &Pipeline, args: &ExportArgs, cwd: &Path) -> Result<Stri
                     )?;
                     manifest.push(serde_json::json!({
                         "method": "PUT",
-                        "path": workspace.resource_id("jobs/{job_name}"),
+                        "path": workspace.job_id("{job_name}"),
                         "body": "pipeline_job.json",
                     }));
                     write(
@@ -212,7 +230,7 @@ pub fn export(pipeline: &Pipeline, args: &ExportArgs, cwd: &Path) -> Result<Stri
                 Some(dir) => absolute(cwd, dir),
                 None => cwd.to_path_buf(),
             };
-            let text = wire::to_yaml(
+            let export = wire::to_yaml(
                 pipeline,
                 &values,
                 &YamlContext {
@@ -221,9 +239,11 @@ pub fn export(pipeline: &Pipeline, args: &ExportArgs, cwd: &Path) -> Result<Stri
                 },
             )?;
             match &args.out {
-                None => Ok(text),
+                None => Ok(export.to_stream()),
                 Some(_) => {
-                    write(&base_dir.join("pipeline.yml"), &text)?;
+                    for (name, text) in &export.files {
+                        write(&base_dir.join(name), text)?;
+                    }
                     Ok(String::new())
                 }
             }

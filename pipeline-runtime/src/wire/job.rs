@@ -1,13 +1,15 @@
 //! Pipeline → REST bodies: anonymous components and the PipelineJob.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use indexmap::IndexMap;
 use sha2::{Digest, Sha256};
 
+use super::ids::{DataAssetRef, LATEST_PLACEHOLDER, component_version_path};
 use super::rest::*;
-use super::{SpecError, WorkspaceScope};
+use super::{WireError, WorkspaceScope};
 use crate::graph::{
     Binding, Component, DataLocation, InputValue, Literal, Node, Pipeline, PortType, StepDef,
 };
@@ -32,6 +34,9 @@ pub struct WireContext {
     pub display_name: Option<String>,
     /// Overrides the experiment name.
     pub experiment: Option<String>,
+    /// The version `azureml:NAME@latest` stands for, per data asset name (resolved by
+    /// submission; an export without a workspace writes [`LATEST_PLACEHOLDER`]).
+    pub latest_data: BTreeMap<String, String>,
 }
 
 /// One component version to register before the job.
@@ -59,7 +64,7 @@ impl RestBodies {
     /// The ARM path (below the workspace id) of component `i`.
     pub fn component_path(&self, i: usize) -> String {
         let c = &self.components[i];
-        format!("components/{}/versions/{}", c.name, c.version)
+        component_version_path(&c.name, &c.version)
     }
 }
 
@@ -76,7 +81,7 @@ pub fn rest_bodies(
     pipeline: &Pipeline,
     inputs: &[Option<InputValue>],
     ctx: &WireContext,
-) -> Result<RestBodies, SpecError> {
+) -> Result<RestBodies, WireError> {
     let mut b = Builder {
         ctx,
         components: Vec::new(),
@@ -89,22 +94,22 @@ pub fn rest_bodies(
         let Some(value) = value else { continue };
         let ji = match value {
             InputValue::Literal(l) => JobInput {
-                job_input_type: "literal",
+                job_input_type: JobInputType::Literal,
                 value: Some(l.to_wire()),
                 uri: None,
                 mode: None,
             },
             InputValue::Data(loc) => {
                 let PortType::Data(asset) = input.ty else {
-                    return Err(SpecError::TypeMismatch {
+                    return Err(WireError::TypeMismatch {
                         input: input.name.clone(),
                     });
                 };
                 JobInput {
-                    job_input_type: asset.as_str(),
+                    job_input_type: asset.into(),
                     value: None,
                     uri: Some(b.uri(loc, &input.name)?),
-                    mode: input.mode.map(|m| m.wire()),
+                    mode: input.mode.map(Into::into),
                 }
             }
         };
@@ -115,8 +120,9 @@ pub fn rest_bodies(
         job_outputs.insert(
             out.name.clone(),
             JobOutput {
-                job_output_type: out.ty.as_str(),
-                mode: pipeline.output_mode(i).map(|m| m.wire()),
+                job_output_type: out.ty.into(),
+                uri: None,
+                mode: pipeline.output_mode(i).map(Into::into),
             },
         );
     }
@@ -136,7 +142,7 @@ pub fn rest_bodies(
     };
     let job = JobBase {
         properties: PipelineJob {
-            job_type: "Pipeline",
+            job_type: JobType::Pipeline,
             display_name: ctx
                 .display_name
                 .clone()
@@ -164,15 +170,29 @@ pub fn rest_bodies(
 }
 
 impl Builder<'_> {
-    fn uri(&self, loc: &DataLocation, input: &str) -> Result<String, SpecError> {
+    fn uri(&self, loc: &DataLocation, input: &str) -> Result<String, WireError> {
         match loc {
-            DataLocation::Uri(u) => Ok(u.clone()),
+            DataLocation::Uri(u) => Ok(match DataAssetRef::parse(u) {
+                // A data asset is sent as its version's ARM id, as Microsoft's SDK does.
+                Some(asset) => {
+                    let version = match &asset.version {
+                        Some(v) => v.as_str(),
+                        None => self
+                            .ctx
+                            .latest_data
+                            .get(&asset.name)
+                            .map_or(LATEST_PLACEHOLDER, String::as_str),
+                    };
+                    self.ctx.workspace.data_version_id(&asset.name, version)
+                }
+                None => u.clone(),
+            }),
             DataLocation::Local(path) => {
                 self.ctx
                     .data
                     .get(path)
                     .cloned()
-                    .ok_or_else(|| SpecError::LocalDataNotUploaded {
+                    .ok_or_else(|| WireError::LocalDataNotUploaded {
                         input: input.to_owned(),
                         path: path.clone(),
                     })
@@ -182,9 +202,10 @@ impl Builder<'_> {
 
     fn register(&mut self, spec: ComponentSpec) -> String {
         let version = content_version(&spec);
-        let id = self.ctx.workspace.resource_id(&format!(
-            "components/{ANONYMOUS_COMPONENT}/versions/{version}"
-        ));
+        let id = self
+            .ctx
+            .workspace
+            .component_version_id(ANONYMOUS_COMPONENT, &version);
         if !self.components.iter().any(|c| c.version == version) {
             self.components.push(ComponentPut {
                 name: ANONYMOUS_COMPONENT.to_owned(),
@@ -204,7 +225,7 @@ impl Builder<'_> {
         id
     }
 
-    fn step_component(&mut self, step: &'static StepDef) -> Result<String, SpecError> {
+    fn step_component(&mut self, step: &'static StepDef) -> Result<String, WireError> {
         if let Some((_, id)) = self.step_ids.iter().find(|(p, _)| std::ptr::eq(*p, step)) {
             return Ok(id.clone());
         }
@@ -214,7 +235,7 @@ impl Builder<'_> {
         Ok(id)
     }
 
-    fn nodes(&mut self, pipeline: &Pipeline) -> Result<IndexMap<String, NodeJob>, SpecError> {
+    fn nodes(&mut self, pipeline: &Pipeline) -> Result<IndexMap<String, NodeJob>, WireError> {
         let mut jobs = IndexMap::new();
         for (index, node) in pipeline.nodes.iter().enumerate() {
             let job = self.node(pipeline, index, node)?;
@@ -228,12 +249,12 @@ impl Builder<'_> {
         pipeline: &Pipeline,
         index: usize,
         node: &Node,
-    ) -> Result<NodeJob, SpecError> {
+    ) -> Result<NodeJob, WireError> {
         let ws = &self.ctx.workspace;
         let (node_type, component_id, compute_id, display_name, resources, env) =
             match &node.component {
                 Component::Step(step) => (
-                    "command",
+                    ComponentType::Command,
                     self.step_component(step)?,
                     step.compute.map(|c| ws.compute_id(c)),
                     step.display_name.map(str::to_owned),
@@ -248,7 +269,7 @@ impl Builder<'_> {
                 Component::Pipeline(inner) => {
                     let spec = self.pipeline_spec(inner)?;
                     (
-                        "pipeline",
+                        ComponentType::Pipeline,
                         self.register(spec),
                         None,
                         inner.display_name.clone(),
@@ -257,16 +278,16 @@ impl Builder<'_> {
                     )
                 }
             };
-        let modes: Vec<Option<&'static str>> = match &node.component {
-            Component::Step(s) => s.inputs.iter().map(|i| i.mode.map(|m| m.wire())).collect(),
-            Component::Pipeline(p) => p.inputs.iter().map(|i| i.mode.map(|m| m.wire())).collect(),
+        let modes: Vec<Option<InputDeliveryMode>> = match &node.component {
+            Component::Step(s) => s.inputs.iter().map(|i| i.mode.map(Into::into)).collect(),
+            Component::Pipeline(p) => p.inputs.iter().map(|i| i.mode.map(Into::into)).collect(),
         };
         let ports = node.component.inputs();
         let mut inputs = IndexMap::new();
         for ((port, binding), mode) in ports.iter().zip(&node.inputs).zip(modes) {
             let input = match binding {
                 Binding::Input(i) => NodeInput {
-                    job_input_type: "literal",
+                    job_input_type: JobInputType::Literal,
                     value: Some(format!(
                         "${{{{parent.inputs.{}}}}}",
                         pipeline.inputs[*i].name
@@ -275,7 +296,7 @@ impl Builder<'_> {
                     mode,
                 },
                 Binding::Output(o) => NodeInput {
-                    job_input_type: "literal",
+                    job_input_type: JobInputType::Literal,
                     value: Some(format!(
                         "${{{{parent.jobs.{}.outputs.{}}}}}",
                         pipeline.nodes[o.node].name,
@@ -285,13 +306,13 @@ impl Builder<'_> {
                     mode,
                 },
                 Binding::Literal(l) => NodeInput {
-                    job_input_type: "literal",
+                    job_input_type: JobInputType::Literal,
                     value: Some(l.to_wire()),
                     uri: None,
                     mode: None,
                 },
                 Binding::Data(loc) => NodeInput {
-                    job_input_type: port.ty.as_str(),
+                    job_input_type: data_input_type(port.ty),
                     value: None,
                     uri: Some(self.uri(loc, port.name)?),
                     mode,
@@ -308,12 +329,12 @@ impl Builder<'_> {
             let out = match promoted {
                 Some(p) => NodeOutput::Binding {
                     value: format!("${{{{parent.outputs.{}}}}}", p.name),
-                    kind: "literal",
-                    mode: mode.map(|m| m.wire()),
+                    kind: JobInputType::Literal,
+                    mode: mode.map(Into::into),
                 },
                 None => NodeOutput::Unbound {
-                    job_output_type: port.ty.as_str(),
-                    mode: mode.map(|m| m.wire()),
+                    job_output_type: data_input_type(port.ty),
+                    mode: mode.map(Into::into),
                 },
             };
             outputs.insert(port.name.to_owned(), out);
@@ -331,18 +352,19 @@ impl Builder<'_> {
         })
     }
 
-    fn pipeline_spec(&mut self, p: &Pipeline) -> Result<ComponentSpec, SpecError> {
+    fn pipeline_spec(&mut self, p: &Pipeline) -> Result<ComponentSpec, WireError> {
         let jobs = self.nodes(p)?;
         let mut inputs = IndexMap::new();
         for i in &p.inputs {
+            // Defaults are strings on the wire, as Microsoft's SDK writes them.
             let default = match &i.default {
-                Some(InputValue::Literal(l)) => Some(literal_json(l)),
+                Some(InputValue::Literal(l)) => Some(l.to_wire()),
                 _ => None,
             };
             inputs.insert(
                 i.name.clone(),
                 ComponentInput {
-                    input_type: i.ty.as_str(),
+                    input_type: Cow::Borrowed(i.ty.as_str()),
                     default,
                 },
             );
@@ -355,8 +377,8 @@ impl Builder<'_> {
                 (
                     o.name.clone(),
                     ComponentOutput {
-                        output_type: o.ty.as_str(),
-                        mode: p.output_mode(i).map(|m| m.as_str()),
+                        output_type: Cow::Borrowed(o.ty.as_str()),
+                        mode: p.output_mode(i).map(|m| Cow::Borrowed(m.as_str())),
                     },
                 )
             })
@@ -365,7 +387,7 @@ impl Builder<'_> {
             name: p.name.clone(),
             display_name: p.display_name.clone(),
             description: p.description.clone(),
-            component_type: "pipeline",
+            component_type: ComponentType::Pipeline,
             command: None,
             code: None,
             environment: None,
@@ -378,16 +400,16 @@ impl Builder<'_> {
 }
 
 /// The `componentSpec` of a command step.
-fn command_spec(step: &'static StepDef, ctx: &WireContext) -> Result<ComponentSpec, SpecError> {
+fn command_spec(step: &'static StepDef, ctx: &WireContext) -> Result<ComponentSpec, WireError> {
     let environment = step
         .environment
-        .ok_or(SpecError::NoEnvironment { step: step.name })?;
+        .ok_or(WireError::NoEnvironment { step: step.name })?;
     let code = match step.source_path() {
         Some(path) => Some(format!(
             "azureml:{}",
             ctx.code
                 .get(&path)
-                .ok_or_else(|| SpecError::CodeNotUploaded {
+                .ok_or_else(|| WireError::CodeNotUploaded {
                     step: step.name,
                     path: path.clone(),
                 })?
@@ -401,7 +423,7 @@ fn command_spec(step: &'static StepDef, ctx: &WireContext) -> Result<ComponentSp
             (
                 i.name.to_owned(),
                 ComponentInput {
-                    input_type: i.ty.as_str(),
+                    input_type: Cow::Borrowed(i.ty.as_str()),
                     default: None,
                 },
             )
@@ -414,7 +436,7 @@ fn command_spec(step: &'static StepDef, ctx: &WireContext) -> Result<ComponentSp
             (
                 o.name.to_owned(),
                 ComponentOutput {
-                    output_type: o.ty.as_str(),
+                    output_type: Cow::Borrowed(o.ty.as_str()),
                     mode: None,
                 },
             )
@@ -424,7 +446,7 @@ fn command_spec(step: &'static StepDef, ctx: &WireContext) -> Result<ComponentSp
         name: step.name.to_owned(),
         display_name: step.display_name.map(str::to_owned),
         description: step.description.map(str::to_owned),
-        component_type: "command",
+        component_type: ComponentType::Command,
         command: Some(step.command.to_owned()),
         code,
         environment: Some(environment.to_owned()),
@@ -473,4 +495,13 @@ pub(crate) fn uuid_from_hex(hex: &str) -> String {
         &hex[16..20],
         &hex[20..32]
     )
+}
+
+/// The `jobInputType` of data on a port; a parameter port never carries data, so it reads as a
+/// literal.
+fn data_input_type(ty: PortType) -> JobInputType {
+    match ty {
+        PortType::Data(asset) => asset.into(),
+        PortType::Param(_) => JobInputType::Literal,
+    }
 }

@@ -5,6 +5,7 @@
 //! uploaded) comes in through [`WireContext`]. The same pipeline and context always give the
 //! same bytes.
 
+mod ids;
 mod job;
 pub mod legacy;
 pub mod rest;
@@ -14,70 +15,12 @@ use std::path::PathBuf;
 
 use crate::graph::{Binding, Component, DataLocation, InputValue, Pipeline};
 
+pub use ids::{
+    CODE_VERSION, DataAssetRef, LATEST_PLACEHOLDER, LocalUpload, WorkspaceScope,
+    code_name_for_hash, component_version_path, datastore_uri, job_output_uri,
+};
 pub use job::{ANONYMOUS_COMPONENT, ComponentPut, RestBodies, WireContext, rest_bodies};
-pub use yaml::{YamlContext, to_yaml};
-
-/// The workspace ARM ids point into.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WorkspaceScope {
-    /// Subscription id.
-    pub subscription_id: String,
-    /// Resource group.
-    pub resource_group: String,
-    /// Workspace name.
-    pub workspace_name: String,
-}
-
-impl Default for WorkspaceScope {
-    /// Placeholders, for exporting without a workspace.
-    fn default() -> Self {
-        WorkspaceScope {
-            subscription_id: "{subscription_id}".to_owned(),
-            resource_group: "{resource_group}".to_owned(),
-            workspace_name: "{workspace_name}".to_owned(),
-        }
-    }
-}
-
-impl WorkspaceScope {
-    /// `/subscriptions/…/workspaces/NAME`.
-    pub fn id(&self) -> String {
-        format!(
-            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.MachineLearningServices/workspaces/{}",
-            self.subscription_id, self.resource_group, self.workspace_name
-        )
-    }
-
-    /// The ARM id of a resource below the workspace (`computes/NAME`, …).
-    pub fn resource_id(&self, path: &str) -> String {
-        format!("{}/{path}", self.id())
-    }
-
-    /// ARM id of a compute.
-    pub fn compute_id(&self, name: &str) -> String {
-        self.resource_id(&format!("computes/{name}"))
-    }
-
-    /// ARM id of a datastore.
-    pub fn datastore_id(&self, name: &str) -> String {
-        self.resource_id(&format!("datastores/{name}"))
-    }
-
-    /// ARM id of the code asset we register for a snapshot with this content hash: the name is
-    /// derived from the hash, so the same snapshot always maps to the same asset.
-    pub fn code_id_for_hash(&self, content_hash: &str) -> String {
-        self.resource_id(&format!(
-            "codes/{}/versions/1",
-            code_name_for_hash(content_hash)
-        ))
-    }
-}
-
-/// The code asset name for a snapshot content hash (a UUID made of its first 32 hex digits).
-pub fn code_name_for_hash(content_hash: &str) -> String {
-    let padded = format!("{content_hash:0<32}");
-    job::uuid_from_hex(&padded)
-}
+pub use yaml::{YamlContext, YamlExport, to_yaml};
 
 /// The snapshot folders the pipeline's steps (sub-pipelines included) need code assets for,
 /// each once, with the steps that use it, in step order.
@@ -100,32 +43,66 @@ pub fn snapshot_folders(pipeline: &Pipeline) -> Vec<(PathBuf, Vec<&'static str>)
 /// graph. Each comes with a label for messages (`iris`, or `node.port`). A path bound several
 /// times is listed each time.
 pub fn local_data(pipeline: &Pipeline, values: &[Option<InputValue>]) -> Vec<(String, PathBuf)> {
+    data_locations(pipeline, values)
+        .into_iter()
+        .filter_map(|(label, loc)| match loc {
+            DataLocation::Local(p) => Some((label, p.clone())),
+            DataLocation::Uri(_) => None,
+        })
+        .collect()
+}
+
+/// The data assets the pipeline names as `azureml:NAME@latest` (in `values` or inside the
+/// graph), each with a label for messages; submission resolves them to a version first.
+pub fn latest_data_assets(
+    pipeline: &Pipeline,
+    values: &[Option<InputValue>],
+) -> Vec<(String, String)> {
+    data_locations(pipeline, values)
+        .into_iter()
+        .filter_map(|(label, loc)| match loc {
+            DataLocation::Uri(u) => DataAssetRef::parse(u)
+                .filter(|r| r.version.is_none())
+                .map(|r| (label, r.name)),
+            DataLocation::Local(_) => None,
+        })
+        .collect()
+}
+
+fn data_locations<'a>(
+    pipeline: &'a Pipeline,
+    values: &'a [Option<InputValue>],
+) -> Vec<(String, &'a DataLocation)> {
     let mut out = Vec::new();
     for (input, value) in pipeline.inputs.iter().zip(values) {
-        if let Some(InputValue::Data(DataLocation::Local(p))) = value {
-            out.push((input.name.clone(), p.clone()));
+        if let Some(InputValue::Data(loc)) = value {
+            out.push((input.name.clone(), loc));
         }
     }
-    collect_local_bindings(pipeline, "", &mut out);
+    collect_bindings(pipeline, "", &mut out);
     out
 }
 
-fn collect_local_bindings(pipeline: &Pipeline, prefix: &str, out: &mut Vec<(String, PathBuf)>) {
+fn collect_bindings<'a>(
+    pipeline: &'a Pipeline,
+    prefix: &str,
+    out: &mut Vec<(String, &'a DataLocation)>,
+) {
     for node in &pipeline.nodes {
         for (port, binding) in node.component.inputs().iter().zip(&node.inputs) {
-            if let Binding::Data(DataLocation::Local(p)) = binding {
-                out.push((format!("{prefix}{}.{}", node.name, port.name), p.clone()));
+            if let Binding::Data(loc) = binding {
+                out.push((format!("{prefix}{}.{}", node.name, port.name), loc));
             }
         }
         if let Component::Pipeline(inner) = &node.component {
-            collect_local_bindings(inner, &format!("{prefix}{}.", node.name), out);
+            collect_bindings(inner, &format!("{prefix}{}.", node.name), out);
         }
     }
 }
 
 /// Why a pipeline cannot be written in a wire form.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SpecError {
+pub enum WireError {
     /// Azure ML runs every command in an environment.
     #[error(
         "step `{step}` has no environment; Azure ML needs one: add `environment = \"azureml:AzureML-sklearn-1.5@latest\"` (or an image) to its `#[step(...)]`"
@@ -156,6 +133,14 @@ pub enum SpecError {
         /// The input.
         input: String,
     },
+}
+
+/// A wire body as the JSON the HTTP client sends; the error names what could not be written.
+pub fn to_json_value<T: serde::Serialize + ?Sized>(
+    body: &T,
+    what: &str,
+) -> Result<serde_json::Value, String> {
+    serde_json::to_value(body).map_err(|e| format!("cannot write the body of {what}: {e}"))
 }
 
 /// Serializes a value as pretty JSON with a trailing newline (the export format).

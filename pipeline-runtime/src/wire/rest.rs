@@ -6,21 +6,25 @@
 use std::collections::BTreeMap;
 
 use indexmap::IndexMap;
-use serde::Serialize;
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+
+use crate::graph::{AssetType, InputMode, OutputMode};
 
 /// `PUT {WS}/jobs/{name}` body (`JobBase`).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct JobBase {
     /// The `PipelineJob` properties.
     pub properties: PipelineJob,
 }
 
 /// `JobBase.properties` with `jobType: Pipeline`.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct PipelineJob {
-    /// Always `"Pipeline"`.
-    pub job_type: &'static str,
+    /// The discriminator: `Pipeline`.
+    pub job_type: JobType,
     /// Display name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
@@ -49,11 +53,11 @@ pub struct PipelineJob {
 }
 
 /// A pipeline-level input (`JobInput`, discriminated by `jobInputType`).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct JobInput {
-    /// `literal`, `uri_file`, `uri_folder`, `mltable`, `custom_model`, `mlflow_model`.
-    pub job_input_type: &'static str,
+    /// The discriminator.
+    pub job_input_type: JobInputType,
     /// Literal value (always a string).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
@@ -61,23 +65,26 @@ pub struct JobInput {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uri: Option<String>,
     /// `InputDeliveryMode`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mode: Option<&'static str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<InputDeliveryMode>,
 }
 
 /// A pipeline-level output (`JobOutput`, discriminated by `jobOutputType`).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct JobOutput {
-    /// `uri_file`, `uri_folder`, `mltable`, `custom_model`, `mlflow_model`.
-    pub job_output_type: &'static str,
+    /// The discriminator.
+    pub job_output_type: JobInputType,
+    /// Where the output is written (set by the service in answers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
     /// `OutputDeliveryMode`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mode: Option<&'static str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<OutputDeliveryMode>,
 }
 
 /// `settings` of a pipeline job.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct PipelineSettings {
     /// ARM id of the default compute.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -92,13 +99,13 @@ pub struct PipelineSettings {
 }
 
 /// A node in `jobs` (snake_case keys plus `componentId` / `computeId`).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct NodeJob {
     /// Node name (equals its key).
     pub name: String,
     /// `command` or `pipeline`.
     #[serde(rename = "type")]
-    pub node_type: &'static str,
+    pub node_type: ComponentType,
     /// Display name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
@@ -121,17 +128,17 @@ pub struct NodeJob {
 }
 
 /// `resources` of a command node.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Resources {
     /// Node count.
     pub instance_count: u32,
 }
 
 /// A node input: a binding (`${{parent...}}` as a literal) or data given directly.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct NodeInput {
     /// `literal` for bindings and values, an asset type for data.
-    pub job_input_type: &'static str,
+    pub job_input_type: JobInputType,
     /// The binding or the literal value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
@@ -139,44 +146,44 @@ pub struct NodeInput {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uri: Option<String>,
     /// `InputDeliveryMode`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mode: Option<&'static str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<InputDeliveryMode>,
 }
 
 /// A node output: promoted to a pipeline output, or unbound.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(untagged)]
 pub enum NodeOutput {
     /// `{"value": "${{parent.outputs.x}}", "type": "literal", "mode": ...}`.
     Binding {
         /// The binding.
         value: String,
-        /// Always `"literal"`.
+        /// Always `literal`.
         #[serde(rename = "type")]
-        kind: &'static str,
+        kind: JobInputType,
         /// `OutputDeliveryMode`, as Microsoft's SDK adds it to an output binding.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        mode: Option<&'static str>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mode: Option<OutputDeliveryMode>,
     },
     /// `{"job_output_type": "uri_folder", "mode": ...}`.
     Unbound {
         /// Asset type.
-        job_output_type: &'static str,
+        job_output_type: JobInputType,
         /// `OutputDeliveryMode`.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        mode: Option<&'static str>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mode: Option<OutputDeliveryMode>,
     },
 }
 
 /// `PUT {WS}/components/{name}/versions/{version}` body.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ComponentVersion {
     /// Properties.
     pub properties: ComponentVersionProperties,
 }
 
 /// `ComponentVersion.properties`.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ComponentVersionProperties {
     /// The component, as its YAML would read.
@@ -195,7 +202,7 @@ pub struct ComponentVersionProperties {
 }
 
 /// A `componentSpec`: a command component or a pipeline component.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ComponentSpec {
     /// Component name.
     pub name: String,
@@ -207,7 +214,7 @@ pub struct ComponentSpec {
     pub description: Option<String>,
     /// `command` or `pipeline`.
     #[serde(rename = "type")]
-    pub component_type: &'static str,
+    pub component_type: ComponentType,
     /// Command line (command components).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
@@ -230,25 +237,218 @@ pub struct ComponentSpec {
 }
 
 /// A component input.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ComponentInput {
     /// Type (`uri_folder`, `integer`, …).
     #[serde(rename = "type")]
-    pub input_type: &'static str,
-    /// Default value.
+    pub input_type: Cow<'static, str>,
+    /// Default value, a string whatever the type (`"3"`), as Microsoft's SDK sends it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub default: Option<serde_json::Value>,
+    pub default: Option<String>,
 }
 
 /// A component output.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ComponentOutput {
     /// Asset type.
     #[serde(rename = "type")]
-    pub output_type: &'static str,
+    pub output_type: Cow<'static, str>,
     /// Delivery mode as the component YAML writes it (`upload`, `rw_mount`). Pipeline components
     /// carry the mode of the node output each output promotes; a command step's mode is set on
     /// its node instead.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mode: Option<&'static str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<Cow<'static, str>>,
+}
+
+/// `GET {WS}/data/{name}`: a data asset container (`DataContainer`), the fields we read.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+pub struct DataContainer {
+    /// ARM id.
+    #[serde(default)]
+    pub id: String,
+    /// The asset name.
+    #[serde(default)]
+    pub name: String,
+    /// Properties.
+    pub properties: DataContainerProperties,
+}
+
+/// `DataContainer.properties`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct DataContainerProperties {
+    /// `uri_file`, `uri_folder` or `mltable`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_type: Option<String>,
+    /// The most recently created version (read-only): what `azureml:NAME@latest` means.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latest_version: Option<String>,
+    /// The next version an auto-incrementing create would use (read-only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_version: Option<String>,
+    /// Archived.
+    #[serde(default)]
+    pub is_archived: bool,
+}
+
+/// `JobBase.properties.jobType`: the kinds of job this house sends.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum JobType {
+    /// A pipeline job.
+    Pipeline,
+}
+
+/// `jobInputType` / `jobOutputType` / a node binding's `type` (`JobInputType` of the REST API).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum JobInputType {
+    /// A literal value or a `${{…}}` binding.
+    Literal,
+    /// A file.
+    UriFile,
+    /// A folder.
+    UriFolder,
+    /// An MLTable.
+    Mltable,
+    /// A custom model.
+    CustomModel,
+    /// An MLflow model.
+    MlflowModel,
+    /// A Triton model.
+    TritonModel,
+    /// A type this client does not know (read from an answer; never sent).
+    #[serde(other)]
+    Unknown,
+}
+
+impl From<AssetType> for JobInputType {
+    fn from(t: AssetType) -> Self {
+        match t {
+            AssetType::UriFile => JobInputType::UriFile,
+            AssetType::UriFolder => JobInputType::UriFolder,
+            AssetType::MlTable => JobInputType::Mltable,
+            AssetType::CustomModel => JobInputType::CustomModel,
+            AssetType::MlflowModel => JobInputType::MlflowModel,
+        }
+    }
+}
+
+/// `InputDeliveryMode`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum InputDeliveryMode {
+    ReadOnlyMount,
+    ReadWriteMount,
+    Download,
+    Direct,
+    EvalMount,
+    EvalDownload,
+    /// A mode this client does not know (read from an answer; never sent).
+    #[serde(other)]
+    Unknown,
+}
+
+impl From<InputMode> for InputDeliveryMode {
+    fn from(m: InputMode) -> Self {
+        match m {
+            InputMode::Download => InputDeliveryMode::Download,
+            InputMode::ReadOnlyMount => InputDeliveryMode::ReadOnlyMount,
+            InputMode::Direct => InputDeliveryMode::Direct,
+        }
+    }
+}
+
+/// `OutputDeliveryMode`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum OutputDeliveryMode {
+    ReadWriteMount,
+    Upload,
+    Direct,
+    /// A mode this client does not know (read from an answer; never sent).
+    #[serde(other)]
+    Unknown,
+}
+
+impl From<OutputMode> for OutputDeliveryMode {
+    fn from(m: OutputMode) -> Self {
+        match m {
+            OutputMode::ReadWriteMount => OutputDeliveryMode::ReadWriteMount,
+            OutputMode::Upload => OutputDeliveryMode::Upload,
+        }
+    }
+}
+
+/// A component's (and a node's) `type`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ComponentType {
+    /// A command component / node.
+    Command,
+    /// A pipeline component / node.
+    Pipeline,
+}
+
+/// A body for `PUT jobs/{name}`: what the client needs to know about it before sending.
+pub trait JobRequest: Serialize + Sync {
+    /// Whether it is a pipeline job (they carry the user's Azure ML token, as the SDK sends).
+    fn is_pipeline(&self) -> bool;
+    /// The ARM id of the job's default compute, if it names one.
+    fn compute_id(&self) -> Option<&str>;
+}
+
+impl JobRequest for JobBase {
+    fn is_pipeline(&self) -> bool {
+        self.properties.job_type == JobType::Pipeline
+    }
+
+    fn compute_id(&self) -> Option<&str> {
+        self.properties.compute_id.as_deref()
+    }
+}
+
+/// A hand-written body (tests send malformed ones on purpose).
+impl JobRequest for serde_json::Value {
+    fn is_pipeline(&self) -> bool {
+        self.pointer("/properties/jobType")
+            .and_then(serde_json::Value::as_str)
+            == Some("Pipeline")
+    }
+
+    fn compute_id(&self) -> Option<&str> {
+        self.pointer("/properties/computeId")
+            .and_then(serde_json::Value::as_str)
+    }
+}
+
+/// `PUT components/azureml_anonymous/versions/{v}` around any `componentSpec`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AnonymousComponentVersion<'a, S: Serialize> {
+    /// Properties.
+    pub properties: AnonymousComponentProperties<'a, S>,
+}
+
+/// `properties` of an [`AnonymousComponentVersion`].
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct AnonymousComponentProperties<'a, S: Serialize> {
+    /// The component.
+    pub component_spec: &'a S,
+    /// Always true.
+    pub is_anonymous: bool,
+    /// Always false.
+    pub is_archived: bool,
+}
+
+impl<'a, S: Serialize> AnonymousComponentVersion<'a, S> {
+    /// The body registering `component_spec` anonymously.
+    pub fn new(component_spec: &'a S) -> Self {
+        Self {
+            properties: AnonymousComponentProperties {
+                component_spec,
+                is_anonymous: true,
+                is_archived: false,
+            },
+        }
+    }
 }

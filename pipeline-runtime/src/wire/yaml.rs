@@ -1,21 +1,69 @@
-//! The pipeline job YAML of the Azure ML CLI v2 (`az ml job create --file pipeline.yml`), with
-//! every component inline and local paths relative to the YAML file.
+//! The pipeline job YAML of the Azure ML CLI v2 (`az ml job create --file pipeline.yml`).
+//!
+//! Command components are written inline. A sub-pipeline's pipeline component is written to its
+//! own file beside the job (`NAME.component.yml`) and referenced by path: Microsoft's loader
+//! takes a pipeline component only from a file (or a registered id), never inline. Local paths
+//! are relative to the folder the files are written to.
+//!
+//! Microsoft's loader reads YAML 1.1, where `yes`, `on`, `12:30`, `1_000`, `2001-12-14`, `=` or
+//! `<<` are not the strings they are in YAML 1.2. So this module writes its own YAML: every string
+//! value is double-quoted (with JSON's escapes, which both versions read), a key is written
+//! plain only when it is a word no version reads as anything but a string, and a float always has
+//! a `.` (and a signed exponent). `serde_yaml_ng` quotes only for YAML 1.2, hence not used here.
 
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value, json};
 
-use super::SpecError;
+use super::WireError;
 use super::job::literal_json;
 use crate::graph::{Binding, Component, DataLocation, InputValue, Pipeline, PortType, StepDef};
 
 /// Where the YAML will be written (local paths are made relative to it).
 #[derive(Debug, Clone)]
 pub struct YamlContext {
-    /// The folder the YAML file is in (or the current directory when printed).
+    /// The folder the YAML files are in (or the current directory when printed).
     pub base_dir: PathBuf,
     /// `settings.force_rerun`.
     pub force_rerun: bool,
+}
+
+/// The YAML files of one pipeline job: the job first (`pipeline.yml`), then one file per
+/// distinct sub-pipeline component, all in one folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YamlExport {
+    /// `(file name, text)`, the job first.
+    pub files: Vec<(String, String)>,
+}
+
+/// The file name of the pipeline job in a [`YamlExport`].
+pub const JOB_FILE: &str = "pipeline.yml";
+
+impl YamlExport {
+    /// The pipeline job document.
+    pub fn job(&self) -> &str {
+        &self.files[0].1
+    }
+
+    /// Everything as one text for printing: the job alone when it is the only file, else each
+    /// file as a YAML document headed by a `# file: NAME` comment. (Microsoft's loader needs the
+    /// component files on disk: write them with `export --out DIR`.)
+    pub fn to_stream(&self) -> String {
+        if self.files.len() == 1 {
+            return self.files[0].1.clone();
+        }
+        let mut out = String::new();
+        for (i, (name, text)) in self.files.iter().enumerate() {
+            if i > 0 {
+                out.push_str("---\n");
+            }
+            out.push_str("# file: ");
+            out.push_str(name);
+            out.push('\n');
+            out.push_str(text);
+        }
+        out
+    }
 }
 
 fn rel(base: &Path, path: &Path) -> String {
@@ -35,12 +83,17 @@ fn location(base: &Path, loc: &DataLocation) -> String {
     }
 }
 
-/// Writes `pipeline` as a CLI v2 pipeline job YAML document.
+/// Writes `pipeline` as a CLI v2 pipeline job YAML document and its sub-pipelines' component
+/// files.
 pub fn to_yaml(
     pipeline: &Pipeline,
     inputs: &[Option<InputValue>],
     ctx: &YamlContext,
-) -> Result<String, SpecError> {
+) -> Result<YamlExport, WireError> {
+    let mut w = Writer {
+        base: &ctx.base_dir,
+        files: vec![(JOB_FILE.to_owned(), String::new())],
+    };
     let mut doc = Map::new();
     doc.insert(
         "$schema".into(),
@@ -92,7 +145,7 @@ pub fn to_yaml(
                 m.into()
             }
             (InputValue::Data(_), PortType::Param(_)) => {
-                return Err(SpecError::TypeMismatch {
+                return Err(WireError::TypeMismatch {
                     input: input.name.clone(),
                 });
             }
@@ -110,105 +163,172 @@ pub fn to_yaml(
         outs.insert(o.name.clone(), m.into());
     }
     doc.insert("outputs".into(), outs.into());
-    doc.insert("jobs".into(), jobs(pipeline, &ctx.base_dir)?.into());
-    let mut text = serde_yaml_ng::to_string(&Value::Object(doc)).expect("YAML serializes");
-    if !text.ends_with('\n') {
-        text.push('\n');
-    }
-    Ok(text)
+    doc.insert("jobs".into(), w.jobs(pipeline)?.into());
+    w.files[0].1 = render(&Value::Object(doc));
+    Ok(YamlExport { files: w.files })
 }
 
-fn jobs(pipeline: &Pipeline, base: &Path) -> Result<Map<String, Value>, SpecError> {
-    let mut jobs = Map::new();
-    for (index, node) in pipeline.nodes.iter().enumerate() {
-        let mut job = Map::new();
-        let modes: Vec<Option<&'static str>> = match &node.component {
-            Component::Step(step) => {
-                job.insert("type".into(), "command".into());
-                job.insert("component".into(), command_component(step, base)?.into());
-                if let Some(c) = step.compute {
-                    job.insert("compute".into(), format!("azureml:{c}").into());
-                }
-                if let Some(n) = step.instance_count {
-                    job.insert("resources".into(), json!({ "instance_count": n }));
-                }
-                if !step.environment_variables.is_empty() {
-                    let env: Map<String, Value> = step
-                        .environment_variables
+struct Writer<'a> {
+    base: &'a Path,
+    files: Vec<(String, String)>,
+}
+
+impl Writer<'_> {
+    /// Writes a pipeline component to its own file (once per distinct text) and returns the
+    /// reference a node puts under `component:`.
+    fn component_file(&mut self, p: &Pipeline) -> Result<String, WireError> {
+        let text = render(&Value::Object(self.pipeline_component(p)?));
+        if let Some((name, _)) = self.files.iter().find(|(_, t)| *t == text) {
+            return Ok(format!("./{name}"));
+        }
+        let mut name = format!("{}.component.yml", p.name);
+        let mut n = 1;
+        while self.files.iter().any(|(f, _)| *f == name) {
+            n += 1;
+            name = format!("{}_{n}.component.yml", p.name);
+        }
+        self.files.push((name.clone(), text));
+        Ok(format!("./{name}"))
+    }
+
+    fn jobs(&mut self, pipeline: &Pipeline) -> Result<Map<String, Value>, WireError> {
+        let base = self.base;
+        let mut jobs = Map::new();
+        for (index, node) in pipeline.nodes.iter().enumerate() {
+            let mut job = Map::new();
+            let modes: Vec<Option<&'static str>> = match &node.component {
+                Component::Step(step) => {
+                    job.insert("type".into(), "command".into());
+                    job.insert("component".into(), command_component(step, base)?.into());
+                    if let Some(c) = step.compute {
+                        job.insert("compute".into(), format!("azureml:{c}").into());
+                    }
+                    if let Some(n) = step.instance_count {
+                        job.insert("resources".into(), json!({ "instance_count": n }));
+                    }
+                    if !step.environment_variables.is_empty() {
+                        let env: Map<String, Value> = step
+                            .environment_variables
+                            .iter()
+                            .map(|(k, v)| ((*k).to_owned(), (*v).into()))
+                            .collect();
+                        job.insert("environment_variables".into(), env.into());
+                    }
+                    step.inputs
                         .iter()
-                        .map(|(k, v)| ((*k).to_owned(), (*v).into()))
-                        .collect();
-                    job.insert("environment_variables".into(), env.into());
+                        .map(|i| i.mode.map(|m| m.as_str()))
+                        .collect()
                 }
-                step.inputs
-                    .iter()
-                    .map(|i| i.mode.map(|m| m.as_str()))
-                    .collect()
+                Component::Pipeline(inner) => {
+                    job.insert("type".into(), "pipeline".into());
+                    job.insert("component".into(), self.component_file(inner)?.into());
+                    inner
+                        .inputs
+                        .iter()
+                        .map(|i| i.mode.map(|m| m.as_str()))
+                        .collect()
+                }
+            };
+            let ports = node.component.inputs();
+            let mut ins = Map::new();
+            for ((port, binding), mode) in ports.iter().zip(&node.inputs).zip(modes) {
+                let bound = match binding {
+                    Binding::Input(i) => {
+                        format!("${{{{parent.inputs.{}}}}}", pipeline.inputs[*i].name).into()
+                    }
+                    Binding::Output(o) => format!(
+                        "${{{{parent.jobs.{}.outputs.{}}}}}",
+                        pipeline.nodes[o.node].name,
+                        pipeline.nodes[o.node].component.output_name(o.output)
+                    )
+                    .into(),
+                    Binding::Literal(l) => literal_json(l),
+                    Binding::Data(loc) => {
+                        json!({ "type": port.ty.as_str(), "path": location(base, loc) })
+                    }
+                };
+                let v = match (mode, bound) {
+                    (Some(mode), Value::String(path)) => json!({ "path": path, "mode": mode }),
+                    (Some(mode), Value::Object(mut m)) => {
+                        m.insert("mode".into(), mode.into());
+                        Value::Object(m)
+                    }
+                    (_, v) => v,
+                };
+                ins.insert(port.name.to_owned(), v);
             }
-            Component::Pipeline(inner) => {
-                job.insert("type".into(), "pipeline".into());
-                job.insert("component".into(), pipeline_component(inner, base)?.into());
-                inner
-                    .inputs
+            job.insert("inputs".into(), ins.into());
+            let mut outs = Map::new();
+            for (i, (port, mode)) in node.component.outputs().into_iter().enumerate() {
+                let promoted = pipeline
+                    .outputs
                     .iter()
-                    .map(|i| i.mode.map(|m| m.as_str()))
-                    .collect()
+                    .find(|o| o.from.node == index && o.from.output == i);
+                let v: Value = match (promoted, mode) {
+                    (Some(p), None) => format!("${{{{parent.outputs.{}}}}}", p.name).into(),
+                    (Some(p), Some(m)) => {
+                        json!({ "path": format!("${{{{parent.outputs.{}}}}}", p.name), "mode": m.as_str() })
+                    }
+                    (None, Some(m)) => json!({ "type": port.ty.as_str(), "mode": m.as_str() }),
+                    (None, None) => continue,
+                };
+                outs.insert(port.name.to_owned(), v);
             }
-        };
-        let ports = node.component.inputs();
-        let mut ins = Map::new();
-        for ((port, binding), mode) in ports.iter().zip(&node.inputs).zip(modes) {
-            let bound = match binding {
-                Binding::Input(i) => {
-                    format!("${{{{parent.inputs.{}}}}}", pipeline.inputs[*i].name).into()
-                }
-                Binding::Output(o) => format!(
-                    "${{{{parent.jobs.{}.outputs.{}}}}}",
-                    pipeline.nodes[o.node].name,
-                    pipeline.nodes[o.node].component.output_name(o.output)
-                )
-                .into(),
-                Binding::Literal(l) => literal_json(l),
-                Binding::Data(loc) => {
-                    json!({ "type": port.ty.as_str(), "path": location(base, loc) })
-                }
-            };
-            let v = match (mode, bound) {
-                (Some(mode), Value::String(path)) => json!({ "path": path, "mode": mode }),
-                (Some(mode), Value::Object(mut m)) => {
-                    m.insert("mode".into(), mode.into());
-                    Value::Object(m)
-                }
-                (_, v) => v,
-            };
-            ins.insert(port.name.to_owned(), v);
+            if !outs.is_empty() {
+                job.insert("outputs".into(), outs.into());
+            }
+            jobs.insert(node.name.clone(), job.into());
         }
-        job.insert("inputs".into(), ins.into());
-        let mut outs = Map::new();
-        for (i, (port, mode)) in node.component.outputs().into_iter().enumerate() {
-            let promoted = pipeline
-                .outputs
-                .iter()
-                .find(|o| o.from.node == index && o.from.output == i);
-            let v: Value = match (promoted, mode) {
-                (Some(p), None) => format!("${{{{parent.outputs.{}}}}}", p.name).into(),
-                (Some(p), Some(m)) => {
-                    json!({ "path": format!("${{{{parent.outputs.{}}}}}", p.name), "mode": m.as_str() })
-                }
-                (None, Some(m)) => json!({ "type": port.ty.as_str(), "mode": m.as_str() }),
-                (None, None) => continue,
-            };
-            outs.insert(port.name.to_owned(), v);
-        }
-        if !outs.is_empty() {
-            job.insert("outputs".into(), outs.into());
-        }
-        jobs.insert(node.name.clone(), job.into());
+        Ok(jobs)
     }
-    Ok(jobs)
+
+    fn pipeline_component(&mut self, p: &Pipeline) -> Result<Map<String, Value>, WireError> {
+        let mut c = Map::new();
+        c.insert(
+            "$schema".into(),
+            "https://azuremlschemas.azureedge.net/latest/pipelineComponent.schema.json".into(),
+        );
+        c.insert("name".into(), p.name.clone().into());
+        if let Some(d) = &p.display_name {
+            c.insert("display_name".into(), d.clone().into());
+        }
+        if let Some(d) = &p.description {
+            c.insert("description".into(), d.clone().into());
+        }
+        c.insert("type".into(), "pipeline".into());
+        let ins: Map<String, Value> = p
+            .inputs
+            .iter()
+            .map(|i| {
+                let mut m = Map::new();
+                m.insert("type".into(), i.ty.as_str().into());
+                if let Some(InputValue::Literal(l)) = &i.default {
+                    m.insert("default".into(), literal_json(l));
+                }
+                (i.name.clone(), m.into())
+            })
+            .collect();
+        c.insert("inputs".into(), ins.into());
+        let outs: Map<String, Value> = p
+            .outputs
+            .iter()
+            .enumerate()
+            .map(|(i, o)| {
+                let mut m = Map::new();
+                m.insert("type".into(), o.ty.as_str().into());
+                if let Some(mode) = p.output_mode(i) {
+                    m.insert("mode".into(), mode.as_str().into());
+                }
+                (o.name.clone(), m.into())
+            })
+            .collect();
+        c.insert("outputs".into(), outs.into());
+        c.insert("jobs".into(), self.jobs(p)?.into());
+        Ok(c)
+    }
 }
 
-fn command_component(step: &StepDef, base: &Path) -> Result<Map<String, Value>, SpecError> {
+fn command_component(step: &StepDef, base: &Path) -> Result<Map<String, Value>, WireError> {
     let mut c = Map::new();
     c.insert(
         "$schema".into(),
@@ -228,7 +348,7 @@ fn command_component(step: &StepDef, base: &Path) -> Result<Map<String, Value>, 
     c.insert("command".into(), step.command.into());
     let env = step
         .environment
-        .ok_or(SpecError::NoEnvironment { step: step.name })?;
+        .ok_or(WireError::NoEnvironment { step: step.name })?;
     c.insert("environment".into(), env.into());
     let ins: Map<String, Value> = step
         .inputs
@@ -246,47 +366,136 @@ fn command_component(step: &StepDef, base: &Path) -> Result<Map<String, Value>, 
     Ok(c)
 }
 
-fn pipeline_component(p: &Pipeline, base: &Path) -> Result<Map<String, Value>, SpecError> {
-    let mut c = Map::new();
-    c.insert(
-        "$schema".into(),
-        "https://azuremlschemas.azureedge.net/latest/pipelineComponent.schema.json".into(),
-    );
-    c.insert("name".into(), p.name.clone().into());
-    if let Some(d) = &p.display_name {
-        c.insert("display_name".into(), d.clone().into());
+/// Renders a JSON-shaped document as block YAML that YAML 1.1 and 1.2 readers read alike.
+pub(crate) fn render(doc: &Value) -> String {
+    let mut out = String::new();
+    match doc {
+        Value::Object(m) if !m.is_empty() => mapping(&mut out, m, 0),
+        other => {
+            out.push_str(&scalar(other));
+            out.push('\n');
+        }
     }
-    if let Some(d) = &p.description {
-        c.insert("description".into(), d.clone().into());
+    out
+}
+
+fn mapping(out: &mut String, m: &Map<String, Value>, indent: usize) {
+    for (k, v) in m {
+        push_indent(out, indent);
+        out.push_str(&key(k));
+        out.push(':');
+        value(out, v, indent);
     }
-    c.insert("type".into(), "pipeline".into());
-    let ins: Map<String, Value> = p
-        .inputs
-        .iter()
-        .map(|i| {
-            let mut m = Map::new();
-            m.insert("type".into(), i.ty.as_str().into());
-            if let Some(InputValue::Literal(l)) = &i.default {
-                m.insert("default".into(), literal_json(l));
+}
+
+/// Writes what follows `key:` or `-`: a scalar on the same line, a collection below it.
+fn value(out: &mut String, v: &Value, indent: usize) {
+    match v {
+        Value::Object(m) if !m.is_empty() => {
+            out.push('\n');
+            mapping(out, m, indent + 2);
+        }
+        Value::Array(a) if !a.is_empty() => {
+            out.push('\n');
+            for item in a {
+                push_indent(out, indent);
+                out.push('-');
+                value(out, item, indent + 2);
             }
-            (i.name.clone(), m.into())
-        })
-        .collect();
-    c.insert("inputs".into(), ins.into());
-    let outs: Map<String, Value> = p
-        .outputs
-        .iter()
-        .enumerate()
-        .map(|(i, o)| {
-            let mut m = Map::new();
-            m.insert("type".into(), o.ty.as_str().into());
-            if let Some(mode) = p.output_mode(i) {
-                m.insert("mode".into(), mode.as_str().into());
-            }
-            (o.name.clone(), m.into())
-        })
-        .collect();
-    c.insert("outputs".into(), outs.into());
-    c.insert("jobs".into(), jobs(p, base)?.into());
-    Ok(c)
+        }
+        other => {
+            out.push(' ');
+            out.push_str(&scalar(other));
+            out.push('\n');
+        }
+    }
+}
+
+fn push_indent(out: &mut String, indent: usize) {
+    out.extend(std::iter::repeat_n(' ', indent));
+}
+
+fn scalar(v: &Value) -> String {
+    match v {
+        Value::Null => "null".to_owned(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => number(n),
+        Value::String(s) => quoted(s),
+        Value::Object(_) => "{}".to_owned(),
+        Value::Array(_) => "[]".to_owned(),
+    }
+}
+
+/// A double-quoted scalar: JSON's escapes are a subset of YAML's, in 1.1 and 1.2 alike.
+fn quoted(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_owned())
+}
+
+/// A YAML 1.1 float needs a `.` and a signed exponent (`1e20` would read as a string).
+fn number(n: &serde_json::Number) -> String {
+    let s = n.to_string();
+    if !n.is_f64() || s.contains('.') && !s.contains(['e', 'E']) {
+        return s;
+    }
+    let (mantissa, exponent) = match s.split_once(['e', 'E']) {
+        Some((m, e)) => (m.to_owned(), Some(e.to_owned())),
+        None => (s.clone(), None),
+    };
+    let mantissa = if mantissa.contains('.') {
+        mantissa
+    } else {
+        format!("{mantissa}.0")
+    };
+    match exponent {
+        None => mantissa,
+        Some(e) if e.starts_with(['-', '+']) => format!("{mantissa}e{e}"),
+        Some(e) => format!("{mantissa}e+{e}"),
+    }
+}
+
+/// Words YAML 1.1 reads as booleans or null whatever their case.
+const YAML11_WORDS: [&str; 9] = ["y", "yes", "n", "no", "true", "false", "on", "off", "null"];
+
+/// A key is written plain only when it is an identifier-like word no YAML version reads as
+/// anything but that string; every other key is quoted.
+fn key(k: &str) -> String {
+    let mut chars = k.chars();
+    let plain = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && !YAML11_WORDS.iter().any(|w| w.eq_ignore_ascii_case(k));
+    if plain { k.to_owned() } else { quoted(k) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_quoted_and_keys_only_when_needed() {
+        let doc = json!({
+            "type": "pipeline",
+            "on": "yes",
+            "Y": "12:30",
+            "a b": "1_000",
+            "x": ["2001-12-14", "=", "<<"],
+            "n": 3,
+            "f": 1e20,
+            "g": 0.5,
+            "t": true,
+            "e": {},
+        });
+        assert_eq!(
+            render(&doc),
+            "type: \"pipeline\"\n\"on\": \"yes\"\n\"Y\": \"12:30\"\n\"a b\": \"1_000\"\nx:\n- \"2001-12-14\"\n- \"=\"\n- \"<<\"\n\"n\": 3\nf: 1.0e+20\ng: 0.5\nt: true\ne: {}\n"
+        );
+    }
+
+    #[test]
+    fn escapes_read_back() {
+        let doc = json!({ "s": "line\n\"quoted\"\ttab \\ é" });
+        let back: Value = serde_yaml_ng::from_str(&render(&doc)).unwrap();
+        assert_eq!(back, doc);
+    }
 }

@@ -6,64 +6,51 @@ use serde_json::{Map, Value};
 
 use super::{Answer, State, error};
 
-/// Enum values of api-version 2025-12-01 the fake validates against.
+/// Enum values of api-version 2025-12-01 the fake validates against: read from the contract fact
+/// file the tests check our bodies with (`tests/contract/arm-2025-12-01.txt`), so the fake and
+/// the tests cannot disagree.
 pub(super) mod enums {
-    pub const JOB_TYPE: &[&str] = &["AutoML", "Command", "Sweep", "Pipeline", "Spark"];
-    pub const JOB_INPUT_TYPE: &[&str] = &[
-        "literal",
-        "uri_file",
-        "uri_folder",
-        "mltable",
-        "custom_model",
-        "mlflow_model",
-        "triton_model",
-    ];
-    pub const JOB_OUTPUT_TYPE: &[&str] = &[
-        "uri_file",
-        "uri_folder",
-        "mltable",
-        "custom_model",
-        "mlflow_model",
-        "triton_model",
-    ];
-    pub const INPUT_DELIVERY_MODE: &[&str] = &[
-        "ReadOnlyMount",
-        "ReadWriteMount",
-        "Download",
-        "Direct",
-        "EvalMount",
-        "EvalDownload",
-    ];
-    pub const OUTPUT_DELIVERY_MODE: &[&str] = &["ReadWriteMount", "Upload", "Direct"];
-    pub const COMPUTE_TYPE: &[&str] = &[
-        "AKS",
-        "Kubernetes",
-        "AmlCompute",
-        "ComputeInstance",
-        "DataFactory",
-        "VirtualMachine",
-        "HDInsight",
-        "Databricks",
-        "DataLakeAnalytics",
-        "SynapseSpark",
-    ];
-    pub const PENDING_UPLOAD_TYPE: &[&str] = &["None", "TemporaryBlobReference"];
-    pub const JOB_STATUS: &[&str] = &[
-        "NotStarted",
-        "Starting",
-        "Provisioning",
-        "Preparing",
-        "Queued",
-        "Running",
-        "Finalizing",
-        "CancelRequested",
-        "Completed",
-        "Failed",
-        "Canceled",
-        "NotResponding",
-        "Paused",
-        "Unknown",
-    ];
+    use std::sync::LazyLock;
+
+    /// The fact file, compiled in.
+    const CONTRACT: &str = include_str!("../../../tests/contract/arm-2025-12-01.txt");
+
+    /// The values of `enum NAME: …` in the contract (empty when it has no such line, which the
+    /// unit test below rules out).
+    fn values(name: &str) -> Vec<&'static str> {
+        CONTRACT
+            .lines()
+            .filter_map(|l| l.strip_prefix("enum "))
+            .filter_map(|l| l.split_once(':'))
+            .find(|(n, _)| n.trim() == name)
+            .map(|(_, v)| v.split_whitespace().collect())
+            .unwrap_or_default()
+    }
+
+    macro_rules! contract_enums {
+        ($($konst:ident = $name:literal;)*) => {
+            $(
+                #[doc = concat!("`", $name, "` values.")]
+                pub static $konst: LazyLock<Vec<&'static str>> = LazyLock::new(|| values($name));
+            )*
+            #[cfg(test)]
+            #[test]
+            fn every_enum_is_in_the_contract() {
+                $( assert!(!$konst.is_empty(), "no `enum {}` in the contract", $name); )*
+            }
+        };
+    }
+
+    contract_enums! {
+        JOB_TYPE = "JobType";
+        JOB_INPUT_TYPE = "JobInputType";
+        JOB_OUTPUT_TYPE = "JobOutputType";
+        INPUT_DELIVERY_MODE = "InputDeliveryMode";
+        OUTPUT_DELIVERY_MODE = "OutputDeliveryMode";
+        COMPUTE_TYPE = "ComputeType";
+        PENDING_UPLOAD_TYPE = "PendingUploadType";
+        JOB_STATUS = "JobStatus";
+    }
 }
 
 pub(super) fn bad_enum(target: &str, value: &str, allowed: &[&str]) -> Answer {
@@ -143,7 +130,7 @@ pub(super) fn check_job(s: &State, body: &Value) -> Option<Answer> {
         return Some(required("properties.jobType"));
     };
     if !enums::JOB_TYPE.contains(&job_type) {
-        return Some(bad_enum("properties.jobType", job_type, enums::JOB_TYPE));
+        return Some(bad_enum("properties.jobType", job_type, &enums::JOB_TYPE));
     }
     if let Some(compute_id) = props.get("computeId").and_then(Value::as_str)
         && let Some(answer) = check_compute_ref(s, compute_id, "properties.computeId")
@@ -159,7 +146,7 @@ pub(super) fn check_job(s: &State, body: &Value) -> Option<Answer> {
             return Some(bad_enum(
                 &format!("{target}.jobInputType"),
                 kind,
-                enums::JOB_INPUT_TYPE,
+                &enums::JOB_INPUT_TYPE,
             ));
         }
         let needed = if kind == "literal" { "value" } else { "uri" };
@@ -172,7 +159,7 @@ pub(super) fn check_job(s: &State, body: &Value) -> Option<Answer> {
             return Some(bad_enum(
                 &format!("{target}.mode"),
                 mode,
-                enums::INPUT_DELIVERY_MODE,
+                &enums::INPUT_DELIVERY_MODE,
             ));
         }
     }
@@ -185,7 +172,7 @@ pub(super) fn check_job(s: &State, body: &Value) -> Option<Answer> {
             return Some(bad_enum(
                 &format!("{target}.jobOutputType"),
                 kind,
-                enums::JOB_OUTPUT_TYPE,
+                &enums::JOB_OUTPUT_TYPE,
             ));
         }
         if let Some(mode) = output.get("mode").and_then(Value::as_str)
@@ -194,7 +181,7 @@ pub(super) fn check_job(s: &State, body: &Value) -> Option<Answer> {
             return Some(bad_enum(
                 &format!("{target}.mode"),
                 mode,
-                enums::OUTPUT_DELIVERY_MODE,
+                &enums::OUTPUT_DELIVERY_MODE,
             ));
         }
     }
