@@ -44,6 +44,7 @@ impl AzureCliError {
                 ExitCode::from(2)
             }
             AzureCliError::Arm(e) if e.status() == Some(404) => ExitCode::from(2),
+            AzureCliError::Arm(ArmError::InvalidSetting { .. }) => ExitCode::from(2),
             _ => ExitCode::from(1),
         }
     }
@@ -57,8 +58,8 @@ pub(crate) fn workspace(config: Option<&Path>) -> Result<Workspace, AzureCliErro
         None => WorkspaceConfig::from_config()?,
     };
     let options = ArmClientOptions {
-        api_versions: crate::azure::ApiVersions::from_env(),
-        ..ArmClientOptions::default()
+        on_retry: crate::azure::arm::RetryListener::new(|notice| eprintln!("{notice}")),
+        ..ArmClientOptions::from_env()?
     };
     Ok(Workspace::new(
         config,
