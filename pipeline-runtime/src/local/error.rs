@@ -117,6 +117,23 @@ pub enum LocalError {
         source: rusqlite::Error,
     },
 
+    /// The disk holding the run store is full.
+    #[error(
+        "no space left on device at {}: the run store {} could not be written; the run history is \
+         intact (the unfinished change was rolled back); free some space and run again",
+        dir.display(),
+        path.display()
+    )]
+    NoSpace {
+        /// The database file.
+        path: PathBuf,
+        /// The folder on the full file system.
+        dir: PathBuf,
+        /// What SQLite reported.
+        #[source]
+        source: rusqlite::Error,
+    },
+
     /// No run matches the id given.
     #[error("no run `{run}` in {workspace}; `runs list` shows the runs there")]
     UnknownRun {
@@ -159,7 +176,10 @@ impl LocalError {
     /// Whether the error is the user's input (exit code 2) rather than a failure of this
     /// machine (exit code 1).
     pub fn is_bad_input(&self) -> bool {
-        !matches!(self, LocalError::Io { .. } | LocalError::Store { .. })
+        !matches!(
+            self,
+            LocalError::Io { .. } | LocalError::Store { .. } | LocalError::NoSpace { .. }
+        )
     }
 
     pub(crate) fn io(
