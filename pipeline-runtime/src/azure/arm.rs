@@ -715,8 +715,10 @@ impl ArmClient {
         credential: Credential,
         options: ArmClientOptions,
     ) -> Result<Self, ArmError> {
+        // Each try is bounded by `send_once` (so the error can say how long it waited); the
+        // client's own limit is only a backstop.
         let http = reqwest::Client::builder()
-            .timeout(options.request_timeout)
+            .timeout(options.request_timeout.saturating_mul(2))
             .connect_timeout(options.request_timeout.min(Duration::from_secs(30)))
             // ARM does not redirect; following a redirect could carry the token elsewhere.
             .redirect(reqwest::redirect::Policy::none())
@@ -1149,7 +1151,7 @@ pub(crate) fn describe_transport_error(error: &(dyn std::error::Error + 'static)
                 std::io::ErrorKind::ConnectionRefused => Some("connection refused"),
                 std::io::ErrorKind::ConnectionReset => Some("connection reset"),
                 std::io::ErrorKind::ConnectionAborted => Some("connection aborted"),
-                std::io::ErrorKind::TimedOut => Some("timed out"),
+                std::io::ErrorKind::TimedOut => Some("no answer in time"),
                 std::io::ErrorKind::HostUnreachable | std::io::ErrorKind::NetworkUnreachable => {
                     Some("host unreachable")
                 }
@@ -1167,16 +1169,21 @@ pub(crate) fn describe_transport_error(error: &(dyn std::error::Error + 'static)
     let kind = kind.or(
         if lower.contains("dns error") || lower.contains("failed to lookup") {
             Some("host not found")
+        } else if lower.contains("connection refused") {
+            Some("connection refused")
+        } else if lower.contains("timed out") {
+            Some("no answer in time")
         } else if lower.contains("connection closed") || lower.contains("incomplete message") {
             Some("connection closed without an answer")
         } else {
             None
         },
     );
-    let joined = redact(&joined);
+    // The outer layers only repeat the URL (already shown by the caller); the innermost cause
+    // says what happened.
     match kind {
-        Some(k) => format!("{k} ({joined})"),
-        None => joined,
+        Some(k) => k.to_owned(),
+        None => redact(texts.last().map_or("", String::as_str)),
     }
 }
 

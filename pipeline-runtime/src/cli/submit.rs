@@ -96,6 +96,7 @@ async fn submit_async(pipeline: &Pipeline, args: &SubmitArgs) -> Result<ExitCode
     let params = assignments(&args.params)?;
     let inputs = assignments(&args.inputs)?;
     let values = pipeline.bind(&params, &inputs, &cwd)?;
+    pipeline.check_local_inputs(&values)?;
     let ws = super::azure::workspace(args.config.as_deref())?;
     let git = crate::local::git_info(&cwd);
     eprintln!(

@@ -23,6 +23,24 @@ pub enum LocalError {
         hint: Option<String>,
     },
 
+    /// A data input folder holds the local workspace: delivering it would copy the workspace
+    /// (and the run's own folder) into itself.
+    #[error(
+        "input `{input}`: {} contains the local workspace {}, so the run would copy its own \
+         folder into itself; pass a folder that does not contain the workspace, or put the \
+         workspace elsewhere with `--workspace DIR`",
+        path.display(),
+        workspace.display()
+    )]
+    InputContainsWorkspace {
+        /// The pipeline input.
+        input: String,
+        /// The input folder.
+        path: PathBuf,
+        /// The local workspace folder.
+        workspace: PathBuf,
+    },
+
     /// An `azureml://datastores/NAME/...` URI names a datastore the local workspace lacks.
     #[error(
         "{}datastore `{datastore}` does not exist in the local workspace {}; \

@@ -894,12 +894,30 @@ impl Executor<'_> {
         }
         let mut gone = None;
         if let Some(found) = self.store.find_reusable(&parts.key())? {
-            let complete = step
-                .def
-                .outputs
-                .iter()
-                .all(|o| found.outputs.get(o.name).is_some_and(|r| r.path.is_dir()));
-            if complete {
+            // Reuse never trusts changed bytes: each output must still hash to what was sealed
+            // (from the hash cache while its files' names, sizes and times are unchanged).
+            let mut problem = None;
+            for o in step.def.outputs.iter() {
+                match found.outputs.get(o.name) {
+                    Some(r) if r.path.is_dir() => {
+                        if self.input_hash(&r.path)? != r.hash {
+                            problem = Some(format!(
+                                "output {} of {} changed since run {}",
+                                o.name, found.node, found.run_id
+                            ));
+                            break;
+                        }
+                    }
+                    _ => {
+                        problem = Some(format!(
+                            "the outputs of run {} step {} are gone",
+                            found.run_id, found.node
+                        ));
+                        break;
+                    }
+                }
+            }
+            if problem.is_none() {
                 self.store
                     .step_reused(&self.run_id, &step.name, parts, &found)?;
                 self.status[i] = StepStatus::Reused;
@@ -913,10 +931,7 @@ impl Executor<'_> {
                 ));
                 return Ok(Ok(()));
             }
-            gone = Some(format!(
-                "the outputs of run {} step {} are gone",
-                found.run_id, found.node
-            ));
+            gone = problem;
         }
         let mut reasons = match self.store.latest_success(&self.pipeline.name, &step.name)? {
             None => vec!["no earlier run".to_owned()],
@@ -1165,6 +1180,10 @@ fn run_process(job: &Job, tx: &Sender<Msg>) -> JobResult {
         canceled: false,
     };
     if let Err(e) = prepare(job) {
+        // Nothing half-delivered stays on disk.
+        let inputs = job.step_dir.join("inputs");
+        mount::release(&inputs);
+        let _ = remove_tree(&inputs);
         return fail(e.to_string());
     }
     let log = match File::create(&job.log) {
@@ -1392,7 +1411,14 @@ fn copy_tree(from: &Path, to: &Path) -> Result<(), LocalError> {
         make_writable(to);
         return Ok(());
     }
-    for entry in walkdir::WalkDir::new(from).follow_links(true) {
+    // The destination is never part of what is copied, even when it lies inside `from`.
+    std::fs::create_dir_all(to).map_err(|e| LocalError::io("create", to, e))?;
+    let skip = to.canonicalize().ok();
+    let walk = walkdir::WalkDir::new(from)
+        .follow_links(true)
+        .into_iter()
+        .filter_entry(|e| !(e.file_type().is_dir() && is_inside(e.path(), skip.as_deref(), to)));
+    for entry in walk {
         let entry = entry.map_err(|e| super::hash::walk_error(from, e))?;
         let rel = entry.path().strip_prefix(from).unwrap_or(entry.path());
         let dest = to.join(rel);
@@ -1405,6 +1431,11 @@ fn copy_tree(from: &Path, to: &Path) -> Result<(), LocalError> {
         }
     }
     Ok(())
+}
+
+/// Whether `path` is the destination `to` (or its canonical form `canonical`).
+pub(crate) fn is_inside(path: &Path, canonical: Option<&Path>, to: &Path) -> bool {
+    path == to || canonical.is_some_and(|c| path.canonicalize().is_ok_and(|p| p == c))
 }
 
 fn make_writable(path: &Path) {
@@ -1474,6 +1505,16 @@ fn check_pipeline_inputs(
                         "pass another with `--input {}=PATH` or `--input {}=azureml://datastores/NAME/paths/P`",
                         input.name, input.name
                     )),
+                });
+            }
+            if let (Ok(folder), Ok(workspace)) = (path.canonicalize(), ws.root().canonicalize())
+                && folder.is_dir()
+                && workspace.starts_with(&folder)
+            {
+                return Err(LocalError::InputContainsWorkspace {
+                    input: input.name.clone(),
+                    path,
+                    workspace,
                 });
             }
         }
