@@ -681,10 +681,11 @@ async fn a_hang_times_out_each_try_and_gives_up_within_the_budget() {
             .fault(Fault::Delay(Duration::from_secs(3600)))
             .times(100),
     );
-    let (options, notices) = options_from(&[
+    let (mut options, notices) = options_from(&[
         ("AZUREML_REQUEST_TIMEOUT", "0.3"),
         ("AZUREML_RETRY_BUDGET", "1.5"),
     ]);
+    options.notice_every = Duration::from_millis(100);
     let ws = workspace_with(
         &fake,
         Credential::from_static_token(FakeAzureMl::DEFAULT_TOKEN),
@@ -701,8 +702,17 @@ async fn a_hang_times_out_each_try_and_gives_up_within_the_budget() {
     let notices = notices.lock().unwrap().clone();
     assert!(!notices.is_empty(), "each retry is announced");
     assert!(
-        notices[0].starts_with("no answer within 300 ms from GET "),
-        "{notices:?}"
+        notices
+            .iter()
+            .any(|n| n.starts_with("no answer within 300 ms from GET ")),
+        "each retry is announced: {notices:?}"
+    );
+    assert!(
+        notices
+            .iter()
+            .any(|n| n.starts_with("no answer yet from GET ")
+                && n.ends_with("; this try is given up after 300 ms")),
+        "a long wait is announced before it ends: {notices:?}"
     );
 }
 

@@ -3,8 +3,8 @@
 //! [`ArmClient`] sends requests on `azure_core`'s HTTP pipeline (connection pool, transport) and
 //! retries them itself, so that every wait is bounded and announced:
 //!
-//! * each try of a request has a time limit ([`ArmClientOptions::request_timeout`], default 30 s,
-//!   `AZUREML_REQUEST_TIMEOUT`);
+//! * each try of a request has a time limit ([`ArmClientOptions::request_timeout`], default 20 s,
+//!   `AZUREML_REQUEST_TIMEOUT`), and a try still waiting is announced every 10 s;
 //! * 408, 429, 500, 502, 503, 504, connection errors and tries that ran out of time are retried
 //!   with exponential backoff, or after the `Retry-After` (seconds or HTTP date), `retry-after-ms`
 //!   or `x-ms-retry-after-ms` the service asks for, but never longer than
@@ -12,7 +12,7 @@
 //! * every retry is announced before the wait, as a `tracing` warning and through
 //!   [`ArmClientOptions::on_retry`] ("429 from PUT components/x; retrying in 30 s, attempt 3 of
 //!   10");
-//! * a request and its retries give up once [`RetryConfig::max_elapsed`] is spent (default 60 s,
+//! * a request and its retries give up once [`RetryConfig::max_elapsed`] is spent (default 50 s,
 //!   `AZUREML_RETRY_BUDGET`), or after [`RetryConfig::max_retries`] retries (default 10,
 //!   `AZUREML_MAX_RETRIES`), with an error that says what was tried for how long.
 //!   [`ArmClientOptions::from_env`] reads these variables.
@@ -138,7 +138,7 @@ pub struct RetryConfig {
     /// (default 30 s, `AZUREML_MAX_RETRY_WAIT`).
     pub max_delay: Duration,
     /// The retry budget: a request and its retries give up once this much time has passed since
-    /// the first try, and no wait that would end past it is started (default 60 s,
+    /// the first try, and no wait that would end past it is started (default 50 s,
     /// `AZUREML_RETRY_BUDGET`).
     pub max_elapsed: Duration,
 }
@@ -149,7 +149,7 @@ impl Default for RetryConfig {
             max_retries: 10,
             initial_delay: Duration::from_millis(800),
             max_delay: Duration::from_secs(30),
-            max_elapsed: Duration::from_secs(60),
+            max_elapsed: Duration::from_secs(50),
         }
     }
 }
@@ -211,19 +211,55 @@ pub(crate) fn seconds(d: Duration) -> String {
     }
 }
 
-/// Called before each retry wait; see [`ArmClientOptions::on_retry`].
+/// What a person waiting on a request is told: a retry about to happen, or a try that has had no
+/// answer for a while.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// A retry is about to happen.
+    Retry(RetryNotice),
+    /// A try has had no answer for `waited` (said every [`ArmClientOptions::notice_every`]).
+    StillWaiting {
+        /// The request.
+        operation: String,
+        /// How long this try has waited so far.
+        waited: Duration,
+        /// When this try is given up.
+        limit: Duration,
+    },
+}
+
+impl fmt::Display for Notice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Notice::Retry(r) => r.fmt(f),
+            Notice::StillWaiting {
+                operation,
+                waited,
+                limit,
+            } => write!(
+                f,
+                "no answer yet from {operation} after {}; this try is given up after {}",
+                seconds(*waited),
+                seconds(*limit)
+            ),
+        }
+    }
+}
+
+/// Told about each retry before its wait and about each long wait for an answer; see
+/// [`ArmClientOptions::on_retry`].
 #[derive(Clone, Default)]
 pub struct RetryListener(Option<Arc<RetryFn>>);
 
-type RetryFn = dyn Fn(&RetryNotice) + Send + Sync;
+type RetryFn = dyn Fn(&Notice) + Send + Sync;
 
 impl RetryListener {
     /// A listener that calls `f` with each notice.
-    pub fn new(f: impl Fn(&RetryNotice) + Send + Sync + 'static) -> Self {
+    pub fn new(f: impl Fn(&Notice) + Send + Sync + 'static) -> Self {
         Self(Some(Arc::new(f)))
     }
 
-    fn notify(&self, notice: &RetryNotice) {
+    fn notify(&self, notice: &Notice) {
         if let Some(f) = &self.0 {
             f(notice);
         }
@@ -247,7 +283,7 @@ pub struct ArmClientOptions {
     pub api_versions: ApiVersions,
     /// Retry behaviour.
     pub retry: RetryConfig,
-    /// Time limit for one try of one request, headers and body (default 30 s,
+    /// Time limit for one try of one request, headers and body (default 20 s,
     /// `AZUREML_REQUEST_TIMEOUT`).
     pub request_timeout: Duration,
     /// Time between two polls of a long-running operation when the service gives no
@@ -257,9 +293,12 @@ pub struct ArmClientOptions {
     pub operation_timeout: Duration,
     /// Most requests [`join_bounded`] callers should keep in flight (default 16).
     pub max_concurrency: usize,
-    /// Told about each retry before its wait (a command line prints the notice on stderr).
-    /// Every retry is also logged as a `tracing` warning.
+    /// Told about each retry before its wait, and about a try that has had no answer for
+    /// [`notice_every`](Self::notice_every) (a command line prints each notice on stderr). Every
+    /// notice is also logged as a `tracing` warning.
     pub on_retry: RetryListener,
+    /// How often a try still waiting for its answer is announced (default 10 s).
+    pub notice_every: Duration,
 }
 
 impl Default for ArmClientOptions {
@@ -267,11 +306,12 @@ impl Default for ArmClientOptions {
         Self {
             api_versions: ApiVersions::default(),
             retry: RetryConfig::default(),
-            request_timeout: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(20),
             poll_interval: Duration::from_secs(5),
             operation_timeout: Duration::from_secs(3600),
             max_concurrency: 16,
             on_retry: RetryListener::default(),
+            notice_every: Duration::from_secs(10),
         }
     }
 }
@@ -797,7 +837,7 @@ impl ArmClient {
             let limit = options
                 .request_timeout
                 .min(left.max(Duration::from_millis(1)));
-            let outcome = tokio::time::timeout(limit, self.try_once(request, &url)).await;
+            let outcome = self.try_announced(request, &url, limit).await;
             // What went wrong, and the wait the service asked for, if it is worth another try.
             let (reason, asked, last_error) = match outcome {
                 Ok(Ok((status, response))) => {
@@ -909,9 +949,39 @@ impl ArmClient {
                 attempt,
                 attempts,
             };
+            let notice = Notice::Retry(notice);
             tracing::warn!("{notice}");
             options.on_retry.notify(&notice);
             tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// One try within `limit`, announcing every [`ArmClientOptions::notice_every`] that it is
+    /// still waiting. `Err` when the limit passed.
+    async fn try_announced(
+        &self,
+        request: &ArmRequest,
+        url: &Url,
+        limit: Duration,
+    ) -> Result<Result<(StatusCode, ArmResponse), TryError>, tokio::time::error::Elapsed> {
+        let options = &self.inner.options;
+        let started = tokio::time::Instant::now();
+        let attempt = tokio::time::timeout(limit, self.try_once(request, url));
+        tokio::pin!(attempt);
+        let every = options.notice_every.max(Duration::from_millis(10));
+        loop {
+            tokio::select! {
+                outcome = &mut attempt => return outcome,
+                () = tokio::time::sleep(every) => {
+                    let notice = Notice::StillWaiting {
+                        operation: request.operation.clone(),
+                        waited: started.elapsed(),
+                        limit,
+                    };
+                    tracing::warn!("{notice}");
+                    options.on_retry.notify(&notice);
+                }
+            }
         }
     }
 
