@@ -36,7 +36,7 @@ pub(crate) fn read_only_view(from: &Path, to: &Path) -> Result<(), LocalError> {
         .follow_links(true)
         .into_iter()
         .filter_entry(|e| {
-            !(e.file_type().is_dir() && super::exec::is_inside(e.path(), skip.as_deref(), to))
+            !(e.file_type().is_dir() && super::deliver::is_inside(e.path(), skip.as_deref(), to))
         });
     for entry in walk {
         let entry = entry.map_err(|e| walk_error(from, e))?;
