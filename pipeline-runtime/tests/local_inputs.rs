@@ -155,3 +155,25 @@ fn a_folder_beside_the_workspace_still_runs() {
     let dir = &sum.step("count").unwrap().outputs["out"];
     assert_eq!(std::fs::read_to_string(dir.join("count.txt")).unwrap(), "2");
 }
+
+#[test]
+fn the_local_backend_takes_inputs_bound_as_submit_takes_them() {
+    let s = Scratch::new();
+    let p = one_step(&s, AssetType::UriFolder, None);
+    s.write("data/a.csv", "x");
+    let values = p
+        .bind(&[], &[("data".into(), "data".into())], s.path())
+        .unwrap();
+    let sum = azureml_pipelines_runtime::local::run_bound(&p, &values, &s.opts(), |_| {}).unwrap();
+    let dir = &sum.step("count").unwrap().outputs["out"];
+    assert_eq!(std::fs::read_to_string(dir.join("count.txt")).unwrap(), "1");
+    let err = azureml_pipelines_runtime::local::run_bound(&p, &[], &s.opts(), |_| {}).unwrap_err();
+    assert_eq!(
+        bind_error(err),
+        BindError::ValueCount {
+            pipeline: "one_step".into(),
+            given: 0,
+            expected: 1
+        }
+    );
+}

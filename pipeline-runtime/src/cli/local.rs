@@ -221,7 +221,11 @@ pub fn run(pipeline: &Pipeline, args: &RunArgs) -> ExitCode {
     opts.continue_on_step_failure = args.continue_on_step_failure.then_some(true);
     opts.cancel = cancel;
     let mut view = Progress::new();
-    let result = local::run(pipeline, &opts, |e| view.event(e));
+    // Bound here, as `submit` binds, so both backends take the same bound inputs.
+    let result = pipeline
+        .bind(&opts.params, &opts.inputs, &opts.cwd)
+        .map_err(LocalError::from)
+        .and_then(|values| local::run_bound(pipeline, &values, &opts, |e| view.event(e)));
     view.clear();
     for id in handlers {
         signal_hook::low_level::unregister(id);

@@ -83,6 +83,19 @@ pub enum BindError {
         /// The local path.
         path: PathBuf,
     },
+    /// A backend was handed a number of bound values that is not the pipeline's number of inputs.
+    #[error(
+        "pipeline `{pipeline}` has {expected} inputs but {given} values were given; bind them \
+         with `Pipeline::bind`"
+    )]
+    ValueCount {
+        /// The pipeline.
+        pipeline: String,
+        /// How many values were given.
+        given: usize,
+        /// How many inputs it has.
+        expected: usize,
+    },
     /// A local input path that does not exist.
     #[error(
         "input `{name}` ({kind}): {} does not exist; check the path given to `--input {name}=` \

@@ -42,10 +42,30 @@ use super::process::*;
 pub fn run(
     pipeline: &Pipeline,
     opts: &RunOptions,
+    events: impl FnMut(Event),
+) -> Result<RunSummary, LocalError> {
+    let values = pipeline.bind(&opts.params, &opts.inputs, &opts.cwd)?;
+    run_bound(pipeline, &values, opts, events)
+}
+
+/// Runs `pipeline` with inputs already bound by [`Pipeline::bind`] (one value per pipeline
+/// input), as `azure::submit` takes them; [`RunOptions::params`] and [`RunOptions::inputs`] are
+/// not read.
+pub fn run_bound(
+    pipeline: &Pipeline,
+    values: &[InputValue],
+    opts: &RunOptions,
     mut events: impl FnMut(Event),
 ) -> Result<RunSummary, LocalError> {
     let t0 = Instant::now();
-    let values = pipeline.bind(&opts.params, &opts.inputs, &opts.cwd)?;
+    if values.len() != pipeline.inputs.len() {
+        return Err(LocalError::Bind(crate::graph::BindError::ValueCount {
+            pipeline: pipeline.name.clone(),
+            given: values.len(),
+            expected: pipeline.inputs.len(),
+        }));
+    }
+    let values = values.to_vec();
     let ws = Workspace::open(&opts.workspace)?;
     let mut store = ws.store()?;
     ws.close_abandoned_runs(&store)?;

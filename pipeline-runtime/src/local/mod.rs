@@ -48,7 +48,7 @@ use std::path::{Path, PathBuf};
 
 pub use clock::format_utc;
 pub use error::LocalError;
-pub use exec::run;
+pub use exec::{run, run_bound};
 pub use options::{
     CancelToken, Event, PYTHON_ENV, RunOptions, RunSummary, StepOutcome, StepSummary,
 };
