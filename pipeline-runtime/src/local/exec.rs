@@ -1,6 +1,10 @@
 //! The scheduler: decides, step by step, whether to reuse or run; starts step processes (a
 //! bounded number at once) and records every state change. Each step's state lives in one
 //! [`StepState`].
+//!
+//! The file is longer than most because reuse decisions, launches and completions all read and
+//! change the same executor state; what can stand alone lives beside it (`preflight`, `deliver`,
+//! `process`, `logs`, `options`).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::{Path, PathBuf};

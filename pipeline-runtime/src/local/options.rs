@@ -42,7 +42,7 @@ impl CancelToken {
 /// How to run a pipeline locally.
 #[derive(Clone, Debug)]
 pub struct RunOptions {
-    /// The workspace folder (see [`Workspace::locate`]).
+    /// The workspace folder (see [`Workspace::locate`](super::Workspace::locate)).
     pub workspace: PathBuf,
     /// The directory relative input paths are resolved against.
     pub cwd: PathBuf,
