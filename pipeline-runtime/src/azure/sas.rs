@@ -305,14 +305,8 @@ impl SasToken {
     /// Wraps a SAS query string (with or without a leading `?`), e.g. a datastore's `sasToken`.
     pub fn new(query: &str) -> Self {
         let query = query.trim_start_matches('?');
-        for pair in query.split('&') {
-            if let Some((k, v)) = pair.split_once('=')
-                && k.eq_ignore_ascii_case("sig")
-            {
-                super::secret::register(v);
-            }
-        }
-        Self(Secret::new(query.to_owned()))
+        register_sigs(query);
+        Self(Secret::unregistered(query.to_owned()))
     }
 
     /// The full query string, signature included. Only for putting on the wire.
@@ -364,10 +358,11 @@ impl SasUrl {
                 "the URL carries no SAS signature (`sig`); ask for a new upload URL or sign one with the account key",
             ));
         }
+        // The signature, as sent and decoded, is what must never be shown.
         for (_, sig) in parsed.query_pairs().filter(|(k, _)| k == "sig") {
             super::secret::register(&sig);
         }
-        super::secret::register(parsed.query().unwrap_or_default());
+        register_sigs(parsed.query().unwrap_or_default());
         let mut url = parsed;
         // A trailing slash would end up inside blob names.
         if url.path().ends_with('/') {
@@ -466,6 +461,18 @@ impl fmt::Debug for SasUrl {
 impl fmt::Display for SasUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&redact_url_str(self.url.as_str()))
+    }
+}
+
+/// Registers the `sig` values of a query string as live secrets (the rest of a SAS is not secret,
+/// and `Display` shows it).
+fn register_sigs(query: &str) {
+    for pair in query.split('&') {
+        if let Some((k, v)) = pair.split_once('=')
+            && k.eq_ignore_ascii_case("sig")
+        {
+            super::secret::register(v);
+        }
     }
 }
 

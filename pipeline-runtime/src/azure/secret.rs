@@ -68,6 +68,12 @@ impl Secret {
         Self(value)
     }
 
+    /// Wraps a value whose secret parts the caller registers itself (a SAS query string: only its
+    /// `sig` is secret, and the rest must stay readable in messages).
+    pub(crate) fn unregistered(value: String) -> Self {
+        Self(value)
+    }
+
     /// The secret value itself. Only pass it to the place that needs it (a header, a signer).
     pub fn expose(&self) -> &str {
         &self.0
