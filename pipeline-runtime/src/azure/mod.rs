@@ -29,6 +29,7 @@ pub mod computes;
 pub mod config;
 pub mod datastores;
 pub mod jobs;
+pub mod retry;
 pub mod sas;
 pub mod secret;
 pub mod submit;
