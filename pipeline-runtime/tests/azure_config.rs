@@ -170,3 +170,81 @@ fn bad_endpoint_is_reported() {
         WorkspaceConfig::discover(std::path::Path::new("/nonexistent-dir"), &env).unwrap_err();
     assert!(matches!(err, ConfigError::BadEndpoint { .. }), "{err:?}");
 }
+
+#[test]
+fn a_byte_order_mark_is_skipped_as_the_python_sdk_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config.json");
+    fs::write(
+        &file,
+        "\u{feff}{\"subscription_id\": \"s\", \"resource_group\": \"rg\", \"workspace_name\": \"w\"}",
+    )
+    .unwrap();
+    let config = WorkspaceConfig::discover(dir.path(), &no_env()).unwrap();
+    assert_eq!(
+        (
+            config.subscription_id.as_str(),
+            config.resource_group.as_str(),
+            config.workspace_name.as_str()
+        ),
+        ("s", "rg", "w")
+    );
+}
+
+#[test]
+fn a_scope_alone_names_the_workspace_and_wins_over_the_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config.json");
+    fs::write(
+        &file,
+        r#"{"Scope": "/subscriptions/sub-1/resourceGroups/rg-1/providers/Microsoft.MachineLearningServices/workspaces/ws-1"}"#,
+    )
+    .unwrap();
+    let config = WorkspaceConfig::discover(dir.path(), &no_env()).unwrap();
+    assert_eq!(config.subscription_id, "sub-1");
+    assert_eq!(config.resource_group, "rg-1");
+    assert_eq!(config.workspace_name, "ws-1");
+    fs::write(
+        &file,
+        r#"{"workspace_name": "other", "Scope": "/subscriptions/s/resourceGroups/g/providers/Microsoft.MachineLearningServices/workspaces/w"}"#,
+    )
+    .unwrap();
+    let config = WorkspaceConfig::discover(dir.path(), &no_env()).unwrap();
+    assert_eq!(config.workspace_name, "w");
+}
+
+#[test]
+fn a_scope_that_is_not_a_workspace_id_is_refused_with_the_expected_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config.json");
+    fs::write(&file, r#"{"Scope": "/subscriptions/s/resourceGroups/g"}"#).unwrap();
+    let err = WorkspaceConfig::discover(dir.path(), &no_env()).unwrap_err();
+    assert!(matches!(err, ConfigError::BadScope { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.contains("/subscriptions/s/resourceGroups/g`"),
+        "{text}"
+    );
+    assert!(text.contains("workspaces/<name>"), "{text}");
+}
+
+#[test]
+fn a_json_array_is_refused_not_read_by_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config.json");
+    fs::write(&file, r#"["s", "rg", "w"]"#).unwrap();
+    let err = WorkspaceConfig::discover(dir.path(), &no_env()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ConfigError::NotAnObject {
+                found: "an array",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(text.contains(file.to_str().unwrap()), "{text}");
+    assert!(text.contains("holds an array, not a JSON object"), "{text}");
+}

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 use azure_core::credentials::{AccessToken, TokenCredential, TokenRequestOptions};
 use azure_core::http::Url;
 use azure_core::time::OffsetDateTime;
-use azureml_pipelines_runtime::azure::arm::join_bounded;
+use azureml_pipelines_runtime::azure::arm::{RetryListener, join_bounded};
 use azureml_pipelines_runtime::azure::auth::{AuthError, CredentialSource};
 use azureml_pipelines_runtime::azure::{
     ArmClientOptions, ArmError, Credential, RetryConfig, Workspace, WorkspaceConfig,
@@ -447,11 +447,13 @@ async fn the_chain_reports_every_source_and_its_fix() {
     assert_eq!(attempts.len(), 2);
     let text = err.to_string();
     assert!(
-        text.contains("service principal (environment): AZURE_TENANT_ID is not set"),
+        text.contains(
+            "service principal (environment): not configured: AZURE_TENANT_ID is not set"
+        ),
         "{text}"
     );
     assert!(
-        text.contains("workload identity: AZURE_FEDERATED_TOKEN_FILE is not set"),
+        text.contains("workload identity: not configured: AZURE_FEDERATED_TOKEN_FILE is not set"),
         "{text}"
     );
     assert!(text.contains("AZURE_CLIENT_SECRET"), "{text}");
@@ -589,6 +591,312 @@ async fn planted_secrets_never_appear_in_debug_display_errors_or_logs() {
     shown.push(logged);
     for text in &shown {
         for secret in [CLIENT_SECRET, ACCOUNT_KEY, SAS_SIG, BEARER] {
+            assert!(!text.contains(secret), "`{secret}` leaked into: {text}");
+        }
+    }
+}
+
+/// Options from the documented variables (`AZUREML_REQUEST_TIMEOUT`, ...), as a command reads them,
+/// with every retry notice collected.
+fn options_from(vars: &[(&str, &str)]) -> (ArmClientOptions, Arc<Mutex<Vec<String>>>) {
+    let notices = Arc::new(Mutex::new(Vec::new()));
+    let seen = notices.clone();
+    let vars: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let options = ArmClientOptions {
+        on_retry: RetryListener::new(move |n| seen.lock().unwrap().push(n.to_string())),
+        ..ArmClientOptions::with_overrides(|k| vars.get(k).cloned()).unwrap()
+    };
+    (options, notices)
+}
+
+#[tokio::test]
+async fn a_huge_retry_after_is_not_slept_and_the_error_says_why() {
+    logs();
+    let fake = FakeAzureMl::start().await;
+    fake.inject(
+        FaultRule::new("GET", "/workspaces/ws")
+            .fault(Fault::throttle_secs(100_000))
+            .times(50),
+    );
+    // The default budget: no short knobs needed, the answer comes at once.
+    let (options, notices) = options_from(&[]);
+    let ws = workspace_with(
+        &fake,
+        Credential::from_static_token(FakeAzureMl::DEFAULT_TOKEN),
+        options,
+    );
+    let started = Instant::now();
+    let err = ws.get().await.unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    let text = err.to_string();
+    assert_eq!(err.status(), Some(429), "{text}");
+    assert!(text.contains("asked to wait 100000 s"), "{text}");
+    assert!(text.contains("AZUREML_RETRY_BUDGET"), "{text}");
+    assert_eq!(fake.requests_to("GET", "/workspaces/ws").len(), 1);
+    assert!(notices.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_retry_after_longer_than_the_cap_waits_the_cap_and_is_announced() {
+    logs();
+    let fake = FakeAzureMl::start().await;
+    fake.inject(FaultRule::new("GET", "/workspaces/ws").fault(Fault::throttle_secs(20)));
+    let (options, notices) = options_from(&[("AZUREML_MAX_RETRY_WAIT", "0.2")]);
+    let ws = workspace_with(
+        &fake,
+        Credential::from_static_token(FakeAzureMl::DEFAULT_TOKEN),
+        options,
+    );
+    let started = Instant::now();
+    ws.get().await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    let notices = notices.lock().unwrap().clone();
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert!(
+        notices[0].starts_with("429 from ")
+            && notices[0].ends_with("; retrying in 200 ms, attempt 2 of 11"),
+        "{notices:?}"
+    );
+    let logged = String::from_utf8(logs().0.lock().unwrap().clone()).unwrap();
+    assert!(logged.contains(&notices[0]), "the notice is also logged");
+}
+
+#[tokio::test]
+async fn a_hang_times_out_each_try_and_gives_up_within_the_budget() {
+    logs();
+    let fake = FakeAzureMl::start().await;
+    fake.inject(
+        FaultRule::new("GET", "/workspaces/ws")
+            .fault(Fault::Delay(Duration::from_secs(3600)))
+            .times(100),
+    );
+    let (mut options, notices) = options_from(&[
+        ("AZUREML_REQUEST_TIMEOUT", "0.3"),
+        ("AZUREML_RETRY_BUDGET", "1.5"),
+    ]);
+    options.notice_every = Duration::from_millis(100);
+    let ws = workspace_with(
+        &fake,
+        Credential::from_static_token(FakeAzureMl::DEFAULT_TOKEN),
+        options,
+    );
+    let started = Instant::now();
+    let err = ws.get().await.unwrap_err();
+    let waited = started.elapsed();
+    assert!(waited < Duration::from_secs(5), "{waited:?}");
+    let text = err.to_string();
+    assert!(matches!(err, ArmError::Transport { .. }), "{err:?}");
+    assert!(text.contains("no answer within"), "{text}");
+    assert!(text.contains("AZUREML_REQUEST_TIMEOUT"), "{text}");
+    let notices = notices.lock().unwrap().clone();
+    assert!(!notices.is_empty(), "each retry is announced");
+    assert!(
+        notices
+            .iter()
+            .any(|n| n.starts_with("no answer within 300 ms from GET ")),
+        "each retry is announced: {notices:?}"
+    );
+    assert!(
+        notices
+            .iter()
+            .any(|n| n.starts_with("no answer yet from GET ")
+                && n.ends_with("; this try is given up after 300 ms")),
+        "a long wait is announced before it ends: {notices:?}"
+    );
+}
+
+#[test]
+fn time_limits_from_the_environment_are_checked() {
+    for (name, value) in [
+        ("AZUREML_REQUEST_TIMEOUT", "1e300"),
+        ("AZUREML_RETRY_BUDGET", "-1"),
+        ("AZUREML_MAX_RETRY_WAIT", "soon"),
+        ("AZUREML_MAX_RETRIES", "1000"),
+    ] {
+        let err = ArmClientOptions::with_overrides(|k| (k == name).then(|| value.to_owned()))
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains(name) && text.contains(value), "{text}");
+    }
+}
+
+/// A port nothing listens on.
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+fn service_principal_env(authority: &str) -> HashMap<&'static str, String> {
+    HashMap::from([
+        (
+            "AZURE_TENANT_ID",
+            "72f988bf-86f1-41af-91ab-2d7cd011db47".to_owned(),
+        ),
+        ("AZURE_CLIENT_ID", "app".to_owned()),
+        ("AZURE_CLIENT_SECRET", "planted-sp-secret-R2Vo".to_owned()),
+        ("AZURE_AUTHORITY_HOST", authority.to_owned()),
+        ("AZUREML_CREDENTIAL_TIMEOUT", "0.5".to_owned()),
+    ])
+}
+
+#[tokio::test]
+async fn a_refused_token_endpoint_is_named_at_once() {
+    logs();
+    let env = service_principal_env(&format!("https://127.0.0.1:{}", closed_port()));
+    let env: HashMap<&str, &str> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let credential = Credential::chain_from_env(
+        &[
+            CredentialSource::EnvironmentServicePrincipal,
+            CredentialSource::WorkloadIdentity,
+        ],
+        &env,
+    );
+    let started = Instant::now();
+    let err = credential
+        .token(azureml_pipelines_runtime::azure::auth::ARM_SCOPE)
+        .await
+        .unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("service principal (environment): connection refused"),
+        "{text}"
+    );
+    assert!(text.contains("workload identity: not configured"), "{text}");
+    assert!(!text.contains("planted-sp-secret-R2Vo"), "{text}");
+}
+
+#[tokio::test]
+async fn a_token_endpoint_that_never_answers_is_bounded_and_the_chain_runs_once() {
+    logs();
+    // Accepts connections and never answers (not even the TLS handshake).
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    let server = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            held.push(socket);
+        }
+    });
+    let env = service_principal_env(&format!("https://127.0.0.1:{port}"));
+    let env: HashMap<&str, &str> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let credential =
+        Credential::chain_from_env(&[CredentialSource::EnvironmentServicePrincipal], &env);
+    let started = Instant::now();
+    let scope = azureml_pipelines_runtime::azure::auth::ARM_SCOPE;
+    let results = join_bounded(3, (0..3).map(|_| credential.token(scope))).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    for result in &results {
+        let text = result.as_ref().unwrap_err().to_string();
+        assert!(
+            text.contains("service principal (environment): no answer within 500 ms"),
+            "{text}"
+        );
+    }
+    // The outcome is kept: a later call fails at once without another login.
+    let again = Instant::now();
+    credential.token(scope).await.unwrap_err();
+    assert!(
+        again.elapsed() < Duration::from_millis(400),
+        "{:?}",
+        again.elapsed()
+    );
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        1,
+        "one login attempt for every request"
+    );
+    server.abort();
+}
+
+#[tokio::test]
+async fn service_errors_that_quote_secrets_are_redacted_everywhere() {
+    const ACCOUNT_KEY: &str = "cGxhbnRlZC1rZXktaW4tZXJyb3I=";
+    const SAS_SIG: &str = "planted-sig-in-error-UVJT";
+    const BEARER: &str = "planted-bearer-in-error-WFla";
+    let logs = logs();
+    let fake = FakeAzureMl::start_with(FakeAmlOptions {
+        blob: BlobBackend {
+            account_key: ACCOUNT_KEY.into(),
+            sas_token: format!("sv=2024-08-04&sr=c&sp=rwl&sig={SAS_SIG}"),
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await;
+    fake.accept_token("planted", BEARER);
+    let (options, notices) = options_from(&[
+        ("AZUREML_RETRY_BUDGET", "1"),
+        ("AZUREML_MAX_RETRY_WAIT", "0.05"),
+    ]);
+    let ws = workspace_with(&fake, Credential::from_static_token(BEARER), options);
+    // The process now holds the account key, as `submit` does.
+    ws.datastores()
+        .list_secrets("workspaceblobstore")
+        .await
+        .unwrap();
+    let quoting = format!(
+        "Invalid uri https://acct.blob.core.windows.net/c/x?sv=2024-08-04&sig={SAS_SIG}&sp=r \
+         (account key {ACCOUNT_KEY}); request had Authorization: Bearer {BEARER}"
+    );
+    let mut shown = Vec::new();
+    // A 400 with an ARM body, message, target and details all quoting secrets.
+    fake.inject(
+        FaultRule::new("PUT", "/jobs/leaky").fault(Fault::Respond {
+            status: 400,
+            headers: Vec::new(),
+            body: json!({"error": {"code": "UserError", "message": quoting, "target": quoting,
+            "details": [{"code": "Inner", "message": quoting}]}})
+            .to_string(),
+        }),
+    );
+    let err = ws
+        .jobs()
+        .create_or_update("leaky", &job_body(&fake))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(400));
+    shown.push(format!("{err} {err:?}"));
+    // A retried 503 whose body is not JSON, until the budget is spent.
+    fake.inject(
+        FaultRule::new("GET", "/jobs/leaky")
+            .fault(Fault::Respond {
+                status: 503,
+                headers: Vec::new(),
+                body: format!("<html>upstream said: {quoting}</html>"),
+            })
+            .times(1000),
+    );
+    let err = ws.jobs().get("leaky").await.unwrap_err();
+    assert_eq!(err.status(), Some(503));
+    shown.push(format!("{err} {err:?}"));
+    assert!(shown.iter().all(|s| s.contains("<redacted>")), "{shown:?}");
+    shown.extend(notices.lock().unwrap().iter().cloned());
+    shown.push(String::from_utf8(logs.0.lock().unwrap().clone()).unwrap());
+    for text in &shown {
+        for secret in [ACCOUNT_KEY, SAS_SIG, BEARER] {
             assert!(!text.contains(secret), "`{secret}` leaked into: {text}");
         }
     }

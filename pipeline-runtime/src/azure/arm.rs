@@ -1,9 +1,23 @@
 //! The Azure Resource Manager client every operation goes through.
 //!
-//! [`ArmClient`] sends requests on `azure_core`'s HTTP pipeline, which retries with exponential
-//! backoff on 408, 429, 500, 502, 503, 504 and on connection errors, and waits at least as long
-//! as a `Retry-After` (seconds or HTTP date), `retry-after-ms` or `x-ms-retry-after-ms` header asks
-//! on 429 and 503 (the statuses ARM sends it with). On top of that it:
+//! [`ArmClient`] sends requests on `azure_core`'s HTTP pipeline (connection pool, transport) and
+//! retries them itself, so that every wait is bounded and announced:
+//!
+//! * each try of a request has a time limit ([`ArmClientOptions::request_timeout`], default 20 s,
+//!   `AZUREML_REQUEST_TIMEOUT`), and a try still waiting is announced every 10 s;
+//! * 408, 429, 500, 502, 503, 504, connection errors and tries that ran out of time are retried
+//!   with exponential backoff, or after the `Retry-After` (seconds or HTTP date), `retry-after-ms`
+//!   or `x-ms-retry-after-ms` the service asks for, but never longer than
+//!   [`RetryConfig::max_delay`] per wait (default 30 s, `AZUREML_MAX_RETRY_WAIT`);
+//! * every retry is announced before the wait, as a `tracing` warning and through
+//!   [`ArmClientOptions::on_retry`] ("429 from PUT components/x; retrying in 30 s, attempt 3 of
+//!   10");
+//! * a request and its retries give up once [`RetryConfig::max_elapsed`] is spent (default 50 s,
+//!   `AZUREML_RETRY_BUDGET`), or after [`RetryConfig::max_retries`] retries (default 10,
+//!   `AZUREML_MAX_RETRIES`), with an error that says what was tried for how long.
+//!   [`ArmClientOptions::from_env`] reads these variables.
+//!
+//! On top of that it:
 //!
 //! * adds the bearer token per call, from the cached [`Credential`]. This is our own step rather
 //!   than `azure_core`'s bearer-token policy because that policy refuses plain http, and tests talk
@@ -25,17 +39,20 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use azure_core::http::headers::{HeaderName, Headers};
+use azure_core::http::headers::{self, HeaderName, Headers, RETRY_AFTER_MS, X_MS_RETRY_AFTER_MS};
+use azure_core::http::policies::get_retry_after;
 use azure_core::http::{
-    ClientOptions, Context, ExponentialRetryOptions, Method, Pipeline, PipelineSendOptions,
-    Request, RetryOptions, StatusCode, Transport, Url,
+    ClientOptions, Context, Method, Pipeline, PipelineSendOptions, Request, RetryOptions,
+    StatusCode, Transport, Url,
 };
 use futures::StreamExt;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::auth::{ARM_SCOPE, AuthError, Credential, check_token_destination};
-use super::secret::{Secret, url_for_display};
+pub use super::retry::{Notice, RetryConfig, RetryListener, RetryNotice};
+pub(crate) use super::retry::{describe_transport_error, jitter, seconds};
+use super::secret::{Secret, redact, url_for_display};
 
 const AZURE_ASYNC_OPERATION: HeaderName = HeaderName::from_static("azure-asyncoperation");
 const LOCATION: HeaderName = HeaderName::from_static("location");
@@ -111,31 +128,6 @@ impl ApiVersions {
     }
 }
 
-/// How hard to retry a request that failed with a retryable status or a connection error.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RetryConfig {
-    /// Retries after the first try (default 8).
-    pub max_retries: u32,
-    /// First backoff; doubled each retry, plus up to 255 ms of jitter (default 800 ms).
-    pub initial_delay: Duration,
-    /// Longest backoff between two tries, unless the server's `Retry-After` asks for more
-    /// (default 60 s).
-    pub max_delay: Duration,
-    /// Give up once this much time has passed since the first try (default 5 min).
-    pub max_elapsed: Duration,
-}
-
-impl Default for RetryConfig {
-    fn default() -> Self {
-        Self {
-            max_retries: 8,
-            initial_delay: Duration::from_millis(800),
-            max_delay: Duration::from_secs(60),
-            max_elapsed: Duration::from_secs(300),
-        }
-    }
-}
-
 /// Settings of an [`ArmClient`].
 #[derive(Debug, Clone)]
 pub struct ArmClientOptions {
@@ -143,7 +135,8 @@ pub struct ArmClientOptions {
     pub api_versions: ApiVersions,
     /// Retry behaviour.
     pub retry: RetryConfig,
-    /// Time limit for one try of one request, headers and body (default 120 s).
+    /// Time limit for one try of one request, headers and body (default 20 s,
+    /// `AZUREML_REQUEST_TIMEOUT`).
     pub request_timeout: Duration,
     /// Time between two polls of a long-running operation when the service gives no
     /// `Retry-After` (default 5 s).
@@ -152,6 +145,12 @@ pub struct ArmClientOptions {
     pub operation_timeout: Duration,
     /// Most requests [`join_bounded`] callers should keep in flight (default 16).
     pub max_concurrency: usize,
+    /// Told about each retry before its wait, and about a try that has had no answer for
+    /// [`notice_every`](Self::notice_every) (a command line prints each notice on stderr). Every
+    /// notice is also logged as a `tracing` warning.
+    pub on_retry: RetryListener,
+    /// How often a try still waiting for its answer is announced (default 10 s).
+    pub notice_every: Duration,
 }
 
 impl Default for ArmClientOptions {
@@ -159,12 +158,86 @@ impl Default for ArmClientOptions {
         Self {
             api_versions: ApiVersions::default(),
             retry: RetryConfig::default(),
-            request_timeout: Duration::from_secs(120),
+            request_timeout: Duration::from_secs(20),
             poll_interval: Duration::from_secs(5),
             operation_timeout: Duration::from_secs(3600),
             max_concurrency: 16,
+            on_retry: RetryListener::default(),
+            notice_every: Duration::from_secs(10),
         }
     }
+}
+
+/// Variable: time limit of one try of one request, in seconds.
+pub const ENV_REQUEST_TIMEOUT: &str = "AZUREML_REQUEST_TIMEOUT";
+/// Variable: the retry budget of one request, in seconds.
+pub const ENV_RETRY_BUDGET: &str = "AZUREML_RETRY_BUDGET";
+/// Variable: the longest wait between two tries, in seconds (caps `Retry-After`).
+pub const ENV_MAX_RETRY_WAIT: &str = "AZUREML_MAX_RETRY_WAIT";
+/// Variable: the most retries after the first try.
+pub const ENV_MAX_RETRIES: &str = "AZUREML_MAX_RETRIES";
+
+impl ArmClientOptions {
+    /// The defaults, with api-versions from [`ApiVersions::from_env`] and the time limits from
+    /// `AZUREML_REQUEST_TIMEOUT`, `AZUREML_RETRY_BUDGET`, `AZUREML_MAX_RETRY_WAIT` (seconds,
+    /// fractions allowed) and `AZUREML_MAX_RETRIES`.
+    pub fn from_env() -> Result<Self, ArmError> {
+        Self::with_overrides(|key| std::env::var(key).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    /// Like [`from_env`](Self::from_env), with variables looked up by name.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use azureml_pipelines_runtime::azure::ArmClientOptions;
+    /// let o = ArmClientOptions::with_overrides(|k| (k == "AZUREML_RETRY_BUDGET").then(|| "2.5".into())).unwrap();
+    /// assert_eq!(o.retry.max_elapsed, Duration::from_millis(2500));
+    /// let bad = ArmClientOptions::with_overrides(|k| (k == "AZUREML_REQUEST_TIMEOUT").then(|| "1e300".into()));
+    /// assert!(bad.unwrap_err().to_string().contains("AZUREML_REQUEST_TIMEOUT"));
+    /// ```
+    pub fn with_overrides(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ArmError> {
+        let mut o = Self {
+            api_versions: ApiVersions::with_overrides(&lookup),
+            ..Self::default()
+        };
+        for (name, slot) in [
+            (ENV_REQUEST_TIMEOUT, &mut o.request_timeout),
+            (ENV_RETRY_BUDGET, &mut o.retry.max_elapsed),
+            (ENV_MAX_RETRY_WAIT, &mut o.retry.max_delay),
+        ] {
+            if let Some(value) = lookup(name) {
+                *slot = parse_seconds(name, &value)?;
+            }
+        }
+        if let Some(value) = lookup(ENV_MAX_RETRIES) {
+            o.retry.max_retries = value
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n <= 100)
+                .ok_or_else(|| ArmError::InvalidSetting {
+                    name: ENV_MAX_RETRIES,
+                    value: value.clone(),
+                    expected: "a whole number from 0 to 100",
+                })?;
+        }
+        Ok(o)
+    }
+}
+
+/// Reads a positive number of seconds no larger than a day.
+fn parse_seconds(name: &'static str, value: &str) -> Result<Duration, ArmError> {
+    value
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| ArmError::InvalidSetting {
+            name,
+            value: value.to_owned(),
+            expected: "a number of seconds greater than 0 and at most 86400",
+        })
 }
 
 /// An ARM error body: `{"error": {"code", "message", "target", "details"}}`.
@@ -239,19 +312,34 @@ pub enum ArmError {
     /// The service answered with an error status (after retries, where retryable).
     #[error("{0}")]
     Service(Box<ServiceError>),
-    /// No answer: connection refused or reset, timeout (after retries).
+    /// No answer: connection refused or reset, or no answer in time (after retries).
     #[error(
-        "{operation}: no answer from {url}: {source}; check the network (proxy, firewall, DNS) and \
-         that the endpoint is right"
+        "{operation}: no answer from {url}: {cause} ({attempts} tries in {}); check the network \
+         (proxy, firewall, DNS) and that the endpoint is right; the time limits are \
+         AZUREML_REQUEST_TIMEOUT (per try) and AZUREML_RETRY_BUDGET (all tries)",
+        seconds(*.elapsed)
     )]
     Transport {
         /// What was being done.
         operation: String,
         /// The URL without its query.
         url: String,
-        /// The transport error.
-        #[source]
-        source: Box<azure_core::Error>,
+        /// What went wrong on the last try (secrets removed).
+        cause: String,
+        /// How many tries were made.
+        attempts: u32,
+        /// Time from the first try to giving up.
+        elapsed: Duration,
+    },
+    /// A setting (environment variable) has a value that cannot be used.
+    #[error("{name}={value:?} is not valid: expected {expected}")]
+    InvalidSetting {
+        /// The variable.
+        name: &'static str,
+        /// Its value.
+        value: String,
+        /// What it may be.
+        expected: &'static str,
     },
     /// No token could be had.
     #[error(transparent)]
@@ -519,9 +607,11 @@ impl ArmClient {
         credential: Credential,
         options: ArmClientOptions,
     ) -> Result<Self, ArmError> {
+        // Each try is bounded by `send_once` (so the error can say how long it waited); the
+        // client's own limit is only a backstop.
         let http = reqwest::Client::builder()
-            .timeout(options.request_timeout)
-            .connect_timeout(Duration::from_secs(30))
+            .timeout(options.request_timeout.saturating_mul(2))
+            .connect_timeout(options.request_timeout.min(Duration::from_secs(30)))
             // ARM does not redirect; following a redirect could carry the token elsewhere.
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -529,17 +619,10 @@ impl ArmClient {
                 operation: "create HTTP client".into(),
                 message: e.to_string(),
             })?;
-        let to_time = |d: Duration| {
-            azure_core::time::Duration::try_from(d).unwrap_or(azure_core::time::Duration::MAX)
-        };
+        // Retries are ours (`send_once`): azure_core's are silent and wait as long as asked.
         let client_options = ClientOptions {
             transport: Some(Transport::new(Arc::new(http))),
-            retry: RetryOptions::exponential(ExponentialRetryOptions {
-                initial_delay: to_time(options.retry.initial_delay),
-                max_retries: options.retry.max_retries,
-                max_total_elapsed: to_time(options.retry.max_elapsed),
-                max_delay: to_time(options.retry.max_delay),
-            }),
+            retry: RetryOptions::none(),
             ..Default::default()
         };
         let pipeline = Pipeline::new(
@@ -588,15 +671,187 @@ impl ArmClient {
         }
     }
 
+    /// Sends `request`, retrying what is worth retrying within the retry budget.
     async fn send_once(&self, request: &ArmRequest) -> Result<ArmResponse, ArmError> {
+        let options = &self.inner.options;
+        let retry = &options.retry;
+        let attempts = retry.max_retries.saturating_add(1);
+        let started = tokio::time::Instant::now();
+        let deadline = started + retry.max_elapsed;
         let mut url = request.url.clone();
         if let Some(v) = &request.api_version {
             url.query_pairs_mut().append_pair("api-version", v);
         }
+        let shown_url = url_for_display(url.as_str()).to_owned();
+        let mut attempt: u32 = 1;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let limit = options
+                .request_timeout
+                .min(left.max(Duration::from_millis(1)));
+            let outcome = self.try_announced(request, &url, limit).await;
+            // What went wrong, and the wait the service asked for, if it is worth another try.
+            let (reason, asked, last_error) = match outcome {
+                Ok(Ok((status, response))) => {
+                    if status.is_success() {
+                        tracing::debug!(operation = %request.operation, status = response.status, "done");
+                        return Ok(response);
+                    }
+                    let error = service_error(&request.operation, status, &response);
+                    if !matches!(response.status, 408 | 429 | 500 | 502 | 503 | 504) {
+                        return Err(error);
+                    }
+                    let asked = get_retry_after(
+                        &response.headers,
+                        azure_core::time::OffsetDateTime::now_utc,
+                        &[RETRY_AFTER_MS, X_MS_RETRY_AFTER_MS, headers::RETRY_AFTER],
+                    )
+                    .map(|d| Duration::try_from(d).unwrap_or_default());
+                    (response.status.to_string(), asked, error)
+                }
+                Ok(Err(TryError::Fatal(e))) => return Err(e),
+                Ok(Err(TryError::Transport(cause))) => {
+                    let error = ArmError::Transport {
+                        operation: request.operation.clone(),
+                        url: shown_url.clone(),
+                        cause: cause.clone(),
+                        attempts: attempt,
+                        elapsed: started.elapsed(),
+                    };
+                    (cause, None, error)
+                }
+                Err(_) => {
+                    let cause = if limit < options.request_timeout {
+                        format!(
+                            "no answer within {} (what was left of the retry budget)",
+                            seconds(limit)
+                        )
+                    } else {
+                        format!("no answer within {}", seconds(limit))
+                    };
+                    let error = ArmError::Transport {
+                        operation: request.operation.clone(),
+                        url: shown_url.clone(),
+                        cause: cause.clone(),
+                        attempts: attempt,
+                        elapsed: started.elapsed(),
+                    };
+                    (cause, None, error)
+                }
+            };
+            let backoff = {
+                let exp = retry
+                    .initial_delay
+                    .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1).min(20)));
+                exp + Duration::from_millis(u64::from(jitter()))
+            };
+            let wait = asked.unwrap_or(backoff).min(retry.max_delay);
+            let now = tokio::time::Instant::now();
+            let left = deadline.saturating_duration_since(now);
+            let give_up = if attempt >= attempts {
+                Some(format!("gave up after {attempt} tries"))
+            } else if let Some(asked) = asked.filter(|a| *a >= left) {
+                // Waiting less than asked would only be answered the same way.
+                Some(format!(
+                    "the service asked to wait {} before trying again, longer than the {} left of \
+                     the retry budget (AZUREML_RETRY_BUDGET)",
+                    seconds(asked),
+                    seconds(left)
+                ))
+            } else if wait >= left {
+                Some(format!(
+                    "gave up after {attempt} tries: the retry budget of {} (AZUREML_RETRY_BUDGET) \
+                     is spent",
+                    seconds(retry.max_elapsed)
+                ))
+            } else {
+                None
+            };
+            if let Some(why) = give_up {
+                tracing::warn!(operation = %request.operation, %reason, "{why}");
+                return Err(match last_error {
+                    ArmError::Service(mut e) => {
+                        let hint = e.hint.take();
+                        e.hint = Some(match hint {
+                            Some(h) => format!("{why}; {h}"),
+                            None => why,
+                        });
+                        ArmError::Service(e)
+                    }
+                    ArmError::Transport {
+                        operation,
+                        url,
+                        cause,
+                        ..
+                    } => ArmError::Transport {
+                        operation,
+                        url,
+                        cause,
+                        attempts: attempt,
+                        elapsed: started.elapsed(),
+                    },
+                    other => other,
+                });
+            }
+            attempt += 1;
+            let notice = RetryNotice {
+                operation: request.operation.clone(),
+                reason,
+                wait,
+                attempt,
+                attempts,
+            };
+            let notice = Notice::Retry(notice);
+            tracing::warn!("{notice}");
+            options.on_retry.notify(&notice);
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// One try within `limit`, announcing every [`ArmClientOptions::notice_every`] that it is
+    /// still waiting. `Err` when the limit passed.
+    async fn try_announced(
+        &self,
+        request: &ArmRequest,
+        url: &Url,
+        limit: Duration,
+    ) -> Result<Result<(StatusCode, ArmResponse), TryError>, tokio::time::error::Elapsed> {
+        let options = &self.inner.options;
+        let started = tokio::time::Instant::now();
+        let attempt = tokio::time::timeout(limit, self.try_once(request, url));
+        tokio::pin!(attempt);
+        let every = options.notice_every.max(Duration::from_millis(10));
+        loop {
+            tokio::select! {
+                outcome = &mut attempt => return outcome,
+                () = tokio::time::sleep(every) => {
+                    let notice = Notice::StillWaiting {
+                        operation: request.operation.clone(),
+                        waited: started.elapsed(),
+                        limit,
+                    };
+                    tracing::warn!("{notice}");
+                    options.on_retry.notify(&notice);
+                }
+            }
+        }
+    }
+
+    /// One try: the answer whatever its status, or why there was none.
+    async fn try_once(
+        &self,
+        request: &ArmRequest,
+        url: &Url,
+    ) -> Result<(StatusCode, ArmResponse), TryError> {
         let mut http = Request::new(url.clone(), request.method);
         if let Some(scope) = request.scope.scope() {
-            check_token_destination(&url)?;
-            let token = self.inner.credential.token(scope).await?;
+            check_token_destination(url).map_err(|e| TryError::Fatal(e.into()))?;
+            let token = self
+                .inner
+                .credential
+                .token(scope)
+                .await
+                .map_err(|e| TryError::Fatal(e.into()))?;
             http.insert_header("authorization", format!("Bearer {}", token.expose()));
         }
         http.insert_header("accept", "application/json");
@@ -604,9 +859,11 @@ impl ArmClient {
             http.insert_header(*name, value.expose().to_owned());
         }
         if let Some(body) = &request.body {
-            let bytes = serde_json::to_vec(body).map_err(|e| ArmError::InvalidRequest {
-                operation: request.operation.clone(),
-                message: e.to_string(),
+            let bytes = serde_json::to_vec(body).map_err(|e| {
+                TryError::Fatal(ArmError::InvalidRequest {
+                    operation: request.operation.clone(),
+                    message: e.to_string(),
+                })
             })?;
             http.insert_header("content-type", "application/json");
             http.set_body(bytes);
@@ -625,24 +882,16 @@ impl ArmClient {
                 }),
             )
             .await
-            .map_err(|source| ArmError::Transport {
-                operation: request.operation.clone(),
-                url: url_for_display(url.as_str()).to_owned(),
-                source: Box::new(source),
-            })?;
+            .map_err(|e| TryError::Transport(describe_transport_error(&e)))?;
         let (status, headers, body) = raw.deconstruct();
-        let status_code = u16::from(status);
-        let response = ArmResponse {
-            status: status_code,
-            headers,
-            body: ResponseBody(body.to_vec()),
-        };
-        if status.is_success() {
-            tracing::debug!(operation = %request.operation, status = status_code, "done");
-            Ok(response)
-        } else {
-            Err(service_error(&request.operation, status, &response))
-        }
+        Ok((
+            status,
+            ArmResponse {
+                status: u16::from(status),
+                headers,
+                body: ResponseBody(body.to_vec()),
+            },
+        ))
     }
 
     /// GET `url` and parse the body.
@@ -784,13 +1033,23 @@ impl ArmClient {
         Ok(initial)
     }
 
+    /// The wait before the next poll: `Retry-After` when given, capped at
+    /// [`RetryConfig::max_delay`], else the poll interval.
     fn poll_delay(&self, response: &ArmResponse) -> Duration {
         response
             .header(&RETRY_AFTER)
             .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs)
+            .map(|s| Duration::from_secs(s).min(self.inner.options.retry.max_delay))
             .unwrap_or(self.inner.options.poll_interval)
     }
+}
+
+/// Why one try did not get an answer.
+enum TryError {
+    /// Not worth retrying (no token, a request that cannot be built).
+    Fatal(ArmError),
+    /// No answer (connection refused, reset, DNS): retried. The text has secrets removed.
+    Transport(String),
 }
 
 fn service_error(operation: &str, status: StatusCode, response: &ArmResponse) -> ArmError {
@@ -830,6 +1089,10 @@ fn service_error(operation: &str, status: StatusCode, response: &ArmResponse) ->
         .header(&REQUEST_ID)
         .or_else(|| response.header(&CORRELATION_ID))
         .map(str::to_owned);
+    // Service text may quote a SAS URL, a key we were given, or the Authorization header.
+    let message = redact(&message);
+    let target = target.map(|t| redact(&t));
+    let details = details.iter().map(|d| redact(d)).collect();
     let hint = default_hint(status_code, code.as_deref(), &message);
     ArmError::Service(Box::new(ServiceError {
         operation: operation.to_owned(),

@@ -4,8 +4,17 @@
 //! a service principal from `AZURE_CLIENT_ID` / `AZURE_CLIENT_SECRET` / `AZURE_TENANT_ID`,
 //! workload identity (`AZURE_FEDERATED_TOKEN_FILE`), managed identity, and the Azure CLI's
 //! login. The first one that hands out a token wins and is used from then on; when none works the
-//! error lists every source with what went wrong and how to fix it. `AZUREML_TEST_TOKEN`, when set,
+//! error lists every source with what went wrong (not configured, connection refused, host not
+//! found, no answer in time, 401 ...) and how to fix it. `AZUREML_TEST_TOKEN`, when set,
 //! short-cuts the chain with a fixed token (for tests against a fake server).
+//!
+//! Every wait is bounded: each source gets [`DEFAULT_CREDENTIAL_TIMEOUT`] (8 s,
+//! `AZUREML_CREDENTIAL_TIMEOUT` in seconds; the managed identity probe 5 s) and is not retried by
+//! `azure_identity`, so the whole chain fails within about 30 s. The chain runs once per
+//! [`Credential`]: concurrent requests wait for the one run and share its outcome, a failure
+//! included, and [`Credential::default_chain`] hands out one shared credential per process.
+//! `AZURE_AUTHORITY_HOST` (read from the same environment) points the service principal and
+//! workload identity at another Entra ID host.
 //!
 //! Tokens are cached per scope and fetched again five minutes before they expire
 //! ([`Credential::token`]). Two scopes are used: [`ARM_SCOPE`] for the control plane and
@@ -40,9 +49,14 @@ pub const ENV_TEST_TOKEN: &str = "AZUREML_TEST_TOKEN";
 const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
 /// How long the managed identity endpoint may take before the chain moves on.
 const MANAGED_IDENTITY_PROBE: Duration = Duration::from_secs(5);
+/// How long one credential may take to hand out a token, unless `AZUREML_CREDENTIAL_TIMEOUT`
+/// says otherwise.
+pub const DEFAULT_CREDENTIAL_TIMEOUT: Duration = Duration::from_secs(8);
+/// Variable: how long one credential may take to hand out a token, in seconds.
+pub const ENV_CREDENTIAL_TIMEOUT: &str = "AZUREML_CREDENTIAL_TIMEOUT";
 
 /// Why no token could be had.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum AuthError {
     /// Every source of the chain failed.
     #[error("no Azure credential worked; tried:{}", format_attempts(attempts))]
@@ -140,17 +154,23 @@ impl CredentialSource {
 
     /// Builds the credential, or says why it cannot be built from this environment.
     fn build(self, env: &dyn Env) -> Result<Arc<dyn TokenCredential>, String> {
-        let need = |key: &str| env.var(key).ok_or_else(|| format!("{key} is not set"));
+        let need = |key: &str| {
+            env.var(key)
+                .ok_or_else(|| format!("not configured: {key} is not set"))
+        };
         match self {
             Self::EnvironmentServicePrincipal => {
                 let tenant = need("AZURE_TENANT_ID")?;
                 let client = need("AZURE_CLIENT_ID")?;
                 let secret = need("AZURE_CLIENT_SECRET")?;
+                super::secret::register(&secret);
                 ClientSecretCredential::new(
                     &tenant,
                     client,
                     azure_core::credentials::Secret::new(secret),
-                    None,
+                    Some(azure_identity::ClientSecretCredentialOptions {
+                        client_options: identity_client_options(env)?,
+                    }),
                 )
                 .map(|c| c as Arc<dyn TokenCredential>)
                 .map_err(|e| e.to_string())
@@ -160,10 +180,12 @@ impl CredentialSource {
                 let client = need("AZURE_CLIENT_ID")?;
                 let tenant = need("AZURE_TENANT_ID")?;
                 WorkloadIdentityCredential::new(Some(WorkloadIdentityCredentialOptions {
+                    credential_options: azure_identity::ClientAssertionCredentialOptions {
+                        client_options: identity_client_options(env)?,
+                    },
                     client_id: Some(client),
                     tenant_id: Some(tenant),
                     token_file_path: Some(file.into()),
-                    ..Default::default()
                 }))
                 .map(|c| c as Arc<dyn TokenCredential>)
                 .map_err(|e| e.to_string())
@@ -181,6 +203,65 @@ impl CredentialSource {
                 .map(|c| c as Arc<dyn TokenCredential>)
                 .map_err(|e| e.to_string()),
         }
+    }
+}
+
+/// Pipeline options for `azure_identity` credentials: no retries of their own (the chain bounds
+/// each source, and a refused connection is reported at once), and `AZURE_AUTHORITY_HOST` from
+/// `env` when set.
+fn identity_client_options(env: &dyn Env) -> Result<azure_core::http::ClientOptions, String> {
+    let mut options = azure_core::http::ClientOptions {
+        retry: azure_core::http::RetryOptions::none(),
+        ..Default::default()
+    };
+    if let Some(host) = env.var("AZURE_AUTHORITY_HOST") {
+        if !host.starts_with("https://") {
+            return Err(format!(
+                "AZURE_AUTHORITY_HOST must be an https URL, not `{host}`"
+            ));
+        }
+        let mut custom = azure_core::cloud::CustomConfiguration::default();
+        custom.authority_host = host;
+        options.cloud = Some(Arc::new(custom.into()));
+    }
+    Ok(options)
+}
+
+/// How long one credential may take, from `AZUREML_CREDENTIAL_TIMEOUT` in `env`.
+fn credential_timeout(env: &dyn Env) -> Duration {
+    env.var(ENV_CREDENTIAL_TIMEOUT)
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 3600.0)
+        .map(Duration::from_secs_f64)
+        .unwrap_or(DEFAULT_CREDENTIAL_TIMEOUT)
+}
+
+/// Asks `credential` for a token within `limit`; a failure is described the way a person says it
+/// (connection refused, host not found, no answer within 8 s), without secrets.
+async fn bounded_token(
+    credential: &dyn TokenCredential,
+    scope: &str,
+    limit: Duration,
+) -> Result<AccessToken, String> {
+    match tokio::time::timeout(limit, credential.get_token(&[scope], None)).await {
+        Ok(Ok(token)) => Ok(token),
+        Ok(Err(e)) => Err(describe_credential_error(&e)),
+        Err(_) => Err(format!("no answer within {}", super::arm::seconds(limit))),
+    }
+}
+
+fn describe_credential_error(error: &azure_core::Error) -> String {
+    let text = super::arm::describe_transport_error(error);
+    let lower = text.to_ascii_lowercase();
+    let status = ["401", "400", "403"].into_iter().find(|s| {
+        lower.contains(&format!("status code {s}")) || lower.contains(&format!("{s} unauthorized"))
+    });
+    let status = status.or_else(|| {
+        (lower.contains("aadsts7000215") || lower.contains("invalid_client")).then_some("401")
+    });
+    match status {
+        Some(s) if !text.starts_with(s) => format!("{s}: {text}"),
+        _ => text,
     }
 }
 
@@ -237,6 +318,7 @@ impl TokenCredential for StaticTokenCredential {
 pub struct Credential {
     inner: Arc<CredentialInner>,
     refresh_margin: Duration,
+    timeout: Duration,
 }
 
 struct CredentialInner {
@@ -246,6 +328,8 @@ struct CredentialInner {
 
 /// A chain member: the source and the credential built from it, or why it could not be built.
 type Candidate = (CredentialSource, Result<Arc<dyn TokenCredential>, String>);
+/// What running the chain found.
+type ChainOutcome = Result<(CredentialSource, Arc<dyn TokenCredential>), AuthError>;
 
 enum Source {
     Single {
@@ -254,7 +338,8 @@ enum Source {
     },
     Chain {
         candidates: Vec<Candidate>,
-        chosen: Mutex<Option<(CredentialSource, Arc<dyn TokenCredential>)>>,
+        /// The outcome of the one run of the chain: the source that worked, or why none did.
+        chosen: Mutex<Option<ChainOutcome>>,
     },
 }
 
@@ -278,25 +363,32 @@ impl fmt::Debug for Credential {
 }
 
 impl Credential {
-    /// The default chain built from the process environment (see the module docs).
+    /// The default chain built from the process environment (see the module docs). Every call
+    /// in a process returns the same credential, so the chain runs once per process.
     pub fn default_chain() -> Self {
-        Self::chain_from_env(&CredentialSource::DEFAULT_ORDER, &ProcessEnv)
+        static SHARED: std::sync::OnceLock<Credential> = std::sync::OnceLock::new();
+        SHARED
+            .get_or_init(|| Self::chain_from_env(&CredentialSource::DEFAULT_ORDER, &ProcessEnv))
+            .clone()
     }
 
     /// A chain of the given sources, reading variables from `env`. When `env` has
     /// `AZUREML_TEST_TOKEN`, that fixed token is used instead.
     pub fn chain_from_env(sources: &[CredentialSource], env: &dyn Env) -> Self {
+        let timeout = credential_timeout(env);
         if let Some(token) = env.var(ENV_TEST_TOKEN) {
             return Self::from_token_credential(
                 "AZUREML_TEST_TOKEN",
                 Arc::new(StaticTokenCredential::new(token)),
-            );
+            )
+            .with_timeout(timeout);
         }
         let candidates = sources.iter().map(|&s| (s, s.build(env))).collect();
         Self::with_source(Source::Chain {
             candidates,
             chosen: Mutex::new(None),
         })
+        .with_timeout(timeout)
     }
 
     /// Wraps any `azure_core` credential (e.g. one configured by hand from `azure_identity`).
@@ -316,7 +408,15 @@ impl Credential {
                 cache: Mutex::new(HashMap::new()),
             }),
             refresh_margin: REFRESH_MARGIN,
+            timeout: DEFAULT_CREDENTIAL_TIMEOUT,
         }
+    }
+
+    /// Sets how long one credential may take to hand out a token (default 8 s, or
+    /// `AZUREML_CREDENTIAL_TIMEOUT` for a chain built from the environment).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
     }
 
     /// Sets how long before expiry a cached token is replaced (default five minutes).
@@ -348,26 +448,32 @@ impl Credential {
 
     async fn fetch(&self, scope: &str) -> Result<AccessToken, AuthError> {
         match &self.inner.source {
-            Source::Single { name, credential } => credential
-                .get_token(&[scope], None)
-                .await
-                .map_err(|e| AuthError::Token {
-                    credential: name,
-                    scope: scope.to_owned(),
-                    message: e.to_string(),
-                    fix: "check the credential's configuration",
-                }),
+            Source::Single { name, credential } => {
+                bounded_token(credential.as_ref(), scope, self.timeout)
+                    .await
+                    .map_err(|message| AuthError::Token {
+                        credential: name,
+                        scope: scope.to_owned(),
+                        message,
+                        fix: "check the credential's configuration",
+                    })
+            }
             Source::Chain { candidates, chosen } => {
+                // Held while the chain runs: concurrent callers wait for this run's outcome.
                 let mut chosen = chosen.lock().await;
-                if let Some((source, credential)) = chosen.as_ref() {
-                    return credential.get_token(&[scope], None).await.map_err(|e| {
-                        AuthError::Token {
-                            credential: source.name(),
-                            scope: scope.to_owned(),
-                            message: e.to_string(),
-                            fix: source.fix(),
-                        }
-                    });
+                match chosen.as_ref() {
+                    Some(Ok((source, credential))) => {
+                        return bounded_token(credential.as_ref(), scope, self.timeout)
+                            .await
+                            .map_err(|message| AuthError::Token {
+                                credential: source.name(),
+                                scope: scope.to_owned(),
+                                message,
+                                fix: source.fix(),
+                            });
+                    }
+                    Some(Err(e)) => return Err(e.clone()),
+                    None => {}
                 }
                 let mut attempts = Vec::new();
                 for (source, built) in candidates {
@@ -382,29 +488,16 @@ impl Credential {
                             continue;
                         }
                     };
-                    let result = if *source == CredentialSource::ManagedIdentity {
-                        match tokio::time::timeout(
-                            MANAGED_IDENTITY_PROBE,
-                            credential.get_token(&[scope], None),
-                        )
-                        .await
-                        {
-                            Ok(r) => r.map_err(|e| e.to_string()),
-                            Err(_) => Err(format!(
-                                "no managed identity endpoint answered within {}s",
-                                MANAGED_IDENTITY_PROBE.as_secs()
-                            )),
-                        }
+                    let limit = if *source == CredentialSource::ManagedIdentity {
+                        MANAGED_IDENTITY_PROBE.min(self.timeout)
                     } else {
-                        credential
-                            .get_token(&[scope], None)
-                            .await
-                            .map_err(|e| e.to_string())
+                        self.timeout
                     };
-                    match result {
+                    tracing::debug!(credential = source.name(), "trying Azure credential");
+                    match bounded_token(credential.as_ref(), scope, limit).await {
                         Ok(token) => {
                             tracing::info!(credential = source.name(), "using Azure credential");
-                            *chosen = Some((*source, credential.clone()));
+                            *chosen = Some(Ok((*source, credential.clone())));
                             return Ok(token);
                         }
                         Err(error) => attempts.push(CredentialAttempt {
@@ -414,7 +507,9 @@ impl Credential {
                         }),
                     }
                 }
-                Err(AuthError::NoCredential { attempts })
+                let error = AuthError::NoCredential { attempts };
+                *chosen = Some(Err(error.clone()));
+                Err(error)
             }
         }
     }

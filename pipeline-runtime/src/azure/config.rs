@@ -9,6 +9,13 @@
 //! 3. `AZUREML_SUBSCRIPTION_ID`, `AZUREML_RESOURCE_GROUP` and `AZUREML_WORKSPACE_NAME` override the
 //!    file's keys one by one; when all three are set no file is needed.
 //!
+//! The file is read as Microsoft's Python SDK (`MLClient.from_config`) reads it: UTF-8 with or
+//! without a byte order mark (PowerShell and Notepad write one); a JSON object holding either a
+//! non-empty `Scope` (the workspace's ARM id,
+//! `/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.MachineLearningServices/workspaces/{ws}`,
+//! which then wins over the other keys) or `subscription_id`, `resource_group` and
+//! `workspace_name`. Anything else (an array, a number) is refused.
+//!
 //! `AZUREML_ARM_ENDPOINT` replaces the Azure Resource Manager endpoint
 //! (default `https://management.azure.com`), e.g. to point at a test server, and
 //! `AZUREML_BLOB_ENDPOINT` replaces the blob service URL of Azure Blob datastores
@@ -104,6 +111,31 @@ pub enum ConfigError {
         /// The parse error (line and column).
         source: serde_json::Error,
     },
+    /// The file is JSON but not an object.
+    #[error(
+        "workspace config `{}` holds {found}, not a JSON object; expected {{\"subscription_id\": \"…\", \
+         \"resource_group\": \"…\", \"workspace_name\": \"…\"}} as downloaded from the workspace's \
+         overview page in Azure ML studio",
+        path.display()
+    )]
+    NotAnObject {
+        /// The file.
+        path: PathBuf,
+        /// What it holds instead, e.g. `an array`.
+        found: &'static str,
+    },
+    /// `Scope` is not a workspace's ARM id.
+    #[error(
+        "workspace config `{}` has a `Scope` that is not a workspace id: `{scope}`; expected \
+         `/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.MachineLearningServices/workspaces/<name>`",
+        path.display()
+    )]
+    BadScope {
+        /// The file.
+        path: PathBuf,
+        /// The value found.
+        scope: String,
+    },
     /// A key is missing or not a non-empty string, and no environment variable supplies it.
     #[error(
         "workspace config `{}` has no string `{key}`; add it to the file or set {env}",
@@ -181,6 +213,77 @@ struct ConfigFile {
     subscription_id: Option<serde_json::Value>,
     resource_group: Option<serde_json::Value>,
     workspace_name: Option<serde_json::Value>,
+    #[serde(rename = "Scope")]
+    scope: Option<serde_json::Value>,
+}
+
+impl ConfigFile {
+    /// Parses the file's text: a UTF-8 byte order mark is skipped, the JSON must be an object,
+    /// and a non-empty `Scope` replaces the three keys.
+    fn parse(path: &Path, text: &str) -> Result<Self, ConfigError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|source| ConfigError::Malformed {
+                path: path.to_owned(),
+                source,
+            })?;
+        let found = match &value {
+            serde_json::Value::Object(_) => None,
+            serde_json::Value::Array(_) => Some("an array"),
+            serde_json::Value::String(_) => Some("a string"),
+            serde_json::Value::Number(_) => Some("a number"),
+            serde_json::Value::Bool(_) => Some("a boolean"),
+            serde_json::Value::Null => Some("null"),
+        };
+        if let Some(found) = found {
+            return Err(ConfigError::NotAnObject {
+                path: path.to_owned(),
+                found,
+            });
+        }
+        let mut file: ConfigFile =
+            serde_json::from_value(value).map_err(|source| ConfigError::Malformed {
+                path: path.to_owned(),
+                source,
+            })?;
+        let scope = match &file.scope {
+            Some(serde_json::Value::String(s)) if !s.trim().is_empty() => s.trim().to_owned(),
+            Some(serde_json::Value::Null) | None => return Ok(file),
+            Some(serde_json::Value::String(_)) => return Ok(file),
+            Some(other) => {
+                return Err(ConfigError::BadScope {
+                    path: path.to_owned(),
+                    scope: other.to_string(),
+                });
+            }
+        };
+        let (subscription, group, workspace) =
+            parse_workspace_id(&scope).ok_or_else(|| ConfigError::BadScope {
+                path: path.to_owned(),
+                scope: scope.clone(),
+            })?;
+        file.subscription_id = Some(subscription.into());
+        file.resource_group = Some(group.into());
+        file.workspace_name = Some(workspace.into());
+        Ok(file)
+    }
+}
+
+/// Splits a workspace ARM id into subscription, resource group and workspace name (segment names
+/// compared without regard to case, as ARM does).
+fn parse_workspace_id(id: &str) -> Option<(String, String, String)> {
+    let parts: Vec<&str> = id.trim_matches('/').split('/').collect();
+    let [subs, s, rgs, rg, providers, namespace, workspaces, ws] = parts.as_slice() else {
+        return None;
+    };
+    let is = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+    (is(subs, "subscriptions")
+        && is(rgs, "resourceGroups")
+        && is(providers, "providers")
+        && is(namespace, "Microsoft.MachineLearningServices")
+        && is(workspaces, "workspaces")
+        && [s, rg, ws].iter().all(|p| !p.is_empty()))
+    .then(|| ((*s).to_owned(), (*rg).to_owned(), (*ws).to_owned()))
 }
 
 impl WorkspaceConfig {
@@ -268,12 +371,7 @@ impl WorkspaceConfig {
                     path: path.to_owned(),
                     source,
                 })?;
-                let parsed: ConfigFile =
-                    serde_json::from_str(&text).map_err(|source| ConfigError::Malformed {
-                        path: path.to_owned(),
-                        source,
-                    })?;
-                Some(parsed)
+                Some(ConfigFile::parse(path, &text)?)
             }
             None => None,
         };

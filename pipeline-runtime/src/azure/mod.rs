@@ -33,6 +33,7 @@ pub mod data;
 pub mod datastores;
 pub mod jobs;
 pub mod legacy;
+pub mod retry;
 pub mod sas;
 pub mod secret;
 pub mod submit;

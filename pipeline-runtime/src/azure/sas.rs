@@ -18,24 +18,23 @@
 //!     .unwrap();
 //! let url = SasUrl::for_container("https://myaccount.blob.core.windows.net", "snapshots", &token).unwrap();
 //! assert!(!url.to_string().contains(token.expose()));
-//! assert!(url.to_string().contains("sig=REDACTED"));
+//! assert!(url.to_string().contains("sig=<redacted>"));
 //! ```
 
 use std::fmt;
 use std::str::FromStr;
 use std::time::SystemTime;
 
-use azure_core::credentials::Secret;
 use azure_core::http::Url;
+use serde::{Deserialize, Deserializer};
+
+use super::secret::{REDACTED, Secret, redact};
 use azure_core::time::OffsetDateTime;
 
 /// The storage service version our SAS tokens are signed for (`sv`).
 ///
 /// Its string-to-sign is the one documented for service SAS versions 2020-12-06 and later.
 pub const SAS_VERSION: &str = "2022-11-02";
-
-/// What replaces a secret wherever a SAS or key is shown.
-const REDACTED: &str = "REDACTED";
 
 /// Errors from building or parsing a SAS.
 #[derive(Debug, thiserror::Error)]
@@ -77,7 +76,7 @@ pub enum SasError {
 /// ```
 /// use azureml_pipelines_runtime::azure::sas::AccountKey;
 /// let key = AccountKey::new("c2VjcmV0LWtleQ==".to_owned()).unwrap();
-/// assert_eq!(format!("{key:?}"), "AccountKey(REDACTED)");
+/// assert_eq!(format!("{key:?}"), "AccountKey(<redacted>)");
 /// ```
 #[derive(Clone)]
 pub struct AccountKey(Secret);
@@ -91,9 +90,9 @@ impl AccountKey {
         }
     }
 
-    /// The key itself; for signing only.
-    fn secret(&self) -> &Secret {
-        &self.0
+    /// The key in the form `azure_core`'s HMAC takes; for signing only.
+    fn signing_key(&self) -> azure_core::credentials::Secret {
+        azure_core::credentials::Secret::new(self.0.expose().to_owned())
     }
 }
 
@@ -263,7 +262,7 @@ impl ContainerSas {
             "",
         ]
         .join("\n");
-        let sig = azure_core::hmac::hmac_sha256(&string_to_sign, key.secret())
+        let sig = azure_core::hmac::hmac_sha256(&string_to_sign, &key.signing_key())
             .map_err(|_| SasError::InvalidKey)?;
 
         let mut query = Url::parse("http://sas.invalid/").expect("a constant URL parses");
@@ -281,9 +280,7 @@ impl ContainerSas {
             }
             q.append_pair("sig", &sig);
         }
-        Ok(SasToken(Secret::new(
-            query.query().unwrap_or_default().to_owned(),
-        )))
+        Ok(SasToken::new(query.query().unwrap_or_default()))
     }
 }
 
@@ -300,19 +297,21 @@ fn sas_time(t: SystemTime, which: &'static str) -> Result<String, SasError> {
 
 /// A signed SAS query string (`sv=…&se=…&sig=…`), without the leading `?`.
 ///
-/// `Debug` and `Display` show it with `sig=REDACTED`.
+/// `Debug` and `Display` show it with `sig=<redacted>`.
 #[derive(Clone)]
 pub struct SasToken(Secret);
 
 impl SasToken {
     /// Wraps a SAS query string (with or without a leading `?`), e.g. a datastore's `sasToken`.
     pub fn new(query: &str) -> Self {
-        Self(Secret::new(query.trim_start_matches('?').to_owned()))
+        let query = query.trim_start_matches('?');
+        register_sigs(query);
+        Self(Secret::unregistered(query.to_owned()))
     }
 
     /// The full query string, signature included. Only for putting on the wire.
     pub fn expose(&self) -> &str {
-        self.0.secret()
+        self.0.expose()
     }
 }
 
@@ -331,9 +330,9 @@ impl fmt::Display for SasToken {
 /// A container URL carrying a SAS in its query, such as Azure ML's `sasUri` from
 /// `startPendingUpload`.
 ///
-/// `Debug` and `Display` show the URL with `sig=REDACTED`; [`container_url`](Self::container_url)
+/// `Debug` and `Display` show the URL with `sig=<redacted>`; [`container_url`](Self::container_url)
 /// gives it without any query.
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct SasUrl {
     url: Url,
 }
@@ -359,6 +358,11 @@ impl SasUrl {
                 "the URL carries no SAS signature (`sig`); ask for a new upload URL or sign one with the account key",
             ));
         }
+        // The signature, as sent and decoded, is what must never be shown.
+        for (_, sig) in parsed.query_pairs().filter(|(k, _)| k == "sig") {
+            super::secret::register(&sig);
+        }
+        register_sigs(parsed.query().unwrap_or_default());
         let mut url = parsed;
         // A trailing slash would end up inside blob names.
         if url.path().ends_with('/') {
@@ -425,6 +429,20 @@ impl SasUrl {
     pub fn expose_url(&self) -> &Url {
         &self.url
     }
+
+    /// The whole URL as text, SAS included. Secret: only for putting on the wire.
+    pub fn expose(&self) -> &str {
+        self.url.as_str()
+    }
+}
+
+impl<'de> Deserialize<'de> for SasUrl {
+    /// Reads a SAS URL from a string (e.g. `startPendingUpload`'s `sasUri`); the signature is
+    /// registered as a live secret.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Self::parse(&text).map_err(serde::de::Error::custom)
+    }
 }
 
 impl FromStr for SasUrl {
@@ -446,7 +464,19 @@ impl fmt::Display for SasUrl {
     }
 }
 
-/// Replaces the value of every `sig` parameter of a query string with `REDACTED`.
+/// Registers the `sig` values of a query string as live secrets (the rest of a SAS is not secret,
+/// and `Display` shows it).
+fn register_sigs(query: &str) {
+    for pair in query.split('&') {
+        if let Some((k, v)) = pair.split_once('=')
+            && k.eq_ignore_ascii_case("sig")
+        {
+            super::secret::register(v);
+        }
+    }
+}
+
+/// Replaces the value of every `sig` parameter of a query string with [`REDACTED`].
 fn redact_query(query: &str) -> String {
     query
         .split('&')
@@ -458,37 +488,10 @@ fn redact_query(query: &str) -> String {
         .join("&")
 }
 
-/// Redacts the `sig` of a URL, or of any text that may hold URLs (an error message from the
-/// HTTP stack): every `sig=` value up to the next `&`, whitespace, quote or bracket.
+/// Redacts a URL, or any text that may hold URLs (an error message from the HTTP stack): see
+/// [`redact`].
 pub(crate) fn redact_url_str(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = find_sig(rest) {
-        let value_start = i + 4;
-        out.push_str(&rest[..value_start]);
-        out.push_str(REDACTED);
-        let value = &rest[value_start..];
-        let end = value
-            .find(|c: char| c == '&' || c == '#' || c.is_whitespace() || "\"')>]}".contains(c))
-            .unwrap_or(value.len());
-        rest = &value[end..];
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Where the next `sig=` (case-insensitive, not inside a longer name such as `design=`) begins.
-fn find_sig(text: &str) -> Option<usize> {
-    let lower = text.to_ascii_lowercase();
-    let mut from = 0;
-    while let Some(pos) = lower[from..].find("sig=") {
-        let at = from + pos;
-        if at == 0 || !matches!(lower.as_bytes()[at - 1], b'a'..=b'z' | b'0'..=b'9' | b'_') {
-            return Some(at);
-        }
-        from = at + 4;
-    }
-    None
+    redact(text)
 }
 
 #[cfg(test)]
@@ -520,7 +523,11 @@ mod tests {
             .sign(&AccountKey::new(KEY.to_owned()).unwrap())
             .unwrap();
         let string_to_sign = "rcwl\n\n2030-01-01T00:00:00Z\n/blob/devstoreaccount1/snapshots\n\n\nhttps\n2022-11-02\nc\n\n\n\n\n\n\n";
-        let sig = azure_core::hmac::hmac_sha256(string_to_sign, &Secret::new(KEY)).unwrap();
+        let sig = azure_core::hmac::hmac_sha256(
+            string_to_sign,
+            &azure_core::credentials::Secret::new(KEY),
+        )
+        .unwrap();
         let query: Vec<(String, String)> = Url::parse(&format!("http://x/?{}", token.expose()))
             .unwrap()
             .query_pairs()
@@ -581,7 +588,7 @@ mod tests {
             assert!(!shown.contains(&sig), "{shown}");
             assert!(!shown.contains(KEY), "{shown}");
         }
-        assert!(format!("{url}").contains("sig=REDACTED"));
+        assert!(format!("{url}").contains("sig=<redacted>"));
         assert_eq!(url.container(), "c");
         assert_eq!(
             url.container_url().as_str(),

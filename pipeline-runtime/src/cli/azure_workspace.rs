@@ -14,8 +14,8 @@ pub(crate) fn workspace(config: Option<&Path>) -> Result<Workspace, CliError> {
         None => WorkspaceConfig::from_config()?,
     };
     let options = ArmClientOptions {
-        api_versions: crate::azure::ApiVersions::from_env(),
-        ..ArmClientOptions::default()
+        on_retry: crate::azure::arm::RetryListener::new(|notice| super::output::errln!("{notice}")),
+        ..ArmClientOptions::from_env()?
     };
     Ok(Workspace::new(
         config,

@@ -75,7 +75,10 @@ impl CliError {
             #[cfg(feature = "azure")]
             CliError::Config(_) => true,
             #[cfg(feature = "azure")]
-            CliError::Arm(e) => e.status() == Some(404),
+            CliError::Arm(e) => {
+                e.status() == Some(404)
+                    || matches!(e, crate::azure::ArmError::InvalidSetting { .. })
+            }
             #[cfg(feature = "azure")]
             CliError::Submit(e) => matches!(
                 **e,

@@ -41,7 +41,7 @@ pub fn run(pipeline: &Pipeline, args: &RunArgs) -> Result<ExitCode, CliError> {
     let params = args.pipeline.param_pairs()?;
     let inputs = args.pipeline.input_pairs()?;
     // Bad values are refused before anything is printed or created.
-    pipeline.bind(&params, &inputs, &cwd())?;
+    let values = pipeline.bind(&params, &inputs, &cwd())?;
     let workspace = args.workspace.path(pipeline);
     errln!("{}", super::banner(pipeline, &workspace));
     let cancel = CancelToken::new();
@@ -57,7 +57,8 @@ pub fn run(pipeline: &Pipeline, args: &RunArgs) -> Result<ExitCode, CliError> {
     opts.continue_on_step_failure = args.continue_on_step_failure.then_some(true);
     opts.cancel = cancel;
     let mut view = Progress::new();
-    let result = local::run(pipeline, &opts, |e| view.event(e));
+    // Bound above, as `submit` binds, so both backends take the same bound inputs.
+    let result = local::run_bound(pipeline, &values, &opts, |e| view.event(e));
     view.clear();
     for id in handlers {
         signal_hook::low_level::unregister(id);

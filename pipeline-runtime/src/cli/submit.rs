@@ -52,6 +52,7 @@ async fn submit_async(pipeline: &Pipeline, args: &SubmitArgs) -> Result<ExitCode
     let params = args.pipeline.param_pairs()?;
     let inputs = args.pipeline.input_pairs()?;
     let values = pipeline.bind(&params, &inputs, &cwd)?;
+    pipeline.check_local_inputs(&values)?;
     let ws = super::azure_workspace::workspace(args.config.file.as_deref())?;
     let git = crate::local::git_info(&cwd);
     errln!(

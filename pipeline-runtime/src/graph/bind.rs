@@ -1,8 +1,8 @@
 //! Binding values to a pipeline's inputs: `--param name=value`, `--input name=PATH`, defaults.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use super::kinds::PortType;
+use super::kinds::{AssetType, PortType};
 use super::pipeline::{DataLocation, InputValue, Pipeline};
 
 /// Why values could not be bound to a pipeline's inputs.
@@ -54,6 +54,91 @@ pub enum BindError {
     /// An argument was not `name=value`.
     #[error("`{0}` is not `name=value`")]
     NotAssignment(String),
+    /// `--input name=` with nothing after the `=`.
+    #[error(
+        "input `{name}` ({kind}) got an empty value; pass `--input {name}=PATH` with a local path \
+         or an `azureml://` URI"
+    )]
+    EmptyValue {
+        /// The input.
+        name: String,
+        /// Its kind.
+        kind: AssetType,
+    },
+    /// A local folder bound to a file input, or a file to a folder input.
+    #[error(
+        "input `{name}` is a {expected} but {} is a {} ({found}); pass a {}, or declare the input \
+         with a {found} kind",
+        path.display(),
+        what(*found),
+        what(*expected)
+    )]
+    WrongKind {
+        /// The input.
+        name: String,
+        /// The kind the pipeline declares.
+        expected: AssetType,
+        /// The kind the path is (`uri_file` for a file, `uri_folder` for a folder).
+        found: AssetType,
+        /// The local path.
+        path: PathBuf,
+    },
+    /// A backend was handed a number of bound values that is not the pipeline's number of inputs.
+    #[error(
+        "pipeline `{pipeline}` has {expected} inputs but {given} values were given; bind them \
+         with `Pipeline::bind`"
+    )]
+    ValueCount {
+        /// The pipeline.
+        pipeline: String,
+        /// How many values were given.
+        given: usize,
+        /// How many inputs it has.
+        expected: usize,
+    },
+    /// A local input path that does not exist.
+    #[error(
+        "input `{name}` ({kind}): {} does not exist; check the path given to `--input {name}=` \
+         (relative paths are resolved from the current directory)",
+        path.display()
+    )]
+    MissingPath {
+        /// The input.
+        name: String,
+        /// Its kind.
+        kind: AssetType,
+        /// The local path.
+        path: PathBuf,
+    },
+}
+
+/// `file` or `folder`, for messages.
+fn what(kind: AssetType) -> &'static str {
+    if kind.is_folder() { "folder" } else { "file" }
+}
+
+/// Checks that an existing local `path` is what input `name` of `kind` takes: a file for
+/// `uri_file`, a folder for every other kind. A path that does not exist passes (see
+/// [`Pipeline::check_local_inputs`]).
+fn check_kind(name: &str, kind: AssetType, path: &Path) -> Result<(), BindError> {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return Ok(());
+    };
+    let found = if meta.is_dir() {
+        AssetType::UriFolder
+    } else {
+        AssetType::UriFile
+    };
+    if found.is_folder() == kind.is_folder() {
+        Ok(())
+    } else {
+        Err(BindError::WrongKind {
+            name: name.to_owned(),
+            expected: kind,
+            found,
+            path: path.to_owned(),
+        })
+    }
 }
 
 /// Splits `name=value`.
@@ -90,6 +175,28 @@ impl Pipeline {
                 })
             })
             .collect()
+    }
+
+    /// Checks, before any work, that every local data input of `values` (as returned by
+    /// [`bind`](Self::bind)) exists and is a file for a `uri_file` input and a folder for any
+    /// other kind. Defaults are checked too.
+    pub fn check_local_inputs(&self, values: &[InputValue]) -> Result<(), BindError> {
+        for (input, value) in self.inputs.iter().zip(values) {
+            let (PortType::Data(kind), InputValue::Data(DataLocation::Local(path))) =
+                (input.ty, value)
+            else {
+                continue;
+            };
+            if std::fs::symlink_metadata(path).is_err() {
+                return Err(BindError::MissingPath {
+                    name: input.name.clone(),
+                    kind,
+                    path: path.clone(),
+                });
+            }
+            check_kind(&input.name, kind, path)?;
+        }
+        Ok(())
     }
 
     /// Like [`bind`](Self::bind), but leaves inputs with neither a value nor a default unbound
@@ -136,7 +243,19 @@ impl Pipeline {
                         reason,
                     })?)
                 }
-                (PortType::Data(_), false) => InputValue::Data(DataLocation::parse(value, cwd)),
+                (PortType::Data(kind), false) => {
+                    if value.trim().is_empty() {
+                        return Err(BindError::EmptyValue {
+                            name: name.clone(),
+                            kind,
+                        });
+                    }
+                    let location = DataLocation::parse(value, cwd);
+                    if let DataLocation::Local(path) = &location {
+                        check_kind(name, kind, path)?;
+                    }
+                    InputValue::Data(location)
+                }
                 (PortType::Param(_), false) => {
                     return Err(BindError::WrongFlag {
                         name: name.clone(),

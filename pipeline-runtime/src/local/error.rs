@@ -23,6 +23,24 @@ pub enum LocalError {
         hint: Option<String>,
     },
 
+    /// A data input folder holds the local workspace: delivering it would copy the workspace
+    /// (and the run's own folder) into itself.
+    #[error(
+        "input `{input}`: {} contains the local workspace {}, so the run would copy its own \
+         folder into itself; pass a folder that does not contain the workspace, or put the \
+         workspace elsewhere with `--workspace DIR`",
+        path.display(),
+        workspace.display()
+    )]
+    InputContainsWorkspace {
+        /// The pipeline input.
+        input: String,
+        /// The input folder.
+        path: PathBuf,
+        /// The local workspace folder.
+        workspace: PathBuf,
+    },
+
     /// An `azureml://datastores/NAME/...` URI names a datastore the local workspace lacks.
     #[error(
         "{}datastore `{datastore}` does not exist in the local workspace {}; \
@@ -117,6 +135,23 @@ pub enum LocalError {
         source: rusqlite::Error,
     },
 
+    /// The disk holding the run store is full.
+    #[error(
+        "no space left on device at {}: the run store {} could not be written; the run history is \
+         intact (the unfinished change was rolled back); free some space and run again",
+        dir.display(),
+        path.display()
+    )]
+    NoSpace {
+        /// The database file.
+        path: PathBuf,
+        /// The folder on the full file system.
+        dir: PathBuf,
+        /// What SQLite reported.
+        #[source]
+        source: rusqlite::Error,
+    },
+
     /// No run matches the id given.
     #[error("no run `{run}` in {workspace}; `runs list` shows the runs there")]
     UnknownRun {
@@ -159,7 +194,10 @@ impl LocalError {
     /// Whether the error is the user's input (exit code 2) rather than a failure of this
     /// machine (exit code 1).
     pub fn is_bad_input(&self) -> bool {
-        !matches!(self, LocalError::Io { .. } | LocalError::Store { .. })
+        !matches!(
+            self,
+            LocalError::Io { .. } | LocalError::Store { .. } | LocalError::NoSpace { .. }
+        )
     }
 
     pub(crate) fn io(

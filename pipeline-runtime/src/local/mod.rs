@@ -27,12 +27,17 @@
 
 mod clock;
 mod command;
+mod deliver;
 mod error;
 mod exec;
 mod git;
 mod hash;
+mod logs;
 mod mount;
+mod options;
 mod plan;
+mod preflight;
+mod process;
 mod reuse;
 pub mod store;
 mod watchdog;
@@ -43,8 +48,9 @@ use std::path::{Path, PathBuf};
 
 pub use clock::format_utc;
 pub use error::LocalError;
-pub use exec::{
-    CancelToken, Event, PYTHON_ENV, RunOptions, RunSummary, StepOutcome, StepSummary, run,
+pub use exec::{run, run_bound};
+pub use options::{
+    CancelToken, Event, PYTHON_ENV, RunOptions, RunSummary, StepOutcome, StepSummary,
 };
 pub use store::{GitInfo, OutputRecord, RunRecord, RunStatus, RunStore, StepRunRecord, StepStatus};
 pub use workspace::{DEFAULT_DATASTORE, DEFAULT_DIR, Uploaded, WORKSPACE_ENV, Workspace};
@@ -141,7 +147,7 @@ pub fn step_log(
         return Ok((PathBuf::new(), String::new()));
     };
     let text = match lines {
-        Some(n) => exec::log_tail(&path, n).join("\n"),
+        Some(n) => logs::log_tail(&path, n).join("\n"),
         None => std::fs::read_to_string(&path).map_err(|e| LocalError::io("read", &path, e))?,
     };
     Ok((path, text))

@@ -29,7 +29,16 @@ pub(crate) fn read_only_view(from: &Path, to: &Path) -> Result<(), LocalError> {
         return set_writable(parent, false);
     }
     let mut dirs = Vec::new();
-    for entry in walkdir::WalkDir::new(from).follow_links(true) {
+    fs::create_dir_all(to).map_err(|e| LocalError::io("create", to, e))?;
+    // The view is never part of what it shows, even when it lies inside `from`.
+    let skip = to.canonicalize().ok();
+    let walk = walkdir::WalkDir::new(from)
+        .follow_links(true)
+        .into_iter()
+        .filter_entry(|e| {
+            !(e.file_type().is_dir() && super::deliver::is_inside(e.path(), skip.as_deref(), to))
+        });
+    for entry in walk {
         let entry = entry.map_err(|e| walk_error(from, e))?;
         let rel = entry.path().strip_prefix(from).unwrap_or(entry.path());
         let dest = to.join(rel);

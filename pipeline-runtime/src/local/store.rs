@@ -296,14 +296,52 @@ const STEP_COLUMNS: &str = "run_id, node, pipeline, component, status, started_m
      exit_code, reuse_key, reuse_parts, reused_run, reused_node, reasons, command, outputs, \
      log_path, error";
 
+/// The error for a failed database call: a full disk says so (SQLite reports it as `database or
+/// disk is full`, or as a bare `disk I/O error` when the write-ahead log could not grow), anything
+/// else is [`LocalError::Store`].
+pub(crate) fn store_error(path: &Path, source: rusqlite::Error) -> LocalError {
+    let code = source.sqlite_error_code();
+    let full = code == Some(rusqlite::ErrorCode::DiskFull)
+        || (code == Some(rusqlite::ErrorCode::SystemIoFailure) && nearly_full(path));
+    if full {
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+        LocalError::NoSpace {
+            path: path.to_path_buf(),
+            dir,
+            source,
+        }
+    } else {
+        LocalError::Store {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// Whether the file system holding `path` has less than 1 MiB left for this user.
+fn nearly_full(path: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: `c` is a valid NUL-terminated path and `stat` a plain struct the call fills.
+    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(c.as_ptr(), &mut stat) } != 0 {
+        return false;
+    }
+    (stat.f_bavail as u128) * (stat.f_frsize as u128) < 1 << 20
+}
+
 impl RunStore {
     /// Opens (creating if needed) the database at `path`.
     pub fn open(path: impl AsRef<Path>) -> Result<RunStore, LocalError> {
         let path = path.as_ref().to_path_buf();
-        let err = |source| LocalError::Store {
-            path: path.clone(),
-            source,
-        };
+        let err = |source| store_error(&path, source);
         let conn = Connection::open(&path).map_err(err)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(err)?;
@@ -321,10 +359,7 @@ impl RunStore {
     }
 
     fn err(&self, source: rusqlite::Error) -> LocalError {
-        LocalError::Store {
-            path: self.path.clone(),
-            source,
-        }
+        store_error(&self.path, source)
     }
 
     /// Records a new run and its steps (all `NotStarted`), in one transaction.
@@ -334,10 +369,7 @@ impl RunStore {
         steps: &[(String, String)],
     ) -> Result<(), LocalError> {
         let path = self.path.clone();
-        let err = |source| LocalError::Store {
-            path: path.clone(),
-            source,
-        };
+        let err = |source| store_error(&path, source);
         let tx = self.conn.transaction().map_err(err)?;
         tx.execute(
             "INSERT INTO runs (id, pipeline, experiment, status, params, inputs, properties, \
@@ -813,5 +845,101 @@ mod tests {
             s.find_run("alive", d.path()).unwrap().status,
             RunStatus::Running
         );
+    }
+
+    #[test]
+    fn a_full_disk_says_so_and_where() {
+        // The seam: the error SQLite gives when a write meets ENOSPC.
+        let full = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+            None,
+        );
+        let err = store_error(Path::new("/work/ws/runs.db"), full);
+        let text = err.to_string();
+        assert!(
+            text.starts_with("no space left on device at /work/ws: the run store /work/ws/runs.db"),
+            "{text}"
+        );
+        assert!(text.contains("the run history is intact"), "{text}");
+        assert!(!err.is_bad_input());
+        // Other failures stay what they are.
+        let busy = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+            None,
+        );
+        assert!(matches!(
+            store_error(Path::new("/work/ws/runs.db"), busy),
+            LocalError::Store { .. }
+        ));
+    }
+
+    /// A small tmpfs mounted for one test; unmounted when dropped.
+    struct Tmpfs(PathBuf);
+
+    impl Tmpfs {
+        fn mount(at: &Path, size: &str) -> Option<Self> {
+            std::fs::create_dir_all(at).ok()?;
+            let ok = std::process::Command::new("mount")
+                .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+                .arg(at)
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            ok.then(|| Tmpfs(at.to_owned()))
+        }
+    }
+
+    impl Drop for Tmpfs {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount")
+                .arg("-l")
+                .arg(&self.0)
+                .status();
+        }
+    }
+
+    #[test]
+    fn a_store_on_a_really_full_disk_says_so_and_keeps_its_history() {
+        let d = tempfile::tempdir().unwrap();
+        let mnt = d.path().join("small");
+        let Some(_fs) = Tmpfs::mount(&mnt, "512k") else {
+            // Mounting needs root (CI runs as root); the seam test above covers the mapping.
+            eprintln!("skipped: cannot mount a tmpfs here");
+            return;
+        };
+        let db = mnt.join("runs.db");
+        let mut s = RunStore::open(&db).unwrap();
+        let me = std::process::id();
+        s.create_run(&run("kept", me), &[("a".into(), "a".into())])
+            .unwrap();
+        // Fill the disk.
+        {
+            use std::io::Write;
+            let mut filler = std::fs::File::create(mnt.join("filler")).unwrap();
+            let chunk = vec![0u8; 4096];
+            while filler.write_all(&chunk).is_ok() {}
+        }
+        let steps: Vec<(String, String)> = (0..200)
+            .map(|i| (format!("step{i}"), "c".repeat(200)))
+            .collect();
+        let mut failure = None;
+        for i in 0..200 {
+            if let Err(e) = s.create_run(&run(&format!("more-{i}"), me), &steps) {
+                failure = Some(e);
+                break;
+            }
+        }
+        let err = failure.expect("a full disk fails a write");
+        let text = err.to_string();
+        eprintln!("{text}");
+        assert!(matches!(err, LocalError::NoSpace { .. }), "{err:?}");
+        assert!(
+            text.contains(&format!("no space left on device at {}", mnt.display())),
+            "{text}"
+        );
+        drop(s);
+        std::fs::remove_file(mnt.join("filler")).unwrap();
+        let s = RunStore::open(&db).unwrap();
+        assert!(s.find_run("kept", &mnt).is_ok(), "the history is intact");
     }
 }
