@@ -467,22 +467,24 @@ fn iris_uri(job_body: &serde_json::Value) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn export_writes_the_upload_uri_submit_sends_for_a_folder() {
+async fn export_writes_the_upload_uri_submit_sends() {
+    // A folder's URI (with its trailing `/`) is checked in
+    // `pipeline-runtime/tests/azure_submit.rs`: no example has a folder input.
     let env = env().await;
-    let folder = "examples/compare_models/dataprep_src";
-    let out = output(submit_cmd(&env, &["--input", &format!("iris={folder}")])).await;
+    let file = "examples/compare_models/data/iris.csv";
+    let out = output(submit_cmd(&env, &["--input", &format!("iris={file}")])).await;
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stderr}");
     let sent = iris_uri(&env.fake.job(stdout.trim()).unwrap());
     assert!(
         sent.starts_with("azureml://datastores/workspaceblobstore/paths/LocalUpload/")
-            && sent.ends_with("/dataprep_src/"),
+            && sent.ends_with("/iris.csv"),
         "{sent}"
     );
 
     // Export, with no workspace, writes the same URI (the default datastore's usual name).
     let export = run_example("compare_models")
-        .args(["export", "--input", &format!("iris={folder}")])
+        .args(["export", "--input", &format!("iris={file}")])
         .output()
         .unwrap();
     let requests: serde_json::Value = serde_json::from_slice(&export.stdout).unwrap();
@@ -491,7 +493,7 @@ async fn export_writes_the_upload_uri_submit_sends_for_a_folder() {
 
     // A workspace whose default datastore has another name says so with `--datastore`.
     let export = run_example("compare_models")
-        .args(["export", "--input", &format!("iris={folder}")])
+        .args(["export", "--input", &format!("iris={file}")])
         .args(["--datastore", "lake"])
         .output()
         .unwrap();

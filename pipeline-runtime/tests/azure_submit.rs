@@ -440,6 +440,63 @@ async fn a_missing_local_input_is_named() {
     );
 }
 
+/// Lists a folder: a step whose input is a folder, which no example has.
+#[step(
+    command = "ls ${{inputs.data}} > ${{outputs.output}}/listing",
+    environment = "azureml:AzureML-sklearn-1.5@latest"
+)]
+fn list_files(data: Data<UriFolder>) -> Data<UriFolder>;
+
+#[pipeline(default_compute = "aml-compute")]
+fn folder_input(data: Data<UriFolder>) -> Data<UriFolder> {
+    list_files(data)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_writes_the_upload_uri_submit_sends_for_a_folder() {
+    use azureml_pipelines_runtime::cli::export::wire_context;
+    use azureml_pipelines_runtime::wire::{self, WorkspaceScope};
+    let env = env().await;
+    let pipeline = build(folder_input);
+    let cwd = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let inputs = [(
+        "data".to_owned(),
+        "../examples/compare_models/dataprep_src".to_owned(),
+    )];
+    let values = pipeline.bind(&[], &inputs, cwd).unwrap();
+    let (events, _) = recorder();
+    submit::submit(&env.ws, &pipeline, &values, &opts("folder_job"), &events)
+        .await
+        .unwrap();
+    let job = env.fake.job("folder_job").unwrap();
+    let sent = job["properties"]["inputs"]["data"]["uri"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        sent.starts_with("azureml://datastores/workspaceblobstore/paths/LocalUpload/")
+            && sent.ends_with("/dataprep_src/"),
+        "{sent}"
+    );
+
+    // Export computes the same URI without a workspace.
+    let partial = pipeline.bind_partial(&[], &inputs, cwd).unwrap();
+    let ctx = wire_context(
+        &pipeline,
+        &partial,
+        WorkspaceScope::default(),
+        "workspaceblobstore",
+        false,
+    )
+    .unwrap();
+    let bodies = wire::rest_bodies(&pipeline, &partial, &ctx).unwrap();
+    let exported = serde_json::to_value(&bodies.job).unwrap();
+    assert_eq!(
+        exported["properties"]["inputs"]["data"]["uri"],
+        sent.as_str()
+    );
+}
+
 async fn submitted(env: &Env, name: &str) {
     let pipeline = build(compare_models);
     let values = pipeline.bind(&[], &[], std::path::Path::new(".")).unwrap();
