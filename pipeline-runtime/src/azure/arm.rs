@@ -33,6 +33,10 @@
 //!   early).
 //!
 //! [`join_bounded`] runs many calls at once with a cap on how many are in flight.
+//!
+//! Why one long file: sending, retrying, error bodies and long-running operations share the
+//! request, the retry budget and the redaction of one call; the retry rules themselves live in
+//! [`super::retry`]. Splitting the error types into their own file is the next cut when this grows.
 
 use std::fmt;
 use std::future::Future;

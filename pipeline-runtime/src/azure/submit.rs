@@ -22,6 +22,9 @@
 //!
 //! [`follow`] polls the job and its child runs until the job ends, reporting every change, and
 //! asks the service to cancel the job when its cancel flag is raised.
+//!
+//! Why one long file: submitting and following share the workspace handle, the events and the
+//! job name; following a job is the natural next file to split out.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -4,6 +4,9 @@
 //! Tables: `runs` (one row per pipeline run) and `step_runs` (one row per step of a run). A
 //! step run is a reuse candidate only once its outputs were sealed and its row says
 //! `Completed`; anything else left behind by a killed run is never taken for a finished output.
+//!
+//! Why one long file: every statement against `runs.db` (schema, writes, reuse lookups, history
+//! queries) is here, so a schema change is made in one place; its unit tests are the last 165 lines.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
