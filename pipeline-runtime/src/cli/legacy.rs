@@ -17,19 +17,16 @@
 //! unknown id included: the error names it), 2 bad usage (a `--param` without `=`, a bad
 //! experiment name), found before any request.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::azure::WorkspaceConfig;
-use crate::azure::config::{ConfigError, ProcessEnv};
 use crate::azure::legacy::{LegacyPipelines, StatusChange};
+use crate::wire::WorkspaceScope;
 use crate::wire::legacy::{EntityStatus, LegacyRequest, PipelineSubmissionInfo};
-use crate::wire::{self, WorkspaceScope};
 
+use super::CliError;
 use super::args::AzureConfigArg;
-use super::output::{errln, out, outln, print_error};
-use super::{CliError, cwd};
+use super::dry_run::{self, DryRunArgs, PlannedRequest};
+use super::output::{errln, outln, print_error};
 
 /// `legacy`: pipelines published with the v1 SDK.
 #[derive(Debug, Clone, clap::Args)]
@@ -48,17 +45,6 @@ pub enum LegacyCommand {
     Disable(LegacyStatusArgs),
     /// Enable a disabled v1 published pipeline.
     Enable(LegacyStatusArgs),
-}
-
-/// `--dry-run [--out DIR]`.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct DryRunArgs {
-    /// Contact nothing: print the requests that would be sent.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// With `--dry-run`: write `requests.json` and the bodies into this folder instead.
-    #[arg(long, value_name = "DIR", requires = "dry_run")]
-    pub out: Option<PathBuf>,
 }
 
 /// `legacy submit`.
@@ -153,7 +139,7 @@ fn check_experiment(name: &str) -> Result<(), CliError> {
 fn submit(args: &LegacySubmitArgs) -> Result<ExitCode, CliError> {
     let body = submission(args)?;
     if args.dry_run.dry_run {
-        let scope = dry_run_scope(&args.config)?;
+        let scope = dry_run::scope(&args.config)?;
         let requests = match (&args.published_pipeline, &args.pipeline_endpoint) {
             (Some(id), _) => vec![LegacyRequest::submit_published(id, &body)],
             (None, Some(name)) => vec![
@@ -166,15 +152,11 @@ fn submit(args: &LegacySubmitArgs) -> Result<ExitCode, CliError> {
                 &body,
             )],
         };
-        let entries: Vec<DryRunEntry> = requests
+        let planned: Vec<PlannedRequest> = requests
             .into_iter()
-            .map(|request| DryRunEntry {
-                request,
-                file: "legacy_submit.json",
-                only_if: None,
-            })
+            .map(|request| planned(request, &scope, "legacy_submit.json"))
             .collect();
-        return dry_run(&entries, &scope, args.dry_run.out.as_deref());
+        return dry_run::show(&planned, args.dry_run.out.as_deref());
     }
     super::azure_workspace::block_on(async {
         let ws = super::azure_workspace::workspace(args.config.file.as_deref())?;
@@ -259,21 +241,18 @@ fn failed(e: &crate::azure::ArmError) -> ExitCode {
 
 fn set_status(args: &LegacyStatusArgs, status: EntityStatus) -> Result<ExitCode, CliError> {
     if args.dry_run.dry_run {
-        let scope = dry_run_scope(&args.config)?;
+        let scope = dry_run::scope(&args.config)?;
         let only_if = format!("the pipeline's `EntityStatus` is not `{status}`");
-        let entries = [
-            DryRunEntry {
-                request: LegacyRequest::get_published(&args.id),
-                file: "",
-                only_if: None,
-            },
-            DryRunEntry {
-                request: LegacyRequest::set_status(&args.id, status),
-                file: "legacy_status.json",
-                only_if: Some(only_if),
-            },
+        let planned = [
+            planned(LegacyRequest::get_published(&args.id), &scope, ""),
+            planned(
+                LegacyRequest::set_status(&args.id, status),
+                &scope,
+                "legacy_status.json",
+            )
+            .only_if(only_if),
         ];
-        return dry_run(&entries, &scope, args.dry_run.out.as_deref());
+        return dry_run::show(&planned, args.dry_run.out.as_deref());
     }
     super::azure_workspace::block_on(async {
         let ws = super::azure_workspace::workspace(args.config.file.as_deref())?;
@@ -322,80 +301,17 @@ fn set_status(args: &LegacyStatusArgs, status: EntityStatus) -> Result<ExitCode,
 /// Stands for the endpoint id a name is looked up to, in a dry run.
 const ENDPOINT_ID: &str = "{endpoint_id}";
 
-struct DryRunEntry {
-    request: LegacyRequest,
-    /// File the body is written to with `--out`.
-    file: &'static str,
-    /// When the request is only sent in some cases.
-    only_if: Option<String>,
-}
-
-/// The workspace ids the paths name: from the workspace config when one is found (reading it
-/// contacts nothing), else placeholders.
-fn dry_run_scope(config: &AzureConfigArg) -> Result<WorkspaceScope, CliError> {
-    let found = match &config.file {
-        Some(path) => WorkspaceConfig::from_path(path).map(Some),
-        None => match WorkspaceConfig::discover(&cwd(), &ProcessEnv) {
-            Err(ConfigError::NotFound { .. }) => Ok(None),
-            other => other.map(Some),
-        },
-    }?;
-    Ok(match found {
-        Some(c) => WorkspaceScope {
-            subscription_id: c.subscription_id,
-            resource_group: c.resource_group,
-            workspace_name: c.workspace_name,
-        },
-        None => WorkspaceScope::default(),
-    })
-}
-
-fn dry_run(
-    entries: &[DryRunEntry],
-    scope: &WorkspaceScope,
-    out_dir: Option<&Path>,
-) -> Result<ExitCode, CliError> {
-    let placeholder = |path: String| path.replace("%7Bendpoint_id%7D", ENDPOINT_ID);
-    let mut manifest = Vec::new();
-    let mut files = BTreeMap::new();
-    for e in entries {
-        let body = match (&e.request.body, out_dir) {
-            (None, _) => serde_json::Value::Null,
-            (Some(b), None) => b.clone(),
-            (Some(b), Some(_)) => {
-                files.insert(e.file, wire::to_json_pretty(b));
-                serde_json::Value::String(e.file.to_owned())
-            }
-        };
-        let mut entry = serde_json::json!({
-            "method": e.request.method,
-            "host": "{pipelines}",
-            "path": placeholder(e.request.path(scope)),
-            "api-version": null,
-            "body": body,
-        });
-        if let Some(cond) = &e.only_if {
-            entry["only_if"] = serde_json::Value::String(cond.clone());
-        }
-        manifest.push(entry);
+/// A v1 request as a dry run shows it: on the `{pipelines}` host, without an `api-version`.
+fn planned(request: LegacyRequest, scope: &WorkspaceScope, file: &str) -> PlannedRequest {
+    PlannedRequest {
+        method: request.method,
+        host: Some("{pipelines}".to_owned()),
+        path: request
+            .path(scope)
+            .replace("%7Bendpoint_id%7D", ENDPOINT_ID),
+        api_version: None,
+        body: request.body,
+        file: file.to_owned(),
+        only_if: None,
     }
-    let text = wire::to_json_pretty(&serde_json::Value::Array(manifest));
-    match out_dir {
-        None => out!("{text}"),
-        Some(dir) => {
-            files.insert("requests.json", text);
-            for (name, content) in &files {
-                let path = dir.join(name);
-                std::fs::create_dir_all(dir)
-                    .and_then(|()| std::fs::write(&path, content))
-                    .map_err(|source| super::export::ExportError::Write { path, source })?;
-            }
-            errln!(
-                "Wrote {} request(s) to {} (nothing was sent).",
-                entries.len(),
-                super::shown(&dir.join("requests.json"))
-            );
-        }
-    }
-    Ok(ExitCode::SUCCESS)
 }

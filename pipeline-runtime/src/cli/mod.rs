@@ -24,6 +24,8 @@ pub mod args;
 mod azure_workspace;
 #[cfg(feature = "azure")]
 pub mod datastores;
+#[cfg(feature = "azure")]
+pub mod dry_run;
 mod error;
 pub mod export;
 pub mod graph;
