@@ -244,6 +244,8 @@ impl Azurite {
             self.account_sas()
         ))
         .expect("a valid container URL");
+        // The HTTP stack is built without a default TLS provider (as in the runtime).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         BlobContainerClient::new(url, None, None).expect("a valid container client")
     }
 

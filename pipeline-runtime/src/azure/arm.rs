@@ -611,6 +611,7 @@ impl ArmClient {
         credential: Credential,
         options: ArmClientOptions,
     ) -> Result<Self, ArmError> {
+        super::tls::install();
         // Each try is bounded by `send_once` (so the error can say how long it waited); the
         // client's own limit is only a backstop.
         let http = reqwest::Client::builder()

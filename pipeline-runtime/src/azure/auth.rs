@@ -154,6 +154,7 @@ impl CredentialSource {
 
     /// Builds the credential, or says why it cannot be built from this environment.
     fn build(self, env: &dyn Env) -> Result<Arc<dyn TokenCredential>, String> {
+        super::tls::install();
         let need = |key: &str| {
             env.var(key)
                 .ok_or_else(|| format!("not configured: {key} is not set"))

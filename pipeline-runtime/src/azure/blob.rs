@@ -409,6 +409,7 @@ impl BlobUploader {
     }
 
     fn build(auth: Auth, retries: Retries) -> Result<Self, BlobError> {
+        super::tls::install();
         let (url, credential) = match &auth {
             Auth::Sas(sas) => (sas.expose_url().clone(), None),
             Auth::Token(url, credential) => (url.clone(), Some(Arc::clone(credential))),

@@ -9,6 +9,7 @@
 //!   resource, typed after the REST field names;
 //! * [`legacy`] — triggering, enabling and disabling pipelines published with the v1 SDK;
 //! * [`blob`], [`sas`] — blob uploads through a container SAS (snapshots, datastore uploads);
+//! * [`tls`] — the TLS provider (rustls on `ring`) every connection uses;
 //! * [`secret`] — types that keep tokens, keys and SAS URLs out of logs and messages;
 //! * [`submit`] — submitting a pipeline (snapshots, local inputs, components, the job) and
 //!   following the job to its end.
@@ -37,6 +38,7 @@ pub mod retry;
 pub mod sas;
 pub mod secret;
 pub mod submit;
+pub mod tls;
 pub mod workspace;
 
 pub use arm::{ApiVersions, ArmClient, ArmClientOptions, ArmError, RetryConfig};
