@@ -117,6 +117,7 @@ fn uploader(port: u16) -> BlobUploader {
             max_retries: 3,
             initial_delay: Duration::from_millis(10),
             max_elapsed: Duration::from_secs(10),
+            ..Retries::default()
         })
         .unwrap()
 }

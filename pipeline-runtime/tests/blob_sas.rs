@@ -301,6 +301,7 @@ async fn connection_errors_keep_the_signature_out_of_the_message() {
             max_retries: 1,
             initial_delay: Duration::from_millis(10),
             max_elapsed: Duration::from_secs(2),
+            ..Retries::default()
         })
         .unwrap();
     let (_dir, files) = some_files(2);

@@ -10,7 +10,12 @@
 //!   under the same bound, then `Put Block List`), read from disk one block at a time, so memory
 //!   stays under `concurrency × block_size`.
 //! * Requests that fail with 408, 429 or 5xx, or that time out or lose their connection, are
-//!   retried with exponential backoff by the storage client's pipeline.
+//!   retried with exponential backoff, waiting at most [`Retries::max_delay`] however long the
+//!   service's `Retry-After` asks for, each try bounded by [`Retries::try_timeout`]. Every retry
+//!   is announced before its wait, through the listener a command line sets with
+//!   [`retry::set_process_listener`](super::retry::set_process_listener) ("503 from PUT blob
+//!   `src/a.py`; retrying in 0.8 s, attempt 2 of 11"), and no try starts once the command budget
+//!   ([`retry::start_command_budget`](super::retry::start_command_budget)) is spent.
 //! * A failed file never stops the others: the error lists every file that did not make it.
 //! * Snapshots follow Azure ML's protocol: after all files are up, the first blob (by name) gets
 //!   the metadata `upload_status=completed, name, version`; an upload that finds it skips the work
@@ -41,7 +46,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 use azure_core::Bytes;
 use azure_core::credentials::TokenCredential;
-use azure_core::http::{ClientOptions, Etag, ExponentialRetryOptions, RetryOptions, Url};
+use azure_core::error::ErrorKind;
+use azure_core::http::headers::{self, RETRY_AFTER_MS, X_MS_RETRY_AFTER_MS};
+use azure_core::http::policies::get_retry_after;
+use azure_core::http::{ClientOptions, Etag, RetryOptions, Url};
 use azure_storage_blob::models::{
     BlobClientGetPropertiesResultHeaders, BlockBlobClientCommitBlockListOptions,
     BlockBlobClientUploadOptions, BlockLookupList,
@@ -52,6 +60,9 @@ use azure_storage_blob::{
 use futures::{StreamExt, TryStreamExt, stream};
 use tokio::sync::Semaphore;
 
+use super::retry::{
+    Notice, NextTry, RetryConfig, RetryNotice, next_try, process_listener, seconds, time_left,
+};
 use super::sas::{AccountKey, ContainerSas, SasError, SasPermissions, SasUrl, redact_url_str};
 
 /// Metadata key Azure ML sets on a snapshot's indicator blob once every file is uploaded.
@@ -305,26 +316,64 @@ pub enum SnapshotUpload {
     Uploaded(UploadReport),
 }
 
-/// How the storage client retries a request that failed with 408, 429 or 5xx, timed out, or lost
-/// its connection: exponential backoff from `initial_delay`, at most `max_retries` times and
-/// `max_elapsed` in all.
+/// How a request that failed with 408, 429 or 5xx, timed out, or lost its connection is retried:
+/// exponential backoff from `initial_delay` (or the service's `Retry-After`), each wait at most
+/// `max_delay`, at most `max_retries` times and `max_elapsed` in all; each try gets
+/// `try_timeout`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Retries {
     /// Most retries of one request.
     pub max_retries: u32,
-    /// Delay before the first retry; it doubles (with jitter) each time, up to 30 s.
+    /// Delay before the first retry; it doubles (with jitter) each time.
     pub initial_delay: Duration,
     /// Give up retrying a request after this long.
     pub max_elapsed: Duration,
+    /// The longest wait between two tries, also when `Retry-After` asks for more.
+    pub max_delay: Duration,
+    /// Time limit of one try (one `Put Blob` or `Put Block` of up to a block's bytes).
+    pub try_timeout: Duration,
 }
 
 impl Default for Retries {
-    /// 8 retries from 200 ms, within one minute.
+    /// 8 retries from 200 ms, waits of at most 30 s, within one minute; two minutes per try.
     fn default() -> Self {
         Self {
             max_retries: 8,
             initial_delay: Duration::from_millis(200),
             max_elapsed: Duration::from_secs(60),
+            max_delay: Duration::from_secs(30),
+            try_timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+impl Retries {
+    /// The defaults, with `AZUREML_MAX_RETRIES`, `AZUREML_RETRY_BUDGET` and
+    /// `AZUREML_MAX_RETRY_WAIT` applied when they are set and valid (the command line has
+    /// already refused invalid values).
+    pub fn from_env() -> Self {
+        let mut r = Self::default();
+        if let Ok(o) = super::arm::ArmClientOptions::from_env() {
+            let set = |name: &str| std::env::var(name).is_ok_and(|v| !v.trim().is_empty());
+            if set(super::arm::ENV_MAX_RETRIES) {
+                r.max_retries = o.retry.max_retries;
+            }
+            if set(super::arm::ENV_RETRY_BUDGET) {
+                r.max_elapsed = o.retry.max_elapsed;
+            }
+            if set(super::arm::ENV_MAX_RETRY_WAIT) {
+                r.max_delay = o.retry.max_delay;
+            }
+        }
+        r
+    }
+
+    fn config(&self) -> RetryConfig {
+        RetryConfig {
+            max_retries: self.max_retries,
+            initial_delay: self.initial_delay,
+            max_delay: self.max_delay,
+            max_elapsed: self.max_elapsed,
         }
     }
 }
@@ -334,6 +383,7 @@ impl Default for Retries {
 pub struct BlobUploader {
     container: Arc<BlobContainerClient>,
     auth: Auth,
+    retries: Retries,
     /// The container URL without credentials, for messages.
     shown: Arc<str>,
 }
@@ -356,7 +406,7 @@ impl fmt::Debug for BlobUploader {
 impl BlobUploader {
     /// An uploader authorised by a container SAS URL (Azure ML's `startPendingUpload` `sasUri`).
     pub fn new(sas: SasUrl) -> Result<Self, BlobError> {
-        Self::build(Auth::Sas(sas), Retries::default())
+        Self::build(Auth::Sas(sas), Retries::from_env())
     }
 
     /// An uploader for `container` under `blob_endpoint` (`https://{account}.blob.core.windows.net`),
@@ -400,7 +450,7 @@ impl BlobUploader {
         container_url: Url,
         credential: Arc<dyn TokenCredential>,
     ) -> Result<Self, BlobError> {
-        Self::build(Auth::Token(container_url, credential), Retries::default())
+        Self::build(Auth::Token(container_url, credential), Retries::from_env())
     }
 
     /// The same uploader with other retry settings.
@@ -417,18 +467,12 @@ impl BlobUploader {
         let mut shown_url = url.clone();
         shown_url.set_query(None);
         let shown: Arc<str> = redact_url_str(shown_url.as_str()).into();
-        let to_time = |d: Duration| {
-            azure_core::time::Duration::try_from(d).unwrap_or(azure_core::time::Duration::MAX)
-        };
         let options = BlobContainerClientOptions {
             client_options: ClientOptions {
                 transport: Some(shared_transport()),
-                retry: RetryOptions::exponential(ExponentialRetryOptions {
-                    initial_delay: to_time(retries.initial_delay),
-                    max_retries: retries.max_retries,
-                    max_total_elapsed: to_time(retries.max_elapsed),
-                    ..Default::default()
-                }),
+                // Retries are ours (`retrying`): the pipeline's are silent and wait as long as
+                // `Retry-After` asks.
+                retry: RetryOptions::none(),
                 ..Default::default()
             },
             ..Default::default()
@@ -442,8 +486,83 @@ impl BlobUploader {
         Ok(Self {
             container: Arc::new(container),
             auth,
+            retries,
             shown,
         })
+    }
+
+    /// Runs `call` (one storage request for `blob`) with retries: 408, 429, 5xx, connection
+    /// errors and tries with no answer within [`Retries::try_timeout`] are tried again after an
+    /// announced wait, until the tries, the retry budget or the command budget are spent.
+    async fn retrying<T, F, Fut>(&self, what: &str, blob: &str, mut call: F) -> Result<T, BlobError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = azure_core::Result<T>>,
+    {
+        let config = self.retries.config();
+        let operation = format!("{what} blob `{blob}`");
+        let started = Instant::now();
+        let mut attempt: u32 = 1;
+        loop {
+            let left = time_left(&config, started).map_err(|why| BlobError::Transport {
+                blob: blob.to_owned(),
+                message: format!("not sent: {why}"),
+            })?;
+            let limit = self.retries.try_timeout.min(left.max(Duration::from_millis(1)));
+            let (reason, asked, error) = match tokio::time::timeout(limit, call()).await {
+                Ok(Ok(value)) => return Ok(value),
+                Ok(Err(e)) => {
+                    let asked = asked_wait(&e);
+                    let reason = match e.kind() {
+                        ErrorKind::HttpResponse { status, .. } => {
+                            let status = u16::from(*status);
+                            if !matches!(status, 408 | 429 | 500 | 502 | 503 | 504) {
+                                return Err(to_blob_error(blob, e));
+                            }
+                            status.to_string()
+                        }
+                        ErrorKind::Io | ErrorKind::Connection => {
+                            super::retry::describe_transport_error(&e)
+                        }
+                        _ => return Err(to_blob_error(blob, e)),
+                    };
+                    (reason, asked, to_blob_error(blob, e))
+                }
+                Err(_) => {
+                    let reason = format!("no answer within {}", seconds(limit));
+                    let error = BlobError::Transport {
+                        blob: blob.to_owned(),
+                        message: reason.clone(),
+                    };
+                    (reason, None, error)
+                }
+            };
+            match next_try(&config, attempt, asked, started) {
+                NextTry::Wait(wait) => {
+                    attempt += 1;
+                    let notice = Notice::Retry(RetryNotice {
+                        operation: operation.clone(),
+                        reason,
+                        wait,
+                        attempt,
+                        attempts: config.max_retries.saturating_add(1),
+                    });
+                    tracing::warn!("{notice}");
+                    process_listener().notify(&notice);
+                    tokio::time::sleep(wait).await;
+                }
+                NextTry::GiveUp(why) => {
+                    tracing::warn!(operation, %reason, "{why}");
+                    return Err(match error {
+                        BlobError::Transport { blob, message } => BlobError::Transport {
+                            blob,
+                            message: format!("{message}; {why}"),
+                        },
+                        other => other,
+                    });
+                }
+            }
+        }
     }
 
     /// The container URL, without credentials.
@@ -595,10 +714,14 @@ impl BlobUploader {
         &self,
         indicator_blob: &str,
     ) -> Result<Option<SnapshotMarker>, BlobError> {
-        let rsp = match self.blob(indicator_blob).get_properties(None).await {
+        let client = self.blob(indicator_blob);
+        let rsp = match self
+            .retrying("HEAD", indicator_blob, || client.get_properties(None))
+            .await
+        {
             Ok(rsp) => rsp,
-            Err(e) if e.http_status().map(u16::from) == Some(404) => return Ok(None),
-            Err(e) => return Err(to_blob_error(indicator_blob, e)),
+            Err(BlobError::Storage { status: 404, .. }) => return Ok(None),
+            Err(e) => return Err(e),
         };
         let metadata = rsp
             .metadata()
@@ -633,10 +756,11 @@ impl BlobUploader {
             ("name".to_owned(), marker.name.clone()),
             ("version".to_owned(), marker.version.clone()),
         ]);
-        self.blob(indicator_blob)
-            .set_metadata(&metadata, None)
-            .await
-            .map_err(|e| to_blob_error(indicator_blob, e))?;
+        let client = self.blob(indicator_blob);
+        self.retrying("PUT metadata of", indicator_blob, || {
+            client.set_metadata(&metadata, None)
+        })
+        .await?;
         Ok(())
     }
 
@@ -687,10 +811,12 @@ impl BlobUploader {
                 partition_size: NonZero::new(len.max(1)),
                 ..Default::default()
             };
-            blob.block_blob_client()
-                .upload(Bytes::from(data).into(), Some(options))
-                .await
-                .map_err(|e| to_blob_error(&job.blob, e))?;
+            let data = Bytes::from(data);
+            let client = blob.block_blob_client();
+            self.retrying("PUT", &job.blob, || {
+                client.upload(data.clone().into(), Some(options.clone()))
+            })
+            .await?;
             shared.bytes_done.fetch_add(len, Ordering::Relaxed);
             shared.files_done.fetch_add(1, Ordering::Relaxed);
             shared.report();
@@ -742,10 +868,11 @@ impl BlobUploader {
                             path: job.local.clone(),
                             source,
                         })?;
-                    block_client
-                        .stage_block(&id, len, Bytes::from(data).into(), None)
-                        .await
-                        .map_err(|e| to_blob_error(&job.blob, e))?;
+                    let data = Bytes::from(data);
+                    self.retrying("PUT block of", &job.blob, || {
+                        block_client.stage_block(&id, len, data.clone().into(), None)
+                    })
+                    .await?;
                     shared.bytes_done.fetch_add(len, Ordering::Relaxed);
                     shared.report();
                     Ok::<_, BlobError>(())
@@ -760,17 +887,16 @@ impl BlobUploader {
             ..Default::default()
         };
         let _permit = shared.permits.acquire().await.expect("never closed");
-        let body = list.try_into().map_err(|e| to_blob_error(&job.blob, e))?;
-        block_client
-            .commit_block_list(
-                body,
-                Some(BlockBlobClientCommitBlockListOptions {
-                    if_none_match,
-                    ..Default::default()
-                }),
-            )
-            .await
-            .map_err(|e| to_blob_error(&job.blob, e))?;
+        let body: azure_core::http::RequestContent<BlockLookupList, azure_core::http::XmlFormat> =
+            list.try_into().map_err(|e| to_blob_error(&job.blob, e))?;
+        let options = BlockBlobClientCommitBlockListOptions {
+            if_none_match,
+            ..Default::default()
+        };
+        self.retrying("PUT block list of", &job.blob, || {
+            block_client.commit_block_list(body.clone(), Some(options.clone()))
+        })
+        .await?;
         shared.files_done.fetch_add(1, Ordering::Relaxed);
         shared.report();
         Ok(job.size)
@@ -961,6 +1087,23 @@ fn to_blob_error(blob: &str, err: azure_core::Error) -> BlobError {
             message: error_chain(&err),
         }
     }
+}
+
+/// The wait a refused request asks for (`Retry-After`, `retry-after-ms`, `x-ms-retry-after-ms`).
+fn asked_wait(err: &azure_core::Error) -> Option<Duration> {
+    let ErrorKind::HttpResponse {
+        raw_response: Some(raw),
+        ..
+    } = err.kind()
+    else {
+        return None;
+    };
+    get_retry_after(
+        raw.headers(),
+        azure_core::time::OffsetDateTime::now_utc,
+        &[RETRY_AFTER_MS, X_MS_RETRY_AFTER_MS, headers::RETRY_AFTER],
+    )
+    .map(|d| Duration::try_from(d).unwrap_or_default())
 }
 
 /// An error and its causes on one line, with any SAS signature redacted.

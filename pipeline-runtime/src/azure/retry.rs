@@ -1,10 +1,12 @@
 //! How long requests may wait, and what a person waiting is told: [`RetryConfig`] (the retry
-//! budget, backoff and the cap on `Retry-After`), [`Notice`]s for each retry and each long wait,
-//! and transport errors named the way a person says them. [`super::arm::ArmClient`] applies them.
+//! budget, backoff and the cap on `Retry-After`), the [command budget](start_command_budget)
+//! that bounds all requests of one command, [`Notice`]s for each retry and each long wait, and
+//! transport errors named the way a person says them. [`super::arm::ArmClient`] and
+//! [`super::blob::BlobUploader`] apply them.
 
 use std::fmt;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use super::secret::redact;
 
@@ -33,6 +35,151 @@ impl Default for RetryConfig {
             max_delay: Duration::from_secs(30),
             max_elapsed: Duration::from_secs(50),
         }
+    }
+}
+
+/// Variable: the budget of all requests of one command, in seconds (default 3600).
+pub const ENV_COMMAND_BUDGET: &str = "AZUREML_COMMAND_BUDGET";
+
+/// The default [command budget](start_command_budget): one hour.
+pub const DEFAULT_COMMAND_BUDGET: Duration = Duration::from_secs(3600);
+
+/// The budget of one command: no request (control plane or blob upload) starts a try, and no
+/// retry waits, past `started + budget`. Following a job to its end (`submit --wait`) is not
+/// counted: it ends when the job does, and each of its requests keeps its own limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommandBudget {
+    /// When the command started.
+    pub started: Instant,
+    /// How long its requests may take in all.
+    pub budget: Duration,
+}
+
+impl CommandBudget {
+    /// When the budget is spent.
+    pub fn deadline(&self) -> Instant {
+        self.started + self.budget
+    }
+}
+
+static COMMAND_BUDGET: Mutex<Option<CommandBudget>> = Mutex::new(None);
+
+/// Starts the budget of this process's command: from now on, requests give up once `budget`
+/// has passed, with an error naming `AZUREML_COMMAND_BUDGET`. A command line calls it once,
+/// before its first request; a library user may call it too.
+pub fn start_command_budget(budget: Duration) {
+    *COMMAND_BUDGET.lock().unwrap_or_else(|e| e.into_inner()) = Some(CommandBudget {
+        started: Instant::now(),
+        budget,
+    });
+}
+
+/// Ends the command budget (before following a job, which ends when the job does).
+pub fn end_command_budget() {
+    *COMMAND_BUDGET.lock().unwrap_or_else(|e| e.into_inner()) = None;
+}
+
+/// The command budget in force, if any.
+pub fn command_budget() -> Option<CommandBudget> {
+    *COMMAND_BUDGET.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+static PROCESS_LISTENER: RwLock<Option<RetryListener>> = RwLock::new(None);
+
+/// Sets the listener told about retries of clients built without one of their own (blob
+/// uploads made inside a submission). A command line sets it to print each notice on stderr.
+pub fn set_process_listener(listener: RetryListener) {
+    *PROCESS_LISTENER.write().unwrap_or_else(|e| e.into_inner()) = Some(listener);
+}
+
+/// The listener set by [`set_process_listener`], or one that tells nobody.
+pub fn process_listener() -> RetryListener {
+    PROCESS_LISTENER
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+        .unwrap_or_default()
+}
+
+/// What comes after a failed try: a wait, or giving up and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum NextTry {
+    /// Wait this long, then try again.
+    Wait(Duration),
+    /// Give up; the text says why (and which setting bounds it).
+    GiveUp(String),
+}
+
+/// Decides what follows failed try number `attempt` (1 for the first) of a request that started
+/// at `started`: a wait with exponential backoff (or the `asked` `Retry-After`, capped), or
+/// giving up when the tries, the request's retry budget or the command budget are spent.
+pub(crate) fn next_try(
+    config: &RetryConfig,
+    attempt: u32,
+    asked: Option<Duration>,
+    started: Instant,
+) -> NextTry {
+    let backoff = config
+        .initial_delay
+        .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1).min(20)))
+        .saturating_add(Duration::from_millis(u64::from(jitter())));
+    let wait = asked.unwrap_or(backoff).min(config.max_delay);
+    let now = Instant::now();
+    let request_left = (started + config.max_elapsed).saturating_duration_since(now);
+    let command = command_budget();
+    let command_left = command.map(|c| c.deadline().saturating_duration_since(now));
+    let (left, budget_text) = match command_left {
+        Some(c) if c < request_left => (
+            c,
+            format!(
+                "the command budget of {} ({ENV_COMMAND_BUDGET})",
+                seconds(command.map(|c| c.budget).unwrap_or_default())
+            ),
+        ),
+        _ => (
+            request_left,
+            format!(
+                "the retry budget of {} (AZUREML_RETRY_BUDGET)",
+                seconds(config.max_elapsed)
+            ),
+        ),
+    };
+    if attempt > config.max_retries {
+        NextTry::GiveUp(format!(
+            "gave up after {attempt} tries (AZUREML_MAX_RETRIES={})",
+            config.max_retries
+        ))
+    } else if let Some(asked) = asked.filter(|a| *a >= left) {
+        // Waiting less than asked would only be answered the same way.
+        NextTry::GiveUp(format!(
+            "the service asked to wait {} before trying again, longer than the {} left of \
+             {budget_text}",
+            seconds(asked),
+            seconds(left)
+        ))
+    } else if wait >= left {
+        NextTry::GiveUp(format!(
+            "gave up after {attempt} tries: {budget_text} is spent"
+        ))
+    } else {
+        NextTry::Wait(wait)
+    }
+}
+
+/// The time a request that started at `started` may still use: what is left of its retry
+/// budget, or of the command budget when that ends first. `None` when the command budget is
+/// already spent (the text says so).
+pub(crate) fn time_left(config: &RetryConfig, started: Instant) -> Result<Duration, String> {
+    let now = Instant::now();
+    let request_left = (started + config.max_elapsed).saturating_duration_since(now);
+    match command_budget() {
+        Some(c) if c.deadline() <= now => Err(format!(
+            "the command budget of {} ({ENV_COMMAND_BUDGET}) is spent; raise it for long \
+             submissions",
+            seconds(c.budget)
+        )),
+        Some(c) => Ok(request_left.min(c.deadline().saturating_duration_since(now))),
+        None => Ok(request_left),
     }
 }
 
@@ -108,6 +255,18 @@ pub enum Notice {
         /// When this try is given up.
         limit: Duration,
     },
+    /// A long-running operation is still going (said when its status changes, and at least
+    /// every [`ArmClientOptions::notice_every`](super::arm::ArmClientOptions::notice_every)).
+    Operation {
+        /// The request that started it, e.g. `PUT computes/cpu`.
+        operation: String,
+        /// Its status as the service last gave it (`Creating`, `InProgress`, ...).
+        status: String,
+        /// How long it has run so far.
+        waited: Duration,
+        /// When waiting for it is given up.
+        limit: Duration,
+    },
 }
 
 impl fmt::Display for Notice {
@@ -121,6 +280,17 @@ impl fmt::Display for Notice {
             } => write!(
                 f,
                 "no answer yet from {operation} after {}; this try is given up after {}",
+                seconds(*waited),
+                seconds(*limit)
+            ),
+            Notice::Operation {
+                operation,
+                status,
+                waited,
+                limit,
+            } => write!(
+                f,
+                "{operation}: {status} after {}; waiting up to {} (AZUREML_OPERATION_TIMEOUT)",
                 seconds(*waited),
                 seconds(*limit)
             ),

@@ -707,6 +707,9 @@ pub enum FollowEvent {
     CancelRequested,
     /// The step statuses could not be read (the job's status still is); said once.
     StepsUnavailable(String),
+    /// The job was polled and is not finished: sent after every poll, so a caller can say that
+    /// it is still waiting when nothing changed for a while.
+    Polled(JobStatus),
 }
 
 /// A followed job at its end.
@@ -791,6 +794,7 @@ pub async fn follow(
         if status.is_terminal() {
             return Ok(Followed { job, steps: runs });
         }
+        on_event(FollowEvent::Polled(status));
         // Sleep in short slices so a cancel request goes out promptly.
         let mut left = opts.interval;
         let cancel_due = || opts.cancel.load(Ordering::SeqCst) && !cancel_sent;

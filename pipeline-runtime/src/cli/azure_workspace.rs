@@ -13,10 +13,16 @@ pub(crate) fn workspace(config: Option<&Path>) -> Result<Workspace, CliError> {
         Some(path) => WorkspaceConfig::from_path(path)?,
         None => WorkspaceConfig::from_config()?,
     };
+    let listener =
+        crate::azure::arm::RetryListener::new(|notice| super::output::errln!("{notice}"));
     let options = ArmClientOptions {
-        on_retry: crate::azure::arm::RetryListener::new(|notice| super::output::errln!("{notice}")),
+        on_retry: listener.clone(),
         ..ArmClientOptions::from_env()?
     };
+    // Every request of this command, blob uploads included, within one budget; retries of
+    // uploads are announced like those of control-plane calls.
+    crate::azure::retry::start_command_budget(options.command_budget);
+    crate::azure::retry::set_process_listener(listener);
     Ok(Workspace::new(
         config,
         Credential::default_chain(),

@@ -101,10 +101,16 @@ async fn submit_async(pipeline: &Pipeline, args: &SubmitArgs) -> Result<ExitCode
         );
         return Ok(ExitCode::SUCCESS);
     }
+    // Following ends when the job does (or on Ctrl-C); the command budget covered the submission.
+    crate::azure::retry::end_command_budget();
     follow(&ws, &submitted.name, args).await
 }
 
-/// Follows job `name` to its end, printing status changes; Ctrl-C asks the service to cancel it.
+/// The longest `submit --wait` stays silent while a job runs unchanged.
+const HEARTBEAT: Duration = Duration::from_secs(10);
+
+/// Follows job `name` to its end, printing status changes (and, when nothing changed for
+/// [`HEARTBEAT`], that it is still waiting); Ctrl-C asks the service to cancel it.
 async fn follow(ws: &Workspace, name: &str, args: &SubmitArgs) -> Result<ExitCode, CliError> {
     let cancel = Arc::new(AtomicBool::new(false));
     let handlers = super::install_ctrl_c(&cancel);
@@ -117,9 +123,24 @@ async fn follow(ws: &Workspace, name: &str, args: &SubmitArgs) -> Result<ExitCod
         let s = started.elapsed().as_secs();
         format!("{:>3}:{:02}", s / 60, s % 60)
     };
+    // No silence longer than HEARTBEAT: when nothing changed for that long, say what is awaited.
+    let mut last_line = Instant::now();
     let result = submit::follow(ws, name, &opts, |event| match event {
-        FollowEvent::Job(status) => errln!("[{}] job {name}: {status}", stamp()),
+        FollowEvent::Polled(status) => {
+            if last_line.elapsed() >= HEARTBEAT {
+                last_line = Instant::now();
+                errln!(
+                    "[{}] job {name}: still {status}; waiting for it to finish (Ctrl-C cancels it)",
+                    stamp()
+                );
+            }
+        }
+        FollowEvent::Job(status) => {
+            last_line = Instant::now();
+            errln!("[{}] job {name}: {status}", stamp())
+        }
         FollowEvent::Step { name: step, status } => {
+            last_line = Instant::now();
             errln!("[{}]   step {step}: {status}", stamp())
         }
         FollowEvent::CancelRequested => errln!(
