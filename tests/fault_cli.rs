@@ -190,3 +190,41 @@ async fn a_service_error_quoting_secrets_prints_none_of_them() {
     assert!(text.contains("<redacted>"), "{text}");
     assert_clean(&env, &out);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_whole_command_gives_up_when_its_budget_is_spent() {
+    let env = env().await;
+    // Every request answers, slowly: no single request runs out of time, the command does.
+    env.fake.inject(
+        FaultRule::new("*", "/")
+            .fault(Fault::Delay(Duration::from_millis(400)))
+            .times(1000),
+    );
+    let mut cmd = submit_cmd(&env, &[]);
+    cmd.env("AZUREML_COMMAND_BUDGET", "1");
+    let (out, took) = output(cmd).await;
+    let text = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("the command budget of 1 s (AZUREML_COMMAND_BUDGET)"),
+        "{text}"
+    );
+    assert!(took < Duration::from_secs(15), "{took:?}");
+    assert_eq!(env.fake.job_puts(), 0, "no job was created");
+    assert_clean(&env, &out);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_command_budget_is_refused_before_any_request() {
+    let env = env().await;
+    let mut cmd = submit_cmd(&env, &[]);
+    cmd.env("AZUREML_COMMAND_BUDGET", "soon");
+    let (out, _) = output(cmd).await;
+    let text = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("AZUREML_COMMAND_BUDGET=\"soon\" is not valid"),
+        "{text}"
+    );
+    assert!(env.fake.requests().is_empty());
+}

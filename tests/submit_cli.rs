@@ -587,3 +587,25 @@ async fn submit_sends_exactly_the_bodies_export_shows() {
     shown["properties"]["properties"] = serde_json::json!({});
     assert_eq!(sent, shown);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submit_wait_says_it_is_still_waiting_when_nothing_changes() {
+    let env = env().await;
+    let mut script = vec!["Running"; 12];
+    script.push("Completed");
+    env.fake.set_job_status_script(&script);
+    let out = output(submit_cmd(
+        &env,
+        &["--wait", "--poll-interval", "0.05", "--heartbeat", "0.2"],
+    ))
+    .await;
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let name = stdout.trim();
+    assert!(
+        stderr.contains(&format!(
+            "job {name}: still Running; waiting for it to finish (Ctrl-C cancels it)"
+        )),
+        "{stderr}"
+    );
+}

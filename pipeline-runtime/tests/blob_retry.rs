@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use azureml_pipelines_runtime::azure::blob::{BlobError, BlobUploader, Retries, UploadOptions};
+use azureml_pipelines_runtime::azure::retry::{Notice, RetryListener, set_process_listener};
 use azureml_pipelines_runtime::azure::sas::{AccountKey, ContainerSas, SasUrl};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -17,6 +18,10 @@ const KEY: &str =
 #[derive(Clone, Copy, Debug)]
 enum Answer {
     Status(u16),
+    /// 503 asking to wait this many seconds (`Retry-After`).
+    Throttle(u64),
+    /// Read the request and never answer.
+    Hang,
     /// Close the connection without answering.
     Reset,
 }
@@ -78,14 +83,19 @@ async fn serve(mut socket: TcpStream, script: Arc<Mutex<VecDeque<Answer>>>, seen
             .unwrap()
             .pop_front()
             .unwrap_or(Answer::Status(201));
-        let status = match answer {
+        let (status, extra) = match answer {
             Answer::Reset => return,
-            Answer::Status(status) => status,
+            Answer::Hang => {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                return;
+            }
+            Answer::Status(status) => (status, String::new()),
+            Answer::Throttle(secs) => (503, format!("\r\nretry-after: {secs}")),
         };
         let code = match status {
-            503 => "\r\nx-ms-error-code: ServerBusy",
-            500 => "\r\nx-ms-error-code: InternalError",
-            _ => "",
+            503 => format!("\r\nx-ms-error-code: ServerBusy{extra}"),
+            500 => "\r\nx-ms-error-code: InternalError".to_owned(),
+            _ => String::new(),
         };
         let reply = format!(
             "HTTP/1.1 {status} Scripted\r\ncontent-length: 0\r\nx-ms-request-id: r1{code}\r\n\r\n"
@@ -193,4 +203,100 @@ async fn a_server_that_keeps_failing_is_reported_after_the_retries() {
         "{err}"
     );
     assert_eq!(seen.lock().unwrap().len(), 4, "one try and three retries");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_huge_retry_after_is_capped_and_the_retry_is_announced() {
+    let heard: Arc<Mutex<Vec<Notice>>> = Arc::default();
+    let log = Arc::clone(&heard);
+    set_process_listener(RetryListener::new(move |n| {
+        log.lock().unwrap().push(n.clone())
+    }));
+    let (port, seen) = flaky_endpoint(vec![Answer::Throttle(3)]).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.txt"), b"hello").unwrap();
+    let files = vec![(dir.path().join("t.txt"), "throttled/t.txt".to_owned())];
+    let up = uploader(port)
+        .with_retries(Retries {
+            max_retries: 3,
+            initial_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(50),
+            max_elapsed: Duration::from_secs(10),
+            ..Retries::default()
+        })
+        .unwrap();
+    let started = std::time::Instant::now();
+    up.upload_files(&files, &UploadOptions::default())
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        2,
+        "one throttled try and one retry"
+    );
+    let heard = heard.lock().unwrap();
+    let notice = heard
+        .iter()
+        .find(|n| n.to_string().contains("throttled/t.txt"))
+        .unwrap_or_else(|| panic!("no notice for the blob: {heard:?}"));
+    assert_eq!(
+        notice.to_string(),
+        "503 from PUT blob `throttled/t.txt`; retrying in 50 ms, attempt 2 of 4"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_storage_endpoint_that_never_answers_is_given_up_on() {
+    let (port, seen) = flaky_endpoint(vec![Answer::Hang; 10]).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("h.txt"), b"hello").unwrap();
+    let files = vec![(dir.path().join("h.txt"), "h.txt".to_owned())];
+    let up = uploader(port)
+        .with_retries(Retries {
+            max_retries: 10,
+            initial_delay: Duration::from_millis(10),
+            max_elapsed: Duration::from_secs(1),
+            try_timeout: Duration::from_millis(300),
+            ..Retries::default()
+        })
+        .unwrap();
+    let started = std::time::Instant::now();
+    let err = up
+        .upload_files(&files, &UploadOptions::default())
+        .await
+        .unwrap_err();
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    let text = err.to_string();
+    assert!(text.contains("no answer within "), "{text}");
+    assert!(text.contains("gave up after "), "{text}");
+    assert!(text.contains("AZUREML_RETRY_BUDGET"), "{text}");
+    assert!(seen.lock().unwrap().len() >= 2, "retried at least once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_after_longer_than_the_budget_fails_at_once_saying_so() {
+    let (port, seen) = flaky_endpoint(vec![Answer::Throttle(100_000)]).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("r.txt"), b"hello").unwrap();
+    let files = vec![(dir.path().join("r.txt"), "r.txt".to_owned())];
+    let started = std::time::Instant::now();
+    let err = uploader(port)
+        .upload_files(&files, &UploadOptions::default())
+        .await
+        .unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    let text = err.to_string();
+    assert!(text.contains("HTTP 503"), "{text}");
+    assert!(text.contains("asked to wait 100000 s"), "{text}");
+    assert_eq!(seen.lock().unwrap().len(), 1, "no retry can succeed sooner");
 }

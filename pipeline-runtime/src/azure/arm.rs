@@ -53,16 +53,16 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::auth::{ARM_SCOPE, Credential, check_token_destination};
-pub use super::retry::{Notice, RetryConfig, RetryListener, RetryNotice};
 pub(crate) use super::retry::{NextTry, describe_transport_error, next_try, seconds, time_left};
+pub use super::retry::{Notice, RetryConfig, RetryListener, RetryNotice};
 use super::secret::{Secret, url_for_display};
 
 mod error;
 mod lro;
 mod options;
 
-pub use error::{ArmError, ErrorDetail, ServiceError};
 use error::service_error;
+pub use error::{ArmError, ErrorDetail, ServiceError};
 pub use options::{
     ApiVersions, ArmClientOptions, ENV_MAX_RETRIES, ENV_MAX_RETRY_WAIT, ENV_OPERATION_TIMEOUT,
     ENV_REQUEST_TIMEOUT, ENV_RETRY_BUDGET,
@@ -395,7 +395,7 @@ impl ArmClient {
                         } => ArmError::Transport {
                             operation,
                             url,
-                            cause,
+                            cause: format!("{cause}; {why}"),
                             attempts: attempt,
                             elapsed: started.elapsed(),
                         },

@@ -61,7 +61,7 @@ use futures::{StreamExt, TryStreamExt, stream};
 use tokio::sync::Semaphore;
 
 use super::retry::{
-    Notice, NextTry, RetryConfig, RetryNotice, next_try, process_listener, seconds, time_left,
+    NextTry, Notice, RetryConfig, RetryNotice, next_try, process_listener, seconds, time_left,
 };
 use super::sas::{AccountKey, ContainerSas, SasError, SasPermissions, SasUrl, redact_url_str};
 
@@ -116,7 +116,7 @@ pub enum BlobError {
         path: PathBuf,
     },
     /// The storage service refused a request.
-    #[error("blob `{blob}`: storage answered HTTP {status}{}: {message}{}", code_suffix(.code), hint_suffix(*.hint))]
+    #[error("blob `{blob}`: storage answered HTTP {status}{}: {message}{}", code_suffix(.code), hint_suffix(.hint.as_deref()))]
     Storage {
         /// The blob name.
         blob: String,
@@ -127,7 +127,7 @@ pub enum BlobError {
         /// The service's message.
         message: String,
         /// What to do about it, when we know.
-        hint: Option<&'static str>,
+        hint: Option<String>,
     },
     /// The request could not be completed (connection refused or reset, timeout), retries
     /// included.
@@ -176,7 +176,7 @@ fn code_suffix(code: &Option<String>) -> String {
     code.as_ref().map(|c| format!(" {c}")).unwrap_or_default()
 }
 
-fn hint_suffix(hint: Option<&'static str>) -> String {
+fn hint_suffix(hint: Option<&str>) -> String {
     hint.map(|h| format!(" (hint: {h})")).unwrap_or_default()
 }
 
@@ -508,7 +508,10 @@ impl BlobUploader {
                 blob: blob.to_owned(),
                 message: format!("not sent: {why}"),
             })?;
-            let limit = self.retries.try_timeout.min(left.max(Duration::from_millis(1)));
+            let limit = self
+                .retries
+                .try_timeout
+                .min(left.max(Duration::from_millis(1)));
             let (reason, asked, error) = match tokio::time::timeout(limit, call()).await {
                 Ok(Ok(value)) => return Ok(value),
                 Ok(Err(e)) => {
@@ -557,6 +560,22 @@ impl BlobUploader {
                         BlobError::Transport { blob, message } => BlobError::Transport {
                             blob,
                             message: format!("{message}; {why}"),
+                        },
+                        BlobError::Storage {
+                            blob,
+                            status,
+                            code,
+                            message,
+                            hint,
+                        } => BlobError::Storage {
+                            blob,
+                            status,
+                            code,
+                            message,
+                            hint: Some(match hint {
+                                Some(h) => format!("{why}; {h}"),
+                                None => why,
+                            }),
                         },
                         other => other,
                     });
@@ -1067,7 +1086,7 @@ fn to_blob_error(blob: &str, err: azure_core::Error) -> BlobError {
                         .as_deref()
                         .map(redact_url_str))
                     .unwrap_or_else(|| "no details given".to_owned());
-                let hint = hint_for(status, code.as_deref());
+                let hint = hint_for(status, code.as_deref()).map(str::to_owned);
                 BlobError::Storage {
                     blob: blob.to_owned(),
                     status,
@@ -1168,7 +1187,7 @@ mod tests {
             status: 403,
             code: Some("AuthenticationFailed".into()),
             message: "Server failed to authenticate the request.".into(),
-            hint: hint_for(403, Some("AuthenticationFailed")),
+            hint: hint_for(403, Some("AuthenticationFailed")).map(str::to_owned),
         };
         let text = e.to_string();
         assert!(text.starts_with(

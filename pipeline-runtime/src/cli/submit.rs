@@ -40,6 +40,10 @@ pub struct SubmitArgs {
     /// Seconds between two status polls with `--wait` (more than 0, at most 86400).
     #[arg(long, value_name = "SECS", default_value = "5", value_parser = super::args::seconds)]
     pub poll_interval: Duration,
+    /// With `--wait`: when the job's status has not changed for this many seconds, say that it
+    /// is still being waited for (more than 0, at most 86400).
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = super::args::seconds)]
+    pub heartbeat: Duration,
 }
 
 /// Runs `submit`.
@@ -106,11 +110,8 @@ async fn submit_async(pipeline: &Pipeline, args: &SubmitArgs) -> Result<ExitCode
     follow(&ws, &submitted.name, args).await
 }
 
-/// The longest `submit --wait` stays silent while a job runs unchanged.
-const HEARTBEAT: Duration = Duration::from_secs(10);
-
 /// Follows job `name` to its end, printing status changes (and, when nothing changed for
-/// [`HEARTBEAT`], that it is still waiting); Ctrl-C asks the service to cancel it.
+/// `--heartbeat`, that it is still waiting); Ctrl-C asks the service to cancel it.
 async fn follow(ws: &Workspace, name: &str, args: &SubmitArgs) -> Result<ExitCode, CliError> {
     let cancel = Arc::new(AtomicBool::new(false));
     let handlers = super::install_ctrl_c(&cancel);
@@ -123,11 +124,12 @@ async fn follow(ws: &Workspace, name: &str, args: &SubmitArgs) -> Result<ExitCod
         let s = started.elapsed().as_secs();
         format!("{:>3}:{:02}", s / 60, s % 60)
     };
-    // No silence longer than HEARTBEAT: when nothing changed for that long, say what is awaited.
+    // No silence much longer than `--heartbeat`: when nothing changed for that long, say what is
+    // awaited (checked at each poll).
     let mut last_line = Instant::now();
     let result = submit::follow(ws, name, &opts, |event| match event {
         FollowEvent::Polled(status) => {
-            if last_line.elapsed() >= HEARTBEAT {
+            if last_line.elapsed() >= args.heartbeat {
                 last_line = Instant::now();
                 errln!(
                     "[{}] job {name}: still {status}; waiting for it to finish (Ctrl-C cancels it)",

@@ -223,7 +223,11 @@ impl ArmError {
     }
 }
 
-pub(super) fn service_error(operation: &str, status: StatusCode, response: &ArmResponse) -> ArmError {
+pub(super) fn service_error(
+    operation: &str,
+    status: StatusCode,
+    response: &ArmResponse,
+) -> ArmError {
     let status_code = u16::from(status);
     let parsed: Option<ErrorBody> = serde_json::from_slice(&response.body.0).ok();
     let (code, message, target, details) = match parsed {

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use super::ArmError;
 use super::super::retry::{ENV_COMMAND_BUDGET, RetryConfig, RetryListener};
+use super::ArmError;
 
 /// The api-version sent for each group of operations.
 ///
