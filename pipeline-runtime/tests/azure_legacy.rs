@@ -89,6 +89,10 @@ async fn submit_published_pipeline_with_parameters() {
     assert_eq!(r.token_label.as_deref(), Some("default"), "ARM token");
     assert_eq!(r.headers["authorization"], "<redacted>");
     assert_eq!(
+        r.headers["content-type"], "application/json-patch+json; charset=utf-8",
+        "as the v1 client sends it"
+    );
+    assert_eq!(
         r.body,
         json!({"ExperimentName": "batch_scoring", "Description": "batch_scoring",
                "RunSource": "SDK", "RunType": "SDK",

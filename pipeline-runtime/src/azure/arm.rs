@@ -81,6 +81,9 @@ pub enum TokenScope {
     Arm,
     /// An Azure ML data-plane token ([`super::auth::AML_SCOPE`]), e.g. run history.
     AzureMl,
+    /// An ARM token for the audience the v1 SDK uses ([`super::auth::LEGACY_ARM_SCOPE`]): the v1
+    /// pipelines service.
+    LegacyArm,
     /// No token (public documents such as workspace discovery).
     None,
 }
@@ -90,6 +93,7 @@ impl TokenScope {
         match self {
             TokenScope::Arm => Some(ARM_SCOPE),
             TokenScope::AzureMl => Some(super::auth::AML_SCOPE),
+            TokenScope::LegacyArm => Some(super::auth::LEGACY_ARM_SCOPE),
             TokenScope::None => None,
         }
     }
@@ -112,6 +116,8 @@ pub struct ArmRequest {
     pub headers: Vec<(&'static str, Secret)>,
     /// Short description for errors and logs, e.g. `PUT jobs/my-job`.
     pub operation: String,
+    /// `Content-Type` of the body (default `application/json`).
+    pub content_type: &'static str,
 }
 
 impl ArmRequest {
@@ -125,7 +131,14 @@ impl ArmRequest {
             scope: TokenScope::Arm,
             headers: Vec::new(),
             operation: operation.into(),
+            content_type: "application/json",
         }
+    }
+
+    /// Sets the `Content-Type` sent with the body.
+    pub fn content_type(mut self, content_type: &'static str) -> Self {
+        self.content_type = content_type;
+        self
     }
 
     /// Sets the `api-version`.
@@ -474,7 +487,7 @@ impl ArmClient {
                     message: e.to_string(),
                 })
             })?;
-            http.insert_header("content-type", "application/json");
+            http.insert_header("content-type", request.content_type);
             http.set_body(bytes);
         }
         tracing::debug!(operation = %request.operation, url = url_for_display(url.as_str()), "sending");

@@ -40,6 +40,10 @@ use super::secret::Secret;
 
 /// OAuth2 scope of Azure Resource Manager.
 pub const ARM_SCOPE: &str = "https://management.azure.com/.default";
+/// OAuth2 scope of Azure Resource Manager as the v1 SDK asks for it (the resource
+/// `https://management.core.windows.net/`, trailing slash kept): the audience of tokens for the
+/// v1 pipelines service.
+pub const LEGACY_ARM_SCOPE: &str = "https://management.core.windows.net//.default";
 /// OAuth2 scope of the Azure ML data plane (`https://ml.azure.com/`).
 pub const AML_SCOPE: &str = "https://ml.azure.com/.default";
 /// Environment variable holding a fixed token for tests; when set it replaces the chain.

@@ -9,10 +9,9 @@
 //! `Retry-After`, redaction and error messages are the same as for ARM calls; the requests
 //! themselves are built by [`crate::wire::legacy`], the same functions `legacy --dry-run` prints.
 //!
-//! Two differences from Microsoft's v1 client, both from what the shared client allows: the body
-//! is sent as `application/json` (the v1 client says `application/json-patch+json`), and the
-//! token is asked for the `https://management.azure.com/.default` scope (the v1 client asks for
-//! the `https://management.core.windows.net/` resource; both are ARM audiences).
+//! As Microsoft's v1 client does, bodies are sent as `application/json-patch+json;
+//! charset=utf-8`, and the ARM token is asked for the `https://management.core.windows.net/`
+//! resource ([`LEGACY_ARM_SCOPE`](super::auth::LEGACY_ARM_SCOPE)).
 //!
 //! A submit is a POST with no client-chosen id: a 429 or 503 is retried safely (the service did
 //! nothing), but a connection lost after the service accepted the run cannot be told apart from
@@ -41,7 +40,7 @@
 
 use azure_core::http::{Method, Url};
 
-use super::arm::{ArmError, ArmRequest, ArmResponse};
+use super::arm::{ArmError, ArmRequest, ArmResponse, TokenScope};
 use super::workspace::Workspace;
 use crate::wire::WorkspaceScope;
 use crate::wire::legacy::{
@@ -119,9 +118,12 @@ impl<'a> LegacyPipelines<'a> {
             "PUT" => Method::Put,
             _ => Method::Post,
         };
-        let mut arm = ArmRequest::new(method, self.url(request).await?, request.operation());
+        let mut arm = ArmRequest::new(method, self.url(request).await?, request.operation())
+            .scope(TokenScope::LegacyArm);
         if let Some(body) = &request.body {
-            arm = arm.json(body.clone());
+            arm = arm
+                .json(body.clone())
+                .content_type("application/json-patch+json; charset=utf-8");
         }
         self.ws.arm().send(arm).await
     }
