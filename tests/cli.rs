@@ -340,3 +340,29 @@ fn run_flags_are_refused_next_to_another_command() {
         stderr(&out)
     );
 }
+
+#[test]
+fn off_a_terminal_a_long_step_is_announced_while_it_runs() {
+    // A `python` that takes a second to start: each step runs longer than the heartbeat.
+    let dir = tempfile::tempdir().unwrap();
+    let slow = dir.path().join("slow-python");
+    std::fs::write(&slow, "#!/bin/sh\nsleep 1\nexec python3 \"$@\"\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&slow, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = run_example("compare_models")
+        .args([
+            "run",
+            "--regenerate-outputs",
+            "--heartbeat",
+            "0.3",
+            "--workspace",
+        ])
+        .arg(dir.path().join("ws"))
+        .arg("--python")
+        .arg(&slow)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("  … still running: data_prep ("), "{err}");
+}

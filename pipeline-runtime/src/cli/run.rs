@@ -3,7 +3,9 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -28,6 +30,10 @@ pub struct RunArgs {
     /// How many steps may run at once (default: the number of cores).
     #[arg(short = 'j', long, value_name = "N")]
     pub max_parallel: Option<usize>,
+    /// When stderr is not a terminal: while steps run and nothing was printed for this many
+    /// seconds, say which steps are still running (more than 0, at most 86400).
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = super::args::seconds)]
+    pub heartbeat: Duration,
     /// The interpreter `python` runs in step commands (default: `python3` on PATH).
     #[arg(long, value_name = "PATH", env = "AZUREML_LOCAL_PYTHON")]
     pub python: Option<PathBuf>,
@@ -57,8 +63,12 @@ pub fn run(pipeline: &Pipeline, args: &RunArgs) -> Result<ExitCode, CliError> {
     opts.continue_on_step_failure = args.continue_on_step_failure.then_some(true);
     opts.cancel = cancel;
     let mut view = Progress::new();
+    let heartbeat = (!view.tty).then(|| Heartbeat::start(Arc::clone(&view.shared), args.heartbeat));
     // Bound above, as `submit` binds, so both backends take the same bound inputs.
     let result = local::run_bound(pipeline, &values, &opts, |e| view.event(e));
+    if let Some(h) = heartbeat {
+        h.stop();
+    }
     view.clear();
     for id in handlers {
         signal_hook::low_level::unregister(id);
@@ -151,6 +161,57 @@ struct Progress {
     tty: bool,
     bars: std::collections::HashMap<String, ProgressBar>,
     width: usize,
+    /// What the heartbeat reads: the running steps and when the last line was printed.
+    shared: Arc<Mutex<Running>>,
+}
+
+/// The steps running now (name, since when) and when the last line was printed.
+struct Running {
+    steps: Vec<(String, Instant)>,
+    last_line: Instant,
+}
+
+/// Off a terminal, where no spinner shows time passing: a thread that prints which steps are
+/// still running whenever nothing was printed for `every`.
+struct Heartbeat {
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Heartbeat {
+    fn start(shared: Arc<Mutex<Running>>, every: Duration) -> Self {
+        let every = if every.is_zero() {
+            Duration::from_secs(10)
+        } else {
+            every
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let tick = (every / 4).clamp(Duration::from_millis(10), Duration::from_secs(1));
+        let thread = std::thread::spawn(move || {
+            while !flag.load(Ordering::Relaxed) {
+                std::thread::sleep(tick);
+                let mut running = shared.lock().unwrap_or_else(|e| e.into_inner());
+                if running.steps.is_empty() || running.last_line.elapsed() < every {
+                    continue;
+                }
+                running.last_line = Instant::now();
+                let list = running
+                    .steps
+                    .iter()
+                    .map(|(step, since)| format!("{step} ({})", secs(since.elapsed())))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                errln!("  … still running: {list}");
+            }
+        });
+        Self { stop, thread }
+    }
+
+    fn stop(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.thread.join();
+    }
 }
 
 impl Progress {
@@ -166,10 +227,18 @@ impl Progress {
             tty,
             bars: std::collections::HashMap::new(),
             width: 12,
+            shared: Arc::new(Mutex::new(Running {
+                steps: Vec::new(),
+                last_line: Instant::now(),
+            })),
         }
     }
 
     fn line(&self, text: String) {
+        self.shared
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .last_line = Instant::now();
         if self.tty {
             let _ = self.multi.println(text);
         } else {
@@ -194,6 +263,11 @@ impl Progress {
             }
             Event::Notice(n) => self.line(format!("Note: {n}")),
             Event::StepStarted { step, reasons } => {
+                self.shared
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .steps
+                    .push((step.clone(), Instant::now()));
                 let why = format!("not reused: {}", reasons.join("; "));
                 if self.tty {
                     let bar = self.multi.add(ProgressBar::new_spinner());
@@ -218,6 +292,11 @@ impl Progress {
                 outcome,
                 elapsed,
             } => {
+                self.shared
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .steps
+                    .retain(|(s, _)| *s != step);
                 if let Some(bar) = self.bars.remove(&step) {
                     bar.finish_and_clear();
                     self.multi.remove(&bar);
