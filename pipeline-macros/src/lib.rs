@@ -9,6 +9,7 @@ mod ctx;
 mod data_kind;
 mod names;
 mod pipeline;
+mod rules;
 mod sig;
 mod step;
 

@@ -19,6 +19,8 @@ pub struct PipelineModel<'a> {
     pub default_datastore: Option<String>,
     pub continue_on_step_failure: bool,
     pub tags: Vec<(String, String)>,
+    pub properties: Vec<(String, String)>,
+    pub default_environment: Option<String>,
     pub inputs: Vec<Port>,
     pub outputs: Vec<String>,
     pub ret: Option<Type>,
@@ -148,6 +150,17 @@ pub fn validate<'a>(
         (_, syn::ReturnType::Type(_, t)) => Some((**t).clone()),
         _ => None,
     };
+    let properties = args
+        .properties
+        .take()
+        .map(|(v, _)| v.into_iter().map(|(k, l)| (k, l.value())).collect())
+        .unwrap_or_default();
+    let default_environment = args.default_environment.get().map(|lit| {
+        if let Err(msg) = names::check_environment(&lit.value()) {
+            cx.error_spanned_by(lit, msg);
+        }
+        lit.value()
+    });
     let tags = args
         .tags
         .take()
@@ -170,6 +183,8 @@ pub fn validate<'a>(
         default_datastore,
         continue_on_step_failure: args.continue_on_step_failure.get().is_some_and(|b| b.value),
         tags,
+        properties,
+        default_environment,
         inputs,
         outputs,
         ret: ret_ty,

@@ -17,6 +17,8 @@ pub const KEYS: &[&str] = &[
     "default_datastore",
     "continue_on_step_failure",
     "tags",
+    "properties",
+    "default_environment",
     "output",
     "outputs",
     "crate",
@@ -32,6 +34,8 @@ pub struct PipelineArgs {
     pub default_datastore: Once<LitStr>,
     pub continue_on_step_failure: Once<LitBool>,
     pub tags: Once<Vec<(String, LitStr)>>,
+    pub properties: Once<Vec<(String, LitStr)>>,
+    pub default_environment: Once<LitStr>,
     pub output: Once<LitStr>,
     pub outputs: Once<Vec<(String, proc_macro2::Span)>>,
     pub krate: Once<syn::Path>,
@@ -80,6 +84,11 @@ pub fn parse(cx: &mut Ctxt, args: TokenStream) -> PipelineArgs {
                 let map = string_map(cx, &meta, &key, any_tag_key);
                 out.tags.set(cx, "pipeline", &key, span, map);
             }
+            "properties" => {
+                let map = string_map(cx, &meta, &key, any_tag_key);
+                out.properties.set(cx, "pipeline", &key, span, map);
+            }
+            "default_environment" => string!(default_environment),
             "outputs" => {
                 let mut list = Vec::new();
                 if meta.input.peek(syn::token::Paren) {

@@ -72,6 +72,16 @@ pub enum BuildError {
         /// The output.
         output: String,
     },
+    /// A step without an `environment` called where no pipeline sets `default_environment`.
+    #[error(
+        "step `{step}` has no environment and pipeline `{pipeline}` sets no `default_environment`; add `environment = \"azureml:NAME@latest\"` to the `#[step]`, or `default_environment = \"azureml:NAME@latest\"` to the `#[pipeline]`"
+    )]
+    NoEnvironment {
+        /// The step.
+        step: &'static str,
+        /// The innermost pipeline calling it.
+        pipeline: &'static str,
+    },
 }
 
 /// A fn that builds a pipeline: any `#[pipeline]` fn.
@@ -157,6 +167,7 @@ fn to_binding(
         input: input.to_owned(),
     };
     match port.source {
+        Source::Unbound => Ok(Binding::Unbound),
         Source::Constant(i) => Ok(match handles::constant(i) {
             Constant::Literal(l) => Binding::Literal(l),
             Constant::Data(d) => Binding::Data(DataLocation::parse(&d, Path::new(""))),
@@ -197,6 +208,7 @@ impl StepCall {
     /// are inert.
     pub fn finish(self) -> Vec<PortRef> {
         let def = self.def;
+        let inherited = def.environment.map_or_else(default_environment, Some);
         let added = with_top(|scope| {
             if scope.draft.def.is_none() {
                 scope
@@ -216,11 +228,21 @@ impl StepCall {
                     }
                 }
             }
+            let environment = inherited;
+            if environment.is_none()
+                && let Some(pipeline) = scope.draft.def
+            {
+                scope.draft.errors.push(BuildError::NoEnvironment {
+                    step: def.name,
+                    pipeline: pipeline.name,
+                });
+            }
             let node = scope.draft.nodes.len() as u32;
             scope.draft.nodes.push(Node {
                 name,
                 component: Component::Step(def),
                 inputs,
+                environment,
             });
             (0..def.outputs.len() as u32)
                 .map(|output| PortRef {
@@ -237,6 +259,16 @@ impl StepCall {
             placeholder_ports(def.outputs.len())
         })
     }
+}
+
+/// The `default_environment` of the innermost open pipeline that sets one.
+fn default_environment() -> Option<&'static str> {
+    SCOPES.with(|s| {
+        s.borrow()
+            .iter()
+            .rev()
+            .find_map(|sc| sc.draft.def.and_then(|d| d.default_environment))
+    })
 }
 
 fn placeholder_ports(n: usize) -> Vec<PortRef> {
@@ -347,6 +379,7 @@ impl PipelineCall {
                 name: i.name.to_owned(),
                 ty: i.ty,
                 mode: i.mode,
+                rules: i.rules,
                 default: i.default.map(|f| match f() {
                     DefaultValue::Literal(l) => InputValue::Literal(l),
                     DefaultValue::Data(d) => {
@@ -394,6 +427,11 @@ impl PipelineCall {
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect::<BTreeMap<_, _>>(),
+            properties: def
+                .properties
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
             inputs,
             outputs,
             nodes: scope.draft.nodes,
@@ -423,6 +461,7 @@ impl PipelineCall {
                 name,
                 component: Component::Pipeline(Arc::new(pipeline)),
                 inputs: bindings,
+                environment: None,
             });
             (0..n_out)
                 .map(|output| PortRef {
