@@ -259,7 +259,10 @@ impl Checker<'_> {
             self.keys(&at, "ComponentInput", input);
             for key in ["default", "min", "max"] {
                 if input.get(key).is_some_and(|v| !v.is_string()) {
-                    self.fail(&at, format!("`{key}` must be a string, as the SDK sends it"));
+                    self.fail(
+                        &at,
+                        format!("`{key}` must be a string, as the SDK sends it"),
+                    );
                 }
             }
         }

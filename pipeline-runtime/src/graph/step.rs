@@ -276,3 +276,45 @@ pub struct PipelineDef {
     /// Output names, in order of the returned tuple.
     pub outputs: &'static [&'static str],
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_check_ranges_and_allowed_values() {
+        let range = InputRules {
+            min: Some(Bound::Integer(1)),
+            max: Some(Bound::Integer(10)),
+            ..InputRules::NONE
+        };
+        assert_eq!(range.check(&Literal::Integer(1)), Ok(()));
+        assert_eq!(range.check(&Literal::Integer(10)), Ok(()));
+        assert_eq!(
+            range.check(&Literal::Integer(11)).unwrap_err(),
+            "`11` is out of range; it must be between 1 and 10"
+        );
+        let floor = InputRules {
+            min: Some(Bound::Number(0.5)),
+            ..InputRules::NONE
+        };
+        assert_eq!(
+            floor.check(&Literal::Number(0.25)).unwrap_err(),
+            "`0.25` is out of range; it must be at least 0.5"
+        );
+        let allowed = InputRules {
+            allowed: &["fast", "slow"],
+            ..InputRules::NONE
+        };
+        assert_eq!(allowed.check(&Literal::String("slow".into())), Ok(()));
+        assert_eq!(
+            allowed
+                .check(&Literal::String("medium".into()))
+                .unwrap_err(),
+            "`medium` is not allowed; it must be one of `fast`, `slow`"
+        );
+        assert_eq!(InputRules::NONE.check(&Literal::Integer(-5)), Ok(()));
+        assert_eq!(Bound::Number(1.0).to_wire(), "1.0");
+        assert_eq!(Bound::Integer(3).to_wire(), "3");
+    }
+}
