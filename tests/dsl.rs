@@ -51,6 +51,19 @@ fn flow(
     score(model)
 }
 
+/// An output registered as a data asset, with a version.
+#[pipeline(
+    default_environment = "python:3.12",
+    outputs(model(
+        name = "iris-model",
+        version = "3",
+        path = "azureml://datastores/workspaceblobstore/paths/models/"
+    ))
+)]
+fn registered(train: Data<UriFolder>) -> Data<UriFolder> {
+    fit(train, None)
+}
+
 #[pipeline]
 fn no_default(train: Data<UriFolder>) -> Data<UriFolder> {
     fit(train, None)
@@ -188,4 +201,35 @@ fn params_are_checked_against_their_rules_when_bound() {
         InputValue::Literal(Literal::String("fast".into()))
     );
     assert_eq!(values[0], InputValue::Data(DataLocation::Uri(TRAIN.into())));
+}
+
+#[test]
+fn an_output_registered_as_a_data_asset_carries_its_name_version_and_path() {
+    let p = azureml_pipelines::build(registered).unwrap();
+    let inputs = [Some(InputValue::Data(DataLocation::Uri(TRAIN.into())))];
+    let b = wire::rest_bodies(&p, &inputs, &WireContext::default()).unwrap();
+    let job = serde_json::to_value(&b.job.properties).unwrap();
+    assert_eq!(
+        job["outputs"]["model"],
+        serde_json::json!({
+            "jobOutputType": "uri_folder",
+            "uri": "azureml://datastores/workspaceblobstore/paths/models/",
+            "assetName": "iris-model"
+        })
+    );
+    let ctx = wire::YamlContext {
+        base_dir: env!("CARGO_MANIFEST_DIR").into(),
+        force_rerun: false,
+    };
+    let yaml = wire::to_yaml(&p, &inputs, &ctx).unwrap();
+    let doc: Value = serde_yaml_ng::from_str(yaml.job()).unwrap();
+    assert_eq!(
+        doc["outputs"]["model"],
+        serde_json::json!({
+            "type": "uri_folder",
+            "path": "azureml://datastores/workspaceblobstore/paths/models/",
+            "name": "iris-model",
+            "version": "3"
+        })
+    );
 }

@@ -9,6 +9,7 @@
 //! * `train` takes an optional `warm_start` model: the first call leaves it out (the
 //!   `$[[--warm_start …]]` part of its command is dropped), the second passes the first model;
 //! * `train` stops after 10 minutes (`timeout`), asks for a VM size and shared memory;
+//! * the model is registered as the data asset `iris-centroids` at a path of one's choosing;
 //! * one environment for every step (`default_environment`) and job `properties`.
 //!
 //! `iris` is a local file by default; on Azure ML, pass the registered data asset instead:
@@ -60,7 +61,10 @@ fn train(
     default_compute = "cpu-cluster",
     default_environment = "azureml:AzureML-sklearn-1.5@latest",
     properties(owner = "data-team", purpose = "io-showcase"),
-    output = "model"
+    outputs(model(
+        name = "iris-centroids",
+        path = "azureml://datastores/workspaceblobstore/paths/io_showcase/model/"
+    ))
 )]
 fn io_showcase(
     #[default("examples/io_showcase/data/iris.csv")] iris: Data<UriFile>,

@@ -155,6 +155,7 @@ pub fn step(args: TokenStream, item: TokenStream) -> TokenStream {
 /// | `tags(key = "value", ...)` | job tags |
 /// | `properties(key = "value", ...)` | job properties |
 /// | `output = "name"` / `outputs(a, b)` | output names (default `output` for one) |
+/// | `outputs(model(name = "iris-model", version = "3", path = "azureml://…"))` | register an output as a data asset, written to `path` (the YAML's `name`, `version`, `path`; the REST body's `assetName`, `uri`) |
 /// | `crate = "path"` | where the generated code finds this library (see [`macro@step`]) |
 ///
 /// # Inputs and defaults

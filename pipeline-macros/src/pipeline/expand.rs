@@ -34,6 +34,10 @@ pub fn expand(m: &PipelineModel) -> TokenStream {
     let properties = m.properties.iter().map(|(k, v)| quote!((#k, #v)));
     let default_environment = opt_str(&m.default_environment);
     let outputs = &m.outputs;
+    let output_assets = m.output_assets.iter().map(|(name, version, path)| {
+        let (name, version, path) = (opt_str(name), opt_str(version), opt_str(path));
+        quote!(#rt::OutputAsset { name: #name, version: #version, path: #path })
+    });
 
     let mut params = Vec::new();
     let mut input_defs = Vec::new();
@@ -135,6 +139,7 @@ pub fn expand(m: &PipelineModel) -> TokenStream {
                 manifest_dir: ::core::env!("CARGO_MANIFEST_DIR"),
                 inputs: &[#(#input_defs),*],
                 outputs: &[#(#outputs),*],
+                output_assets: &[#(#output_assets),*],
             };
             let #call = #rt::PipelineCall::enter(&#def, ::std::vec![#(#ports),*]);
             if let ::core::option::Option::Some(#ret_var) = #call.cut() {

@@ -45,6 +45,7 @@ fn train_eval(
             },
         ],
         outputs: &["model", "metrics"],
+        output_assets: &[],
     };
     let __call = ::azureml_pipelines::__private::PipelineCall::enter(
         &__PIPELINE,

@@ -65,6 +65,7 @@ fn flow(answer: Param<String>, epochs: Param<i64>) {
             },
         ],
         outputs: &[],
+        output_assets: &[],
     };
     let __call = ::azureml_pipelines::__private::PipelineCall::enter(
         &__PIPELINE,

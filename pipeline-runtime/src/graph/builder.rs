@@ -389,7 +389,7 @@ impl PipelineCall {
             })
             .collect();
         let mut outputs = Vec::with_capacity(ports.len());
-        for (port, name) in ports.iter().zip(def.outputs) {
+        for (i, (port, name)) in ports.iter().zip(def.outputs).enumerate() {
             match port.source {
                 // (An output index past the node's outputs comes from a sub-pipeline that is
                 // itself in error; that error is reported first.)
@@ -404,6 +404,7 @@ impl PipelineCall {
                         name: (*name).to_owned(),
                         ty: scope.draft.nodes[node].component.output_type(output),
                         from: OutputRef { node, output },
+                        asset: def.output_assets.get(i).copied().unwrap_or_default(),
                     })
                 }
                 _ => errors.push(BuildError::OutputNotFromStep {

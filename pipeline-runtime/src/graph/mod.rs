@@ -23,8 +23,8 @@ pub use pipeline::{
     PipelineOutput, Port, Settings,
 };
 pub use step::{
-    Bound, InputDef, InputMode, InputRules, OutputDef, OutputMode, PipelineDef, PipelineInputDef,
-    StepDef,
+    Bound, InputDef, InputMode, InputRules, OutputAsset, OutputDef, OutputMode, PipelineDef,
+    PipelineInputDef, StepDef,
 };
 
 #[doc(hidden)]

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::kinds::{AssetType, Literal, PortType};
-use super::step::{InputMode, InputRules, OutputMode, StepDef};
+use super::step::{InputMode, InputRules, OutputAsset, OutputMode, StepDef};
 
 /// A built pipeline: its inputs, its nodes (in a topological order: every node comes after the
 /// nodes it reads from), its outputs and its settings.
@@ -109,6 +109,8 @@ pub struct PipelineOutput {
     pub ty: AssetType,
     /// The node output it comes from.
     pub from: OutputRef,
+    /// The data asset it is registered as, if any.
+    pub asset: OutputAsset,
 }
 
 /// A reference to one output of one node.

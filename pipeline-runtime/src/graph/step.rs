@@ -181,6 +181,18 @@ pub struct OutputDef {
     pub mode: Option<OutputMode>,
 }
 
+/// A pipeline output registered as a data asset when the job writes it
+/// (`outputs(model(name = "iris-model", version = "3", path = "azureml://…"))`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OutputAsset {
+    /// The data asset name the output is registered under.
+    pub name: Option<&'static str>,
+    /// Its version (the YAML's `version`).
+    pub version: Option<&'static str>,
+    /// Where the output is written: an `azureml://datastores/NAME/paths/PATH` URI.
+    pub path: Option<&'static str>,
+}
+
 /// A command step, as declared by `#[step(...)]` on a bodiless fn.
 #[derive(Debug)]
 pub struct StepDef {
@@ -275,6 +287,8 @@ pub struct PipelineDef {
     pub inputs: &'static [PipelineInputDef],
     /// Output names, in order of the returned tuple.
     pub outputs: &'static [&'static str],
+    /// Per output (same order, or empty): the data asset it is registered as.
+    pub output_assets: &'static [OutputAsset],
 }
 
 #[cfg(test)]

@@ -121,7 +121,8 @@ pub fn rest_bodies(
             out.name.clone(),
             JobOutput {
                 job_output_type: out.ty.into(),
-                uri: None,
+                uri: out.asset.path.map(str::to_owned),
+                asset_name: out.asset.name.map(str::to_owned),
                 mode: pipeline.output_mode(i).map(Into::into),
             },
         );

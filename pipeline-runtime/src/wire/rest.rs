@@ -75,9 +75,13 @@ pub struct JobInput {
 pub struct JobOutput {
     /// The discriminator.
     pub job_output_type: JobInputType,
-    /// Where the output is written (set by the service in answers).
+    /// Where the output is written (`path` of the output; set by the service in answers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uri: Option<String>,
+    /// The data asset the output is registered as. (API 2025-12-01 has no `assetVersion`: the
+    /// service picks the next version; the YAML carries `version`.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asset_name: Option<String>,
     /// `OutputDeliveryMode`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<OutputDeliveryMode>,

@@ -165,6 +165,15 @@ pub fn to_yaml(
         if let Some(mode) = pipeline.output_mode(i) {
             m.insert("mode".into(), mode.as_str().into());
         }
+        for (key, value) in [
+            ("path", o.asset.path),
+            ("name", o.asset.name),
+            ("version", o.asset.version),
+        ] {
+            if let Some(v) = value {
+                m.insert(key.into(), v.into());
+            }
+        }
         outs.insert(o.name.clone(), m.into());
     }
     doc.insert("outputs".into(), outs.into());

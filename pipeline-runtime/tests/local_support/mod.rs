@@ -217,6 +217,7 @@ impl PipelineSpec {
                 name: name.to_owned(),
                 ty,
                 from: *r,
+                asset: Default::default(),
             });
     }
 
