@@ -64,6 +64,21 @@ fn registered(train: Data<UriFolder>) -> Data<UriFolder> {
     fit(train, None)
 }
 
+#[step(
+    command = "python t.py --epochs ${{inputs.epochs}}",
+    environment = "python:3.12"
+)]
+fn bounded(
+    #[min(1)]
+    #[max(10)]
+    epochs: Param<i64>,
+);
+
+#[pipeline]
+fn constant_out_of_range() {
+    bounded(50);
+}
+
 #[pipeline]
 fn no_default(train: Data<UriFolder>) -> Data<UriFolder> {
     fit(train, None)
@@ -231,5 +246,14 @@ fn an_output_registered_as_a_data_asset_carries_its_name_version_and_path() {
             "name": "iris-model",
             "version": "3"
         })
+    );
+}
+
+#[test]
+fn a_constant_outside_a_step_ports_rules_is_an_error_when_built() {
+    let e = azureml_pipelines::build(constant_out_of_range).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "`bounded` input `epochs`: `50` is out of range; it must be between 1 and 10; pass a value the step accepts"
     );
 }

@@ -72,6 +72,16 @@ pub enum BuildError {
         /// The output.
         output: String,
     },
+    /// A constant passed to a step parameter is outside the port's `min`/`max`/`allowed`.
+    #[error("`{node}` input `{input}`: {reason}; pass a value the step accepts")]
+    BadConstant {
+        /// The node.
+        node: String,
+        /// The input.
+        input: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
     /// A step without an `environment` called where no pipeline sets `default_environment`.
     #[error(
         "step `{step}` has no environment and pipeline `{pipeline}` sets no `default_environment`; add `environment = \"azureml:NAME@latest\"` to the `#[step]`, or `default_environment = \"azureml:NAME@latest\"` to the `#[pipeline]`"
@@ -221,6 +231,16 @@ impl StepCall {
             let mut inputs = Vec::with_capacity(self.ports.len());
             for (port, input) in self.ports.iter().zip(def.inputs) {
                 match to_binding(scope, *port, &name, input.name) {
+                    Ok(Binding::Literal(l)) => {
+                        if let Err(reason) = input.rules.check(&l) {
+                            scope.draft.errors.push(BuildError::BadConstant {
+                                node: name.clone(),
+                                input: input.name,
+                                reason,
+                            });
+                        }
+                        inputs.push(Binding::Literal(l));
+                    }
                     Ok(b) => inputs.push(b),
                     Err(e) => {
                         scope.draft.errors.push(e);
