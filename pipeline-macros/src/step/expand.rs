@@ -142,7 +142,8 @@ pub fn expand(m: &StepModel) -> TokenStream {
     } else if let Some(h) = handles.first() {
         quote!(#h)
     } else {
-        quote!(())
+        // A step without outputs returns `()`: nothing to write (clippy's `unused_unit`).
+        quote!()
     };
     let output = &item.sig.output;
     let tracked = m.tracked.iter().map(|rel| {
