@@ -254,6 +254,18 @@ impl Checker<'_> {
         let spec = &props["componentSpec"];
         let at = format!("{at}.componentSpec");
         self.one_of(&at, spec, "type", "ComponentType");
+        for (name, input) in spec["inputs"].as_object().into_iter().flatten() {
+            let at = format!("{at}.inputs.{name}");
+            self.keys(&at, "ComponentInput", input);
+            for key in ["default", "min", "max"] {
+                if input.get(key).is_some_and(|v| !v.is_string()) {
+                    self.fail(
+                        &at,
+                        format!("`{key}` must be a string, as the SDK sends it"),
+                    );
+                }
+            }
+        }
         for (name, output) in spec["outputs"].as_object().into_iter().flatten() {
             let at = format!("{at}.outputs.{name}");
             self.keys(&at, "ComponentOutput", output);
@@ -313,8 +325,25 @@ impl Checker<'_> {
             if let Some(resources) = node.get("resources") {
                 let at = format!("{at}.resources");
                 self.keys(&at, "Resources", resources);
-                if resources["instance_count"].as_u64().is_none_or(|n| n < 1) {
+                if resources
+                    .get("instance_count")
+                    .is_some_and(|n| n.as_u64().is_none_or(|n| n < 1))
+                {
                     self.fail(&at, "`instance_count` must be a whole number of at least 1");
+                }
+            }
+            if let Some(limits) = node.get("limits") {
+                let at = format!("{at}.limits");
+                self.keys(&at, "Limits", limits);
+                let iso = limits["timeout"]
+                    .as_str()
+                    .and_then(|t| t.strip_prefix("PT")?.strip_suffix('S'))
+                    .is_some_and(|n| n.parse::<u64>().is_ok());
+                if limits["job_limits_type"] != "Command" || !iso {
+                    self.fail(
+                        &at,
+                        "limits must be `{\"job_limits_type\": \"Command\", \"timeout\": \"PT<seconds>S\"}`",
+                    );
                 }
             }
         }
@@ -345,7 +374,11 @@ fn golden(file: &str) -> Value {
 #[test]
 fn golden_exports_follow_the_rest_contract() {
     let contract = Contract::load();
-    for file in ["compare_models.json", "model_selection.json"] {
+    for file in [
+        "compare_models.json",
+        "model_selection.json",
+        "io_showcase.json",
+    ] {
         let requests = golden(file);
         let errors = check(&contract, &requests);
         assert!(

@@ -80,6 +80,14 @@ fn load_jobs(python: &str, files: &[&Path]) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// Each example with the arguments its export is checked with: `io_showcase` takes its data
+/// asset on the command line, as its docs say to on Azure ML.
+const EXAMPLES: [(&str, &[&str]); 3] = [
+    ("compare_models", &[]),
+    ("model_selection", &[]),
+    ("io_showcase", &["--input", "iris=azureml:iris:1"]),
+];
+
 #[test]
 fn every_example_yaml_loads_and_validates_with_microsofts_loader() {
     let Some(python) = sdk_python("every_example_yaml_loads_and_validates_with_microsofts_loader")
@@ -88,11 +96,12 @@ fn every_example_yaml_loads_and_validates_with_microsofts_loader() {
     };
     let tmp = tempfile::tempdir().unwrap();
     let mut files = Vec::new();
-    for example in ["compare_models", "model_selection"] {
+    for (example, extra) in EXAMPLES {
         let dir = tmp.path().join(example);
         let out = run_example(example)
             .args(["export", "--format", "yaml", "--out"])
             .arg(&dir)
+            .args(extra)
             .output()
             .unwrap();
         assert!(
@@ -203,8 +212,12 @@ fn every_rest_body_round_trips_through_the_sdk_rest_models() {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
-    for example in ["compare_models", "model_selection"] {
-        let out = run_example(example).args(["export"]).output().unwrap();
+    for (example, extra) in EXAMPLES {
+        let out = run_example(example)
+            .args(["export"])
+            .args(extra)
+            .output()
+            .unwrap();
         assert!(out.status.success());
         let file = tmp.path().join(format!("{example}.json"));
         std::fs::write(&file, &out.stdout).unwrap();

@@ -84,6 +84,55 @@ fn pipeline_with_defaults_and_outputs() {
 }
 
 #[test]
+fn step_with_optional_inputs_rules_limits_and_resources() {
+    let out = crate::step::expand(
+        quote!(
+            script = "train.py",
+            source_dir = "tests/fixtures/steps",
+            timeout = 30,
+            instance_type = "Standard_NC6",
+            shm_size = "2g",
+            docker_args = "--ipc=host"
+        ),
+        quote! {
+            fn train(
+                data: Data<UriFolder>,
+                warm_start: Option<Data<UriFolder>>,
+                #[min(1)] #[max(10)] epochs: Param<i64>,
+                #[min(0.0)] rate: Option<Param<f64>>,
+                #[allowed("fast", "slow")] speed: Param<String>,
+            ) -> Data<UriFolder>;
+        },
+    );
+    check(
+        out,
+        expect_file!["snapshots/step_with_optional_inputs_rules_limits_and_resources.rs"],
+    );
+}
+
+#[test]
+fn pipeline_with_properties_default_environment_and_rules() {
+    let out = crate::pipeline::expand(
+        quote!(
+            default_environment = "azureml:AzureML-sklearn-1.5@latest",
+            properties(owner = "ml-team")
+        ),
+        quote! {
+            fn flow(
+                #[default("yes")] answer: Param<String>,
+                #[default(3)] #[min(1)] #[max(5)] epochs: Param<i64>,
+            ) {
+                train(answer, epochs);
+            }
+        },
+    );
+    check(
+        out,
+        expect_file!["snapshots/pipeline_with_properties_default_environment_and_rules.rs"],
+    );
+}
+
+#[test]
 fn data_kind_derive() {
     let out = crate::data_kind::expand(quote! {
         #[data_kind(mltable)]

@@ -9,6 +9,7 @@ mod ctx;
 mod data_kind;
 mod names;
 mod pipeline;
+mod rules;
 mod sig;
 mod step;
 
@@ -46,7 +47,7 @@ use proc_macro::TokenStream;
 /// | `source_dir = "steps/train"` | the folder uploaded as the step's snapshot (after `.amlignore`/`.gitignore`), relative to the crate's root (the folder of its `Cargo.toml`, `CARGO_MANIFEST_DIR`) | `source_directory` |
 /// | `command = "..."` | a whole command line instead of `script` (`source_dir` optional) | |
 /// | `args = "..."` | the arguments after `python <script>`, replacing the default ones | `arguments` |
-/// | `environment = "..."` | **required**: `azureml:NAME@latest`, `azureml:NAME:VERSION`, `azureml://registries/...`, a Docker image, or the name of a `const` holding one (`environment = SKLEARN`) to share it between steps; a local run does not use it | `runconfig` |
+/// | `environment = "..."` | `azureml:NAME@latest`, `azureml:NAME:VERSION`, `azureml://registries/...`, a Docker image, or the name of a `const` holding one (`environment = SKLEARN`) to share it between steps; without it, the pipeline's `default_environment` (building fails when neither is given); a local run does not use it | `runconfig` |
 /// | `compute = "aml-compute"` | the compute target; the pipeline's `default_compute` otherwise | `compute_target` |
 /// | `reuse = false` | never reuse an earlier result (default `true`; Azure ML's `is_deterministic`) | `allow_reuse` |
 /// | `name = "..."` | component name (default: the fn name) | `name` |
@@ -54,10 +55,34 @@ use proc_macro::TokenStream;
 /// | `output = "model"` | the name of the one output (default `output`) | `outputs` |
 /// | `outputs(a, b(mode = "upload"))` | names of several outputs, in the order of the returned tuple, each with an optional mode (`rw_mount`, `upload`) | `outputs` |
 /// | `instance_count = 2` | nodes to run on | `node_count` |
+/// | `instance_type = "..."`, `shm_size = "2g"`, `docker_args = "..."` | the node's other `resources` | |
+/// | `timeout = 3600` | seconds after which the step is stopped and fails (`limits.timeout`); a local run stops it like Ctrl-C does | |
 /// | `env(KEY = "value", ...)` | environment variables of the step's process | `environment_variables` |
 /// | `crate = "path"` | where the generated code finds this library, when your crate renames it or reaches it through a re-export (`crate = "my_platform::azureml"`) | |
 ///
 /// Per input: `#[mode(download | ro_mount | direct)]` (default `ro_mount`, Azure ML's default).
+/// Per parameter: `#[min(1)]` and `#[max(10)]` on `Param<i64>`/`Param<f64>`,
+/// `#[allowed("fast", "slow")]` on `Param<String>` (Azure ML's `min`, `max`, `enum`).
+///
+/// # Optional inputs
+///
+/// An input written `Option<Data<K>>` or `Option<Param<T>>` may be left out: call the step with
+/// `None` or `Some(handle)`. In the default command line its flag is Azure ML's optional
+/// argument `$[[--x ${{inputs.x}}]]`, dropped when the input has no value (on Azure ML and
+/// locally); in `args`/`command`, an optional input outside `$[[ … ]]` is a compile error.
+///
+/// ```
+/// use azureml_pipelines::prelude::*;
+///
+/// #[step(script = "train.py", source_dir = "steps/train", timeout = 600,
+///        environment = "azureml:AzureML-sklearn-1.5@latest")]
+/// fn train(
+///     data: Data<UriFolder>,
+///     warm_start: Option<Data<UriFolder>>,
+///     #[min(1)] #[max(100)] epochs: Param<i64>,
+/// ) -> Data<UriFolder>;
+/// # fn main() {}
+/// ```
 ///
 /// # Command line
 ///
@@ -126,15 +151,21 @@ pub fn step(args: TokenStream, item: TokenStream) -> TokenStream {
 /// | `default_compute = "..."` | the compute of steps that give none |
 /// | `default_datastore = "..."` | where outputs are written |
 /// | `continue_on_step_failure = true` | keep independent branches running after a failure |
+/// | `default_environment = "..."` | the environment of steps that give none (a step's own wins) |
 /// | `tags(key = "value", ...)` | job tags |
+/// | `properties(key = "value", ...)` | job properties |
 /// | `output = "name"` / `outputs(a, b)` | output names (default `output` for one) |
+/// | `outputs(model(name = "iris-model", version = "3", path = "azureml://…"))` | register an output as a data asset, written to `path` (the YAML's `name`, `version`, `path`; the REST body's `assetName`, `uri`) |
 /// | `crate = "path"` | where the generated code finds this library (see [`macro@step`]) |
 ///
 /// # Inputs and defaults
 ///
 /// `#[default(10)]` on a `Param<i64>`, `#[default(0.5)]` on a `Param<f64>` (a float literal:
-/// `10.0`, not `10`), `#[default(true)]`, `#[default("text")]`; on data, a path relative to
-/// the crate's root (checked at compile time) or an `azureml://datastores/NAME/paths/P` URI.
+/// `10.0`, not `10`), `#[default(true)]`, `#[default("text")]` on a `Param<String>`; on data, a
+/// path relative to the crate's root (checked at compile time), an
+/// `azureml://datastores/NAME/paths/P` URI or a data asset `azureml:NAME:VERSION`.
+/// `#[min(...)]`, `#[max(...)]` and `#[allowed(...)]` work as on [`macro@step`] ports: a default
+/// outside them is a compile error, and a `--param` outside them is refused before any work.
 /// An input without a default must be given on the command line (`--param name=value`,
 /// `--input name=PATH`).
 ///

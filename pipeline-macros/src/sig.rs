@@ -70,7 +70,14 @@ pub struct Port {
     pub ident: Ident,
     /// The port name Azure ML sees: the parameter name without `r#` (`r#type` is port `type`).
     pub name: String,
+    /// The type as written (`Option<Data<K>>` for an optional step input).
+    pub written_ty: Type,
+    /// The port's type: `Data<K>` or `Param<T>`, without the `Option`.
     pub ty: Type,
+    /// Written `Option<...>`: the step may be called with `None`.
+    pub optional: bool,
+    /// `#[min]`, `#[max]`, `#[allowed]`.
+    pub rules: crate::rules::Rules,
     /// `Some(T)` when the type is written `Param<T>`.
     pub param_of: Option<Type>,
     pub mode: Option<InputMode>,
@@ -156,11 +163,28 @@ pub fn ports(cx: &mut Ctxt, macro_name: &str, sig: &Signature, allow_default: bo
                 ),
             );
         }
-        let param_of = param_inner(&typed.ty);
+        let (ty, optional) = match option_inner(&typed.ty) {
+            Some(inner) if macro_name == "step" => (inner, true),
+            Some(_) => {
+                cx.error_spanned_by(
+                    &typed.ty,
+                    format!(
+                        "a `#[{macro_name}]` input cannot be `Option<...>`; give it a `#[default(...)]` instead (optional inputs are for `#[step]` ports)"
+                    ),
+                );
+                ((*typed.ty).clone(), false)
+            }
+            None => ((*typed.ty).clone(), false),
+        };
+        let param_of = param_inner(&ty);
         let mut mode = None;
         let mut default = None;
+        let mut rules = crate::rules::Rules::default();
         let mut other_attrs = Vec::new();
         for attr in &typed.attrs {
+            if rules.read(cx, &name, attr) {
+                continue;
+            }
             if attr.path().is_ident("mode") {
                 match parse_mode(attr) {
                     Ok(m) => {
@@ -201,10 +225,14 @@ pub fn ports(cx: &mut Ctxt, macro_name: &str, sig: &Signature, allow_default: bo
                 other_attrs.push(attr.clone());
             }
         }
+        rules.validate(cx, &name, param_of.as_ref(), default.as_ref());
         ports.push(Port {
             ident,
             name,
-            ty: (*typed.ty).clone(),
+            written_ty: (*typed.ty).clone(),
+            ty,
+            optional,
+            rules,
             param_of,
             mode,
             default,
@@ -240,9 +268,18 @@ fn parse_mode(attr: &Attribute) -> syn::Result<InputMode> {
 
 /// `Some(T)` when `ty` is written `Param<T>` (any path ending in `Param`).
 pub fn param_inner(ty: &Type) -> Option<Type> {
+    generic_inner(ty, "Param")
+}
+
+/// `Some(T)` when `ty` is written `Option<T>` (any path ending in `Option`).
+pub fn option_inner(ty: &Type) -> Option<Type> {
+    generic_inner(ty, "Option")
+}
+
+fn generic_inner(ty: &Type, name: &str) -> Option<Type> {
     let Type::Path(p) = ty else { return None };
     let last = p.path.segments.last()?;
-    if last.ident != "Param" {
+    if last.ident != name {
         return None;
     }
     let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
@@ -293,8 +330,11 @@ pub fn fallback(item: &FnItem, body: TokenStream) -> TokenStream {
     let mut seen = Vec::new();
     for arg in sig.inputs.iter_mut() {
         if let FnArg::Typed(t) = arg {
-            t.attrs
-                .retain(|a| !a.path().is_ident("mode") && !a.path().is_ident("default"));
+            t.attrs.retain(|a| {
+                !["mode", "default", "min", "max", "allowed"]
+                    .iter()
+                    .any(|k| a.path().is_ident(k))
+            });
             // A repeated name was reported as a duplicate port; don't let rustc repeat it.
             if let Pat::Ident(p) = &*t.pat {
                 let name = p.ident.unraw().to_string();

@@ -3,9 +3,9 @@
 pub use crate::embedded::{EmbeddedFile, EmbeddedTree, data_default, step_root};
 pub use crate::graph::__private::*;
 pub use crate::graph::{
-    AssetType, Data, DataKind, DefaultValue, InputDef, InputMode, InputPort, IntoParam, OutputDef,
-    OutputMode, OutputPort, Param, ParamType, ParamValue, PipelineDef, PipelineInputDef,
-    PipelineReturn, PortType, StepDef,
+    AssetType, Bound, Data, DataKind, DefaultValue, InputDef, InputMode, InputPort, InputRules,
+    IntoParam, OutputAsset, OutputDef, OutputMode, OutputPort, Param, ParamType, ParamValue,
+    PipelineDef, PipelineInputDef, PipelineReturn, PortType, StepDef,
 };
 
 /// The port a `Param<T>` argument (handle or plain value) points at.

@@ -31,7 +31,13 @@ pub fn expand(m: &PipelineModel) -> TokenStream {
     let default_datastore = opt_str(&m.default_datastore);
     let continue_on_step_failure = m.continue_on_step_failure;
     let tags = m.tags.iter().map(|(k, v)| quote!((#k, #v)));
+    let properties = m.properties.iter().map(|(k, v)| quote!((#k, #v)));
+    let default_environment = opt_str(&m.default_environment);
     let outputs = &m.outputs;
+    let output_assets = m.output_assets.iter().map(|(name, version, path)| {
+        let (name, version, path) = (opt_str(name), opt_str(version), opt_str(path));
+        quote!(#rt::OutputAsset { name: #name, version: #version, path: #path })
+    });
 
     let mut params = Vec::new();
     let mut input_defs = Vec::new();
@@ -53,7 +59,20 @@ pub fn expand(m: &PipelineModel) -> TokenStream {
         let default = match &p.default {
             Some(expr) => {
                 let value = syn::Ident::new("__value", Span::mixed_site());
-                let typed = quote_spanned!(expr.span()=> let #value: <#ty as #rt::InputPort>::DefaultValue = #expr;);
+                // `#[default("text")]` on a `Param<String>`: the literal becomes a `String`.
+                let string_param = p.param_of.as_ref().is_some_and(|t| {
+                    crate::rules::param_kind(t) == crate::rules::ParamKind::String
+                });
+                let written = match expr {
+                    syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(lit),
+                        ..
+                    }) if string_param => {
+                        quote_spanned!(lit.span()=> ::std::string::String::from(#lit))
+                    }
+                    other => quote!(#other),
+                };
+                let typed = quote_spanned!(expr.span()=> let #value: <#ty as #rt::InputPort>::DefaultValue = #written;);
                 let constant = quote!(<#ty as #rt::InputPort>::default_constant(#value));
                 // A local file or folder named by a string literal is embedded, so that a binary
                 // copied elsewhere still has it; only a data default is ever replaced by it.
@@ -61,7 +80,10 @@ pub fn expand(m: &PipelineModel) -> TokenStream {
                     syn::Expr::Lit(syn::ExprLit {
                         lit: syn::Lit::Str(lit),
                         ..
-                    }) if !lit.value().contains("://") && !lit.value().starts_with("azureml:") => {
+                    }) if p.param_of.is_none()
+                        && !lit.value().contains("://")
+                        && !lit.value().starts_with("azureml:") =>
+                    {
                         crate::step::embed(&lit.value(), crate::step::DATA_DEFAULT)
                     }
                     _ => None,
@@ -85,8 +107,9 @@ pub fn expand(m: &PipelineModel) -> TokenStream {
             None => quote!(::core::option::Option::None),
         };
         let port_type = quote_spanned!(ty.span()=> <#ty as #rt::InputPort>::PORT_TYPE);
+        let rules = p.rules.tokens(rt, p.param_of.as_ref(), false);
         input_defs.push(quote! {
-            #rt::PipelineInputDef { name: #pname, ty: #port_type, mode: #mode, default: #default }
+            #rt::PipelineInputDef { name: #pname, ty: #port_type, mode: #mode, default: #default, rules: #rules }
         });
         params.push(quote!(#(#pattrs)* #pid: #ty));
         ports.push(quote_spanned!(ty.span()=> <#ty as #rt::InputPort>::__port(&#pid)));
@@ -111,9 +134,12 @@ pub fn expand(m: &PipelineModel) -> TokenStream {
                 default_datastore: #default_datastore,
                 continue_on_step_failure: #continue_on_step_failure,
                 tags: &[#(#tags),*],
+                properties: &[#(#properties),*],
+                default_environment: #default_environment,
                 manifest_dir: ::core::env!("CARGO_MANIFEST_DIR"),
                 inputs: &[#(#input_defs),*],
                 outputs: &[#(#outputs),*],
+                output_assets: &[#(#output_assets),*],
             };
             let #call = #rt::PipelineCall::enter(&#def, ::std::vec![#(#ports),*]);
             if let ::core::option::Option::Some(#ret_var) = #call.cut() {

@@ -19,8 +19,12 @@ pub struct PipelineModel<'a> {
     pub default_datastore: Option<String>,
     pub continue_on_step_failure: bool,
     pub tags: Vec<(String, String)>,
+    pub properties: Vec<(String, String)>,
+    pub default_environment: Option<String>,
     pub inputs: Vec<Port>,
     pub outputs: Vec<String>,
+    /// Per output (or empty): `(name, version, path)` of the data asset it is registered as.
+    pub output_assets: Vec<(Option<String>, Option<String>, Option<String>)>,
     pub ret: Option<Type>,
     /// `<crate>::__private`, the generated code's way into the runtime.
     pub rt: proc_macro2::TokenStream,
@@ -93,6 +97,7 @@ pub fn validate<'a>(
     });
     let ret = sig::ret(&item.sig.output);
     let n = ret.types().len();
+    let mut output_assets = Vec::new();
     let outputs: Vec<String> = match (args.output.take(), args.outputs.take()) {
         (Some((_, span)), Some(_)) => {
             cx.error_at(
@@ -122,12 +127,17 @@ pub fn validate<'a>(
                 );
             }
             let mut seen: Vec<String> = Vec::new();
-            for (name, span) in &list {
-                check_port(cx, name, *span);
+            for spec in &list {
+                let name = &spec.name;
+                check_port(cx, name, spec.span);
                 if seen.contains(name) {
-                    cx.error_at(*span, format!("duplicate output name `{name}`"));
+                    cx.error_at(spec.span, format!("duplicate output name `{name}`"));
                 }
                 seen.push(name.clone());
+                output_assets.push(check_output_asset(cx, spec));
+            }
+            if output_assets.iter().all(|a| *a == (None, None, None)) {
+                output_assets.clear();
             }
             seen
         }
@@ -148,6 +158,17 @@ pub fn validate<'a>(
         (_, syn::ReturnType::Type(_, t)) => Some((**t).clone()),
         _ => None,
     };
+    let properties = args
+        .properties
+        .take()
+        .map(|(v, _)| v.into_iter().map(|(k, l)| (k, l.value())).collect())
+        .unwrap_or_default();
+    let default_environment = args.default_environment.get().map(|lit| {
+        if let Err(msg) = names::check_environment(&lit.value()) {
+            cx.error_spanned_by(lit, msg);
+        }
+        lit.value()
+    });
     let tags = args
         .tags
         .take()
@@ -170,11 +191,72 @@ pub fn validate<'a>(
         default_datastore,
         continue_on_step_failure: args.continue_on_step_failure.get().is_some_and(|b| b.value),
         tags,
+        properties,
+        default_environment,
         inputs,
         outputs,
+        output_assets,
         ret: ret_ty,
         rt: crate::attr::runtime_path(args.krate.get()),
     })
+}
+
+/// The data asset an output is registered as: a name Azure ML takes, a version only with a
+/// name, a path that is a URI.
+fn check_output_asset(
+    cx: &mut Ctxt,
+    spec: &super::parse::OutputSpec,
+) -> (Option<String>, Option<String>, Option<String>) {
+    if let Some(lit) = &spec.asset_name {
+        let v = lit.value();
+        let ok = v.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+            && v.len() <= 255
+            && v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if !ok {
+            cx.error_spanned_by(
+                lit,
+                format!("data asset name `{v}` is not one Azure ML takes: letters, digits, `-`, `_` and `.`, starting with a letter or digit"),
+            );
+        }
+    }
+    if let Some(lit) = &spec.version {
+        let v = lit.value();
+        if spec.asset_name.is_none() {
+            cx.error_spanned_by(
+                lit,
+                format!(
+                    "`version` needs a `name`: `{}(name = \"my-data\", version = \"{v}\")`",
+                    spec.name
+                ),
+            );
+        } else if v.is_empty()
+            || !v
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            cx.error_spanned_by(
+                lit,
+                format!(
+                    "version `{v}` is not one Azure ML takes: letters, digits, `-`, `_` and `.`"
+                ),
+            );
+        }
+    }
+    if let Some(lit) = &spec.path
+        && !lit.value().contains("://")
+    {
+        cx.error_spanned_by(
+            lit,
+            "`path` is where Azure ML writes the output: `\"azureml://datastores/NAME/paths/PATH/\"`",
+        );
+    }
+    let value = |l: &Option<syn::LitStr>| l.as_ref().map(|l| l.value());
+    (
+        value(&spec.asset_name),
+        value(&spec.version),
+        value(&spec.path),
+    )
 }
 
 fn check_port(cx: &mut Ctxt, name: &str, span: Span) {

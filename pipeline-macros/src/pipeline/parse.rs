@@ -17,6 +17,8 @@ pub const KEYS: &[&str] = &[
     "default_datastore",
     "continue_on_step_failure",
     "tags",
+    "properties",
+    "default_environment",
     "output",
     "outputs",
     "crate",
@@ -32,9 +34,21 @@ pub struct PipelineArgs {
     pub default_datastore: Once<LitStr>,
     pub continue_on_step_failure: Once<LitBool>,
     pub tags: Once<Vec<(String, LitStr)>>,
+    pub properties: Once<Vec<(String, LitStr)>>,
+    pub default_environment: Once<LitStr>,
     pub output: Once<LitStr>,
-    pub outputs: Once<Vec<(String, proc_macro2::Span)>>,
+    pub outputs: Once<Vec<OutputSpec>>,
     pub krate: Once<syn::Path>,
+}
+
+/// One entry of `outputs(...)`: `model`, or `model(name = "...", version = "...", path = "...")`
+/// to register it as a data asset.
+pub struct OutputSpec {
+    pub name: String,
+    pub span: proc_macro2::Span,
+    pub asset_name: Option<LitStr>,
+    pub version: Option<LitStr>,
+    pub path: Option<LitStr>,
 }
 
 fn any_tag_key(key: &str) -> Result<(), String> {
@@ -80,18 +94,50 @@ pub fn parse(cx: &mut Ctxt, args: TokenStream) -> PipelineArgs {
                 let map = string_map(cx, &meta, &key, any_tag_key);
                 out.tags.set(cx, "pipeline", &key, span, map);
             }
+            "properties" => {
+                let map = string_map(cx, &meta, &key, any_tag_key);
+                out.properties.set(cx, "pipeline", &key, span, map);
+            }
+            "default_environment" => string!(default_environment),
             "outputs" => {
                 let mut list = Vec::new();
                 if meta.input.peek(syn::token::Paren) {
                     let r = meta.parse_nested_meta(|inner| {
-                        list.push((key_of(&inner), syn::spanned::Spanned::span(&inner.path)));
-                        if !inner.input.is_empty() && !inner.input.peek(syn::Token![,]) {
+                        let mut spec = OutputSpec {
+                            name: key_of(&inner),
+                            span: syn::spanned::Spanned::span(&inner.path),
+                            asset_name: None,
+                            version: None,
+                            path: None,
+                        };
+                        if inner.input.peek(syn::token::Paren) {
+                            inner.parse_nested_meta(|m| {
+                                let k = key_of(&m);
+                                let slot = match k.as_str() {
+                                    "name" => &mut spec.asset_name,
+                                    "version" => &mut spec.version,
+                                    "path" => &mut spec.path,
+                                    _ => {
+                                        unknown_key(cx, &m, "outputs", &["name", "version", "path"]);
+                                        return Ok(());
+                                    }
+                                };
+                                if let Some(v) = string_value(cx, &m, &k) {
+                                    if slot.is_some() {
+                                        cx.error_spanned_by(&v, format!("duplicate `{k}` on output `{}`", spec.name));
+                                    }
+                                    *slot = Some(v);
+                                }
+                                Ok(())
+                            })?;
+                        } else if !inner.input.is_empty() && !inner.input.peek(syn::Token![,]) {
                             cx.error_spanned_by(
                                 &inner.path,
-                                "pipeline outputs are plain names: `outputs(model, metrics)`",
+                                "pipeline outputs are names, each with an optional data asset: `outputs(model(name = \"iris-model\", version = \"1\"), metrics)`",
                             );
                             let _ = skip_value(&inner);
                         }
+                        list.push(spec);
                         Ok(())
                     });
                     if let Err(e) = r {

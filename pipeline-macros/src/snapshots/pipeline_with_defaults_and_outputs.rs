@@ -12,6 +12,8 @@ fn train_eval(
         default_datastore: ::core::option::Option::None,
         continue_on_step_failure: true,
         tags: &[("team", "ml")],
+        properties: &[],
+        default_environment: ::core::option::Option::None,
         manifest_dir: ::core::env!("CARGO_MANIFEST_DIR"),
         inputs: &[
             ::azureml_pipelines::__private::PipelineInputDef {
@@ -21,6 +23,7 @@ fn train_eval(
                 > as ::azureml_pipelines::__private::InputPort>::PORT_TYPE,
                 mode: ::core::option::Option::None,
                 default: ::core::option::Option::None,
+                rules: ::azureml_pipelines::__private::InputRules::NONE,
             },
             ::azureml_pipelines::__private::PipelineInputDef {
                 name: "epochs",
@@ -38,9 +41,11 @@ fn train_eval(
                         )
                     }) as fn() -> ::azureml_pipelines::__private::DefaultValue,
                 ),
+                rules: ::azureml_pipelines::__private::InputRules::NONE,
             },
         ],
         outputs: &["model", "metrics"],
+        output_assets: &[],
     };
     let __call = ::azureml_pipelines::__private::PipelineCall::enter(
         &__PIPELINE,

@@ -13,6 +13,10 @@ fn split(raw: Data<UriFile>) -> (Data<UriFolder>, Data<UriFolder>) {
             environment: ::core::option::Option::Some("python:3.12"),
             reuse: false,
             instance_count: ::core::option::Option::Some(2u32),
+            instance_type: ::core::option::Option::None,
+            shm_size: ::core::option::Option::None,
+            docker_args: ::core::option::Option::None,
+            timeout: ::core::option::Option::None,
             environment_variables: &[("SEED", "7")],
             inputs: &[
                 ::azureml_pipelines::__private::InputDef {
@@ -21,6 +25,7 @@ fn split(raw: Data<UriFile>) -> (Data<UriFolder>, Data<UriFolder>) {
                         UriFile,
                     > as ::azureml_pipelines::__private::InputPort>::PORT_TYPE,
                     mode: ::core::option::Option::None,
+                    rules: ::azureml_pipelines::__private::InputRules::NONE,
                 },
             ],
             outputs: &[

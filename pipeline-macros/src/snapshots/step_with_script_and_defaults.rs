@@ -36,6 +36,10 @@ pub fn train(
             ),
             reuse: true,
             instance_count: ::core::option::Option::None,
+            instance_type: ::core::option::Option::None,
+            shm_size: ::core::option::Option::None,
+            docker_args: ::core::option::Option::None,
+            timeout: ::core::option::Option::None,
             environment_variables: &[],
             inputs: &[
                 ::azureml_pipelines::__private::InputDef {
@@ -46,6 +50,7 @@ pub fn train(
                     mode: ::core::option::Option::Some(
                         ::azureml_pipelines::__private::InputMode::Download,
                     ),
+                    rules: ::azureml_pipelines::__private::InputRules::NONE,
                 },
                 ::azureml_pipelines::__private::InputDef {
                     name: "epochs",
@@ -53,6 +58,7 @@ pub fn train(
                         <i64 as ::azureml_pipelines::__private::ParamValue>::PARAM_TYPE,
                     ),
                     mode: ::core::option::Option::None,
+                    rules: ::azureml_pipelines::__private::InputRules::NONE,
                 },
             ],
             outputs: &[

@@ -44,6 +44,13 @@ pub fn expand(m: &StepModel) -> TokenStream {
         None => quote!(::core::option::Option::None),
     };
     let env = m.env.iter().map(|(k, v)| quote!((#k, #v)));
+    let instance_type = opt_str(&m.instance_type);
+    let shm_size = opt_str(&m.shm_size);
+    let docker_args = opt_str(&m.docker_args);
+    let timeout = match m.timeout {
+        Some(t) => quote!(::core::option::Option::Some(#t)),
+        None => quote!(::core::option::Option::None),
+    };
 
     // Ports: params take `impl IntoParam<T>` so plain values work; data keeps the user's type.
     let mut params = Vec::new();
@@ -69,10 +76,31 @@ pub fn expand(m: &StepModel) -> TokenStream {
             ),
             None => quote_spanned!(ty.span()=> <#ty as #rt::InputPort>::PORT_TYPE),
         };
+        let rules = p.rules.tokens(rt, p.param_of.as_ref(), p.optional);
         input_defs.push(quote! {
-            #rt::InputDef { name: #pname, ty: #port_type, mode: #mode }
+            #rt::InputDef { name: #pname, ty: #port_type, mode: #mode, rules: #rules }
         });
+        let value = syn::Ident::new("__value", Span::mixed_site());
+        let written = &p.written_ty;
         match &p.param_of {
+            Some(inner) if p.optional => {
+                params.push(quote!(#(#attrs)* #pid: #written));
+                binds.push(quote! {
+                    #call.bind(match #pid {
+                        ::core::option::Option::Some(#value) => #rt::param_port::<#inner, _>(#value),
+                        ::core::option::Option::None => #rt::unbound_port(),
+                    });
+                });
+            }
+            None if p.optional => {
+                params.push(quote!(#(#attrs)* #pid: #written));
+                binds.push(quote_spanned! {ty.span()=>
+                    #call.bind(match &#pid {
+                        ::core::option::Option::Some(#value) => <#ty as #rt::InputPort>::__port(#value),
+                        ::core::option::Option::None => #rt::unbound_port(),
+                    });
+                });
+            }
             Some(inner) => {
                 params.push(quote!(#(#attrs)* #pid: impl #rt::IntoParam<#inner>));
                 binds.push(quote!(#call.bind(#rt::param_port::<#inner, _>(#pid));));
@@ -114,7 +142,8 @@ pub fn expand(m: &StepModel) -> TokenStream {
     } else if let Some(h) = handles.first() {
         quote!(#h)
     } else {
-        quote!(())
+        // A step without outputs returns `()`: nothing to write (clippy's `unused_unit`).
+        quote!()
     };
     let output = &item.sig.output;
     let tracked = m.tracked.iter().map(|rel| {
@@ -155,6 +184,10 @@ pub fn expand(m: &StepModel) -> TokenStream {
                 environment: #environment,
                 reuse: #reuse,
                 instance_count: #instance_count,
+                instance_type: #instance_type,
+                shm_size: #shm_size,
+                docker_args: #docker_args,
+                timeout: #timeout,
                 environment_variables: &[#(#env),*],
                 inputs: &[#(#input_defs),*],
                 outputs: &[#(#output_defs),*],

@@ -29,6 +29,11 @@ pub struct StepModel<'a> {
     pub environment: Option<proc_macro2::TokenStream>,
     pub reuse: bool,
     pub instance_count: Option<u32>,
+    pub instance_type: Option<String>,
+    pub shm_size: Option<String>,
+    pub docker_args: Option<String>,
+    /// Seconds.
+    pub timeout: Option<u64>,
     pub env: Vec<(String, String)>,
     pub inputs: Vec<Port>,
     pub outputs: Vec<OutputModel>,
@@ -251,15 +256,42 @@ pub fn validate<'a>(cx: &mut Ctxt, args: StepArgs, item: &'a FnItem) -> Option<S
             Some(quote::quote!(#value))
         }
         Some(EnvironmentArg::Const(path)) => Some(quote::quote!(#path)),
-        None if args.environment_written || args.unknown_written => None,
-        None => {
-            cx.error_at(
-                Span::call_site(),
-                "a `#[step]` needs an `environment`: Azure ML runs every step in one (a local run does not use it); add `environment = \"azureml:AzureML-sklearn-1.5@latest\"` (a curated or registered environment, or a Docker image), or `environment = SKLEARN` with a `const SKLEARN: &str = \"...\";` shared by your steps",
-            );
-            None
-        }
+        // The pipeline's `default_environment`, checked when the pipeline is built.
+        None => None,
     };
+    let timeout = args
+        .timeout
+        .get()
+        .and_then(|lit| match lit.base10_parse::<u64>() {
+            Ok(n) if n >= 1 => Some(n),
+            _ => {
+                cx.error_spanned_by(
+                    lit,
+                    "`timeout` is a whole number of seconds, at least 1: `timeout = 3600`",
+                );
+                None
+            }
+        });
+    let resource = |cx: &mut Ctxt, lit: Option<&LitStr>, key: &str| {
+        let lit = lit?;
+        let v = lit.value();
+        if v.trim().is_empty() {
+            cx.error_spanned_by(lit, format!("`{key}` is empty"));
+        }
+        Some(v)
+    };
+    let instance_type = resource(cx, args.instance_type.get(), "instance_type");
+    let docker_args = resource(cx, args.docker_args.get(), "docker_args");
+    let shm_size = args.shm_size.get().map(|lit| {
+        let v = lit.value();
+        if !is_shm_size(&v) {
+            cx.error_spanned_by(
+                lit,
+                format!("`shm_size` `{v}` is not a size; write a number with a unit `b`, `k`, `m` or `g`, such as `\"2g\"`"),
+            );
+        }
+        v
+    });
     let instance_count =
         args.instance_count
             .get()
@@ -294,6 +326,10 @@ pub fn validate<'a>(cx: &mut Ctxt, args: StepArgs, item: &'a FnItem) -> Option<S
         environment,
         reuse: args.reuse.get().is_none_or(|b| b.value),
         instance_count,
+        instance_type,
+        shm_size,
+        docker_args,
+        timeout,
         env,
         inputs,
         outputs,
@@ -373,11 +409,22 @@ fn check_script(cx: &mut Ctxt, script: &str, dir: &str, full_dir: &Path, span: S
     }
 }
 
+/// Docker's `--shm-size` form: digits and a unit (`2g`, `512m`), as Azure ML takes it.
+fn is_shm_size(v: &str) -> bool {
+    let digits = v.trim_end_matches(|c: char| "bkmgBKMG".contains(c));
+    !digits.is_empty() && digits.len() + 1 >= v.len() && digits.chars().all(|c| c.is_ascii_digit())
+}
+
 fn default_command(script: &str, inputs: &[Port], outputs: &[OutputModel]) -> String {
     let mut cmd = format!("python {script}");
     for i in inputs {
         let n = &i.name;
-        cmd.push_str(&format!(" --{n} ${{{{inputs.{n}}}}}"));
+        if i.optional {
+            // Azure ML's optional argument: left out when the input is not given.
+            cmd.push_str(&format!(" $[[--{n} ${{{{inputs.{n}}}}}]]"));
+        } else {
+            cmd.push_str(&format!(" --{n} ${{{{inputs.{n}}}}}"));
+        }
     }
     for o in outputs {
         cmd.push_str(&format!(" --{0} ${{{{outputs.{0}}}}}", o.name));
@@ -436,7 +483,20 @@ fn check_placeholders(cx: &mut Ctxt, lit: &LitStr, inputs: &[Port], outputs: &[O
                 format!("the step has {}", parts.join(" and "))
             }
         };
+        let in_block = text[..start]
+            .rfind("$[[")
+            .is_some_and(|open| text[open..start].find("]]").is_none());
         match inner.split_once('.') {
+            Some(("inputs", n))
+                if !in_block && inputs.iter().any(|i| i.optional && i.name == n) =>
+            {
+                cx.error_at(
+                    span,
+                    format!(
+                        "optional input `{n}` is used outside an optional block; write `$[[--{n} ${{{{inputs.{n}}}}}]]`, which is left out when the input is not given"
+                    ),
+                );
+            }
             Some(("inputs", n)) if input_names.contains(&n) => {}
             Some(("outputs", n)) if output_names.contains(&n) => {}
             Some(("inputs", n)) | Some(("outputs", n)) => {

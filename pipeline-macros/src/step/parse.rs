@@ -23,6 +23,10 @@ pub const KEYS: &[&str] = &[
     "output",
     "outputs",
     "instance_count",
+    "instance_type",
+    "shm_size",
+    "docker_args",
+    "timeout",
     "env",
     "crate",
 ];
@@ -55,6 +59,10 @@ pub struct StepArgs {
     pub output: Once<LitStr>,
     pub outputs: Once<Vec<OutputSpec>>,
     pub instance_count: Once<LitInt>,
+    pub instance_type: Once<LitStr>,
+    pub shm_size: Once<LitStr>,
+    pub docker_args: Once<LitStr>,
+    pub timeout: Once<LitInt>,
     pub env: Once<Vec<(String, LitStr)>>,
     pub krate: Once<syn::Path>,
     /// `environment` was written, even if its value was wrong (so it is not also "missing").
@@ -102,6 +110,14 @@ pub fn parse(cx: &mut Ctxt, args: TokenStream) -> StepArgs {
                     out.instance_count.set(cx, "step", &key, span, v);
                 }
             }
+            "timeout" => {
+                if let Some(v) = int_value(cx, &meta, &key) {
+                    out.timeout.set(cx, "step", &key, span, v);
+                }
+            }
+            "instance_type" => string!(instance_type),
+            "shm_size" => string!(shm_size),
+            "docker_args" => string!(docker_args),
             "env" => {
                 let map = string_map(cx, &meta, &key, crate::names::check_env_var_name);
                 out.env.set(cx, "step", &key, span, map);

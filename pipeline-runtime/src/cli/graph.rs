@@ -211,7 +211,7 @@ pub fn mermaid(p: &Pipeline, colours: &BTreeMap<String, NodeColour>) -> String {
                         node.name
                     )
                 }
-                Binding::Literal(_) | Binding::Data(_) => Ok(()),
+                Binding::Literal(_) | Binding::Data(_) | Binding::Unbound => Ok(()),
             }
             .ok();
         }
@@ -317,7 +317,7 @@ pub fn dot(p: &Pipeline, colours: &BTreeMap<String, NodeColour>) -> String {
                         port.name
                     )
                 }
-                Binding::Literal(_) | Binding::Data(_) => Ok(()),
+                Binding::Literal(_) | Binding::Data(_) | Binding::Unbound => Ok(()),
             }
             .ok();
         }

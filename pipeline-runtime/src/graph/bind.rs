@@ -237,11 +237,14 @@ impl Pipeline {
             }
             values[i] = Some(match (input.ty, is_param) {
                 (PortType::Param(ty), true) => {
-                    InputValue::Literal(ty.parse(value).map_err(|reason| BindError::BadValue {
+                    let bad = |reason| BindError::BadValue {
                         name: name.clone(),
                         ty: ty.rust_type(),
                         reason,
-                    })?)
+                    };
+                    let literal = ty.parse(value).map_err(bad)?;
+                    input.rules.check(&literal).map_err(bad)?;
+                    InputValue::Literal(literal)
                 }
                 (PortType::Data(kind), false) => {
                     if value.trim().is_empty() {

@@ -72,6 +72,26 @@ pub enum BuildError {
         /// The output.
         output: String,
     },
+    /// A constant passed to a step parameter is outside the port's `min`/`max`/`allowed`.
+    #[error("`{node}` input `{input}`: {reason}; pass a value the step accepts")]
+    BadConstant {
+        /// The node.
+        node: String,
+        /// The input.
+        input: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A step without an `environment` called where no pipeline sets `default_environment`.
+    #[error(
+        "step `{step}` has no environment and pipeline `{pipeline}` sets no `default_environment`; add `environment = \"azureml:NAME@latest\"` to the `#[step]`, or `default_environment = \"azureml:NAME@latest\"` to the `#[pipeline]`"
+    )]
+    NoEnvironment {
+        /// The step.
+        step: &'static str,
+        /// The innermost pipeline calling it.
+        pipeline: &'static str,
+    },
 }
 
 /// A fn that builds a pipeline: any `#[pipeline]` fn.
@@ -157,6 +177,7 @@ fn to_binding(
         input: input.to_owned(),
     };
     match port.source {
+        Source::Unbound => Ok(Binding::Unbound),
         Source::Constant(i) => Ok(match handles::constant(i) {
             Constant::Literal(l) => Binding::Literal(l),
             Constant::Data(d) => Binding::Data(DataLocation::parse(&d, Path::new(""))),
@@ -197,6 +218,7 @@ impl StepCall {
     /// are inert.
     pub fn finish(self) -> Vec<PortRef> {
         let def = self.def;
+        let inherited = def.environment.map_or_else(default_environment, Some);
         let added = with_top(|scope| {
             if scope.draft.def.is_none() {
                 scope
@@ -209,6 +231,16 @@ impl StepCall {
             let mut inputs = Vec::with_capacity(self.ports.len());
             for (port, input) in self.ports.iter().zip(def.inputs) {
                 match to_binding(scope, *port, &name, input.name) {
+                    Ok(Binding::Literal(l)) => {
+                        if let Err(reason) = input.rules.check(&l) {
+                            scope.draft.errors.push(BuildError::BadConstant {
+                                node: name.clone(),
+                                input: input.name,
+                                reason,
+                            });
+                        }
+                        inputs.push(Binding::Literal(l));
+                    }
                     Ok(b) => inputs.push(b),
                     Err(e) => {
                         scope.draft.errors.push(e);
@@ -216,11 +248,21 @@ impl StepCall {
                     }
                 }
             }
+            let environment = inherited;
+            if environment.is_none()
+                && let Some(pipeline) = scope.draft.def
+            {
+                scope.draft.errors.push(BuildError::NoEnvironment {
+                    step: def.name,
+                    pipeline: pipeline.name,
+                });
+            }
             let node = scope.draft.nodes.len() as u32;
             scope.draft.nodes.push(Node {
                 name,
                 component: Component::Step(def),
                 inputs,
+                environment,
             });
             (0..def.outputs.len() as u32)
                 .map(|output| PortRef {
@@ -237,6 +279,16 @@ impl StepCall {
             placeholder_ports(def.outputs.len())
         })
     }
+}
+
+/// The `default_environment` of the innermost open pipeline that sets one.
+fn default_environment() -> Option<&'static str> {
+    SCOPES.with(|s| {
+        s.borrow()
+            .iter()
+            .rev()
+            .find_map(|sc| sc.draft.def.and_then(|d| d.default_environment))
+    })
 }
 
 fn placeholder_ports(n: usize) -> Vec<PortRef> {
@@ -347,6 +399,7 @@ impl PipelineCall {
                 name: i.name.to_owned(),
                 ty: i.ty,
                 mode: i.mode,
+                rules: i.rules,
                 default: i.default.map(|f| match f() {
                     DefaultValue::Literal(l) => InputValue::Literal(l),
                     DefaultValue::Data(d) => {
@@ -356,7 +409,7 @@ impl PipelineCall {
             })
             .collect();
         let mut outputs = Vec::with_capacity(ports.len());
-        for (port, name) in ports.iter().zip(def.outputs) {
+        for (i, (port, name)) in ports.iter().zip(def.outputs).enumerate() {
             match port.source {
                 // (An output index past the node's outputs comes from a sub-pipeline that is
                 // itself in error; that error is reported first.)
@@ -371,6 +424,7 @@ impl PipelineCall {
                         name: (*name).to_owned(),
                         ty: scope.draft.nodes[node].component.output_type(output),
                         from: OutputRef { node, output },
+                        asset: def.output_assets.get(i).copied().unwrap_or_default(),
                     })
                 }
                 _ => errors.push(BuildError::OutputNotFromStep {
@@ -394,6 +448,11 @@ impl PipelineCall {
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect::<BTreeMap<_, _>>(),
+            properties: def
+                .properties
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
             inputs,
             outputs,
             nodes: scope.draft.nodes,
@@ -423,6 +482,7 @@ impl PipelineCall {
                 name,
                 component: Component::Pipeline(Arc::new(pipeline)),
                 inputs: bindings,
+                environment: None,
             });
             (0..n_out)
                 .map(|output| PortRef {

@@ -26,6 +26,17 @@ pub enum Source {
     Constant(u32),
     /// A stand-in argument used when building the outermost pipeline.
     Placeholder(u32),
+    /// Nothing: an optional step input called with `None`.
+    Unbound,
+}
+
+/// The port of an optional step input called with `None`.
+#[doc(hidden)]
+pub fn unbound_port() -> PortRef {
+    PortRef {
+        scope: u32::MAX,
+        source: Source::Unbound,
+    }
 }
 
 /// A constant bound to a port: a literal parameter value or a data location.

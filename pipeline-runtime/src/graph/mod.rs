@@ -23,11 +23,12 @@ pub use pipeline::{
     PipelineOutput, Port, Settings,
 };
 pub use step::{
-    InputDef, InputMode, OutputDef, OutputMode, PipelineDef, PipelineInputDef, StepDef,
+    Bound, InputDef, InputMode, InputRules, OutputAsset, OutputDef, OutputMode, PipelineDef,
+    PipelineInputDef, StepDef,
 };
 
 #[doc(hidden)]
 pub mod __private {
     pub use super::builder::{PipelineCall, StepCall};
-    pub use super::handles::PortRef;
+    pub use super::handles::{PortRef, unbound_port};
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::kinds::{AssetType, Literal, PortType};
-use super::step::{InputMode, OutputMode, StepDef};
+use super::step::{InputMode, InputRules, OutputAsset, OutputMode, StepDef};
 
 /// A built pipeline: its inputs, its nodes (in a topological order: every node comes after the
 /// nodes it reads from), its outputs and its settings.
@@ -23,6 +23,8 @@ pub struct Pipeline {
     pub settings: Settings,
     /// Tags.
     pub tags: BTreeMap<String, String>,
+    /// Job properties declared on the pipeline (`properties(key = "value")`).
+    pub properties: BTreeMap<String, String>,
     /// Pipeline inputs (data inputs and parameters).
     pub inputs: Vec<PipelineInput>,
     /// Pipeline outputs.
@@ -55,6 +57,8 @@ pub struct PipelineInput {
     pub default: Option<InputValue>,
     /// Delivery mode for a data input.
     pub mode: Option<InputMode>,
+    /// Range and allowed values of a parameter.
+    pub rules: InputRules,
 }
 
 /// A value bound to a pipeline input.
@@ -105,6 +109,8 @@ pub struct PipelineOutput {
     pub ty: AssetType,
     /// The node output it comes from.
     pub from: OutputRef,
+    /// The data asset it is registered as, if any.
+    pub asset: OutputAsset,
 }
 
 /// A reference to one output of one node.
@@ -125,6 +131,9 @@ pub struct Node {
     pub component: Component,
     /// What each input port is bound to, in port order.
     pub inputs: Vec<Binding>,
+    /// The environment a step node runs in: the step's own, else the `default_environment` of
+    /// the innermost pipeline around it that sets one. `None` for a sub-pipeline node.
+    pub environment: Option<&'static str>,
 }
 
 /// What a node runs.
@@ -235,6 +244,14 @@ impl Component {
         }
     }
 
+    /// The rules of input `i` (optional, range, allowed values).
+    pub fn input_rules(&self, i: usize) -> InputRules {
+        match self {
+            Component::Step(s) => s.inputs[i].rules,
+            Component::Pipeline(p) => p.inputs[i].rules,
+        }
+    }
+
     /// The output name of output `i`.
     pub fn output_name(&self, i: usize) -> &str {
         match self {
@@ -255,6 +272,8 @@ pub enum Binding {
     Literal(Literal),
     /// A fixed data location.
     Data(DataLocation),
+    /// Nothing: an optional input the call left out (`None`).
+    Unbound,
 }
 
 /// A data or parameter edge between two nodes.

@@ -1,7 +1,7 @@
 //! Static descriptions of steps and pipelines, written by the macros.
 
 use super::handles::DefaultValue;
-use super::kinds::{AssetType, PortType};
+use super::kinds::{AssetType, Literal, PortType};
 
 /// How a step input is delivered to the step (the seed's `as_download()` / `as_mount()`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -61,6 +61,102 @@ impl OutputMode {
     }
 }
 
+/// A bound of a numeric parameter (`#[min(1)]`, `#[max(0.5)]`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Bound {
+    /// A bound of a `Param<i64>`.
+    Integer(i64),
+    /// A bound of a `Param<f64>`.
+    Number(f64),
+}
+
+impl Bound {
+    /// The bound as Azure ML's component spec carries it: a string (`"10"`, `"0.5"`), the way
+    /// Microsoft's SDK writes it.
+    pub fn to_wire(self) -> String {
+        self.literal().to_wire()
+    }
+
+    /// The bound as a literal of its parameter type.
+    pub fn literal(self) -> Literal {
+        match self {
+            Bound::Integer(v) => Literal::Integer(v),
+            Bound::Number(v) => Literal::Number(v),
+        }
+    }
+
+    fn as_f64(self) -> f64 {
+        match self {
+            Bound::Integer(v) => v as f64,
+            Bound::Number(v) => v,
+        }
+    }
+}
+
+/// What an input accepts beyond its type: whether it may be left unbound, the range of a
+/// number, the allowed values of a string (Azure ML's `optional`, `min`, `max` and `enum`).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct InputRules {
+    /// The input may be left unbound (`Option<...>` on a step port).
+    pub optional: bool,
+    /// The smallest value of a number (`#[min(...)]`).
+    pub min: Option<Bound>,
+    /// The largest value of a number (`#[max(...)]`).
+    pub max: Option<Bound>,
+    /// The values a string may take (`#[allowed("a", "b")]`); empty = any.
+    pub allowed: &'static [&'static str],
+}
+
+impl InputRules {
+    /// No rules: a required input taking any value of its type.
+    pub const NONE: InputRules = InputRules {
+        optional: false,
+        min: None,
+        max: None,
+        allowed: &[],
+    };
+
+    /// Checks a value against the range and the allowed values; the error says what is
+    /// accepted (`must be between 1 and 10`, `must be one of `fast`, `slow``).
+    pub fn check(&self, value: &Literal) -> Result<(), String> {
+        let number = match value {
+            Literal::Integer(v) => Some(*v as f64),
+            Literal::Number(v) => Some(*v),
+            _ => None,
+        };
+        if let Some(v) = number {
+            let low = self.min.is_some_and(|m| v < m.as_f64());
+            let high = self.max.is_some_and(|m| v > m.as_f64());
+            if low || high {
+                return Err(format!("`{value}` is out of range; {}", self.range_text()));
+            }
+        }
+        if let Literal::String(s) = value
+            && !self.allowed.is_empty()
+            && !self.allowed.contains(&s.as_str())
+        {
+            let list = self
+                .allowed
+                .iter()
+                .map(|a| format!("`{a}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(format!("`{s}` is not allowed; it must be one of {list}"));
+        }
+        Ok(())
+    }
+
+    fn range_text(&self) -> String {
+        let show = |b: Bound| b.literal().to_string();
+        match (self.min, self.max) {
+            (Some(a), Some(b)) => format!("it must be between {} and {}", show(a), show(b)),
+            (Some(a), None) => format!("it must be at least {}", show(a)),
+            (None, Some(b)) => format!("it must be at most {}", show(b)),
+            (None, None) => String::new(),
+        }
+    }
+}
+
 /// One input port of a step.
 #[derive(Debug)]
 pub struct InputDef {
@@ -70,6 +166,8 @@ pub struct InputDef {
     pub ty: PortType,
     /// Delivery mode (`#[mode(...)]`); `None` = Azure ML's default.
     pub mode: Option<InputMode>,
+    /// Optional, range, allowed values.
+    pub rules: InputRules,
 }
 
 /// One output port of a step.
@@ -81,6 +179,18 @@ pub struct OutputDef {
     pub ty: AssetType,
     /// Write-back mode; `None` = Azure ML's default.
     pub mode: Option<OutputMode>,
+}
+
+/// A pipeline output registered as a data asset when the job writes it
+/// (`outputs(model(name = "iris-model", version = "3", path = "azureml://…"))`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OutputAsset {
+    /// The data asset name the output is registered under.
+    pub name: Option<&'static str>,
+    /// Its version (the YAML's `version`).
+    pub version: Option<&'static str>,
+    /// Where the output is written: an `azureml://datastores/NAME/paths/PATH` URI.
+    pub path: Option<&'static str>,
 }
 
 /// A command step, as declared by `#[step(...)]` on a bodiless fn.
@@ -109,6 +219,14 @@ pub struct StepDef {
     pub reuse: bool,
     /// Number of nodes to run on.
     pub instance_count: Option<u32>,
+    /// VM size or Kubernetes instance type to run on (`resources.instance_type`).
+    pub instance_type: Option<&'static str>,
+    /// Size of the container's `/dev/shm` (`resources.shm_size`, e.g. `2g`).
+    pub shm_size: Option<&'static str>,
+    /// Extra `docker run` arguments (`resources.docker_args`).
+    pub docker_args: Option<&'static str>,
+    /// Seconds after which the step is stopped and fails (`limits.timeout`).
+    pub timeout: Option<u64>,
     /// Environment variables set for the command.
     pub environment_variables: &'static [(&'static str, &'static str)],
     /// Input ports, in declaration order.
@@ -136,6 +254,8 @@ pub struct PipelineInputDef {
     pub mode: Option<InputMode>,
     /// The `#[default(...)]` value.
     pub default: Option<fn() -> DefaultValue>,
+    /// Range and allowed values of a parameter.
+    pub rules: InputRules,
 }
 
 /// A pipeline, as declared by `#[pipeline(...)]`.
@@ -157,10 +277,58 @@ pub struct PipelineDef {
     pub continue_on_step_failure: bool,
     /// Tags.
     pub tags: &'static [(&'static str, &'static str)],
+    /// Job properties (`properties(key = "value")`).
+    pub properties: &'static [(&'static str, &'static str)],
+    /// The environment of steps that name none.
+    pub default_environment: Option<&'static str>,
     /// The directory of the crate that declared the pipeline.
     pub manifest_dir: &'static str,
     /// Inputs, in declaration order.
     pub inputs: &'static [PipelineInputDef],
     /// Output names, in order of the returned tuple.
     pub outputs: &'static [&'static str],
+    /// Per output (same order, or empty): the data asset it is registered as.
+    pub output_assets: &'static [OutputAsset],
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_check_ranges_and_allowed_values() {
+        let range = InputRules {
+            min: Some(Bound::Integer(1)),
+            max: Some(Bound::Integer(10)),
+            ..InputRules::NONE
+        };
+        assert_eq!(range.check(&Literal::Integer(1)), Ok(()));
+        assert_eq!(range.check(&Literal::Integer(10)), Ok(()));
+        assert_eq!(
+            range.check(&Literal::Integer(11)).unwrap_err(),
+            "`11` is out of range; it must be between 1 and 10"
+        );
+        let floor = InputRules {
+            min: Some(Bound::Number(0.5)),
+            ..InputRules::NONE
+        };
+        assert_eq!(
+            floor.check(&Literal::Number(0.25)).unwrap_err(),
+            "`0.25` is out of range; it must be at least 0.5"
+        );
+        let allowed = InputRules {
+            allowed: &["fast", "slow"],
+            ..InputRules::NONE
+        };
+        assert_eq!(allowed.check(&Literal::String("slow".into())), Ok(()));
+        assert_eq!(
+            allowed
+                .check(&Literal::String("medium".into()))
+                .unwrap_err(),
+            "`medium` is not allowed; it must be one of `fast`, `slow`"
+        );
+        assert_eq!(InputRules::NONE.check(&Literal::Integer(-5)), Ok(()));
+        assert_eq!(Bound::Number(1.0).to_wire(), "1.0");
+        assert_eq!(Bound::Integer(3).to_wire(), "3");
+    }
 }

@@ -146,11 +146,7 @@ pub fn run_bound(
         steps: plan.steps.iter().map(|s| s.name.clone()).collect(),
     });
     let envs: Vec<&str> = {
-        let mut v: Vec<&str> = plan
-            .steps
-            .iter()
-            .filter_map(|s| s.def.environment)
-            .collect();
+        let mut v: Vec<&str> = plan.steps.iter().filter_map(|s| s.environment).collect();
         v.sort_unstable();
         v.dedup();
         v
@@ -252,6 +248,8 @@ struct StepState {
     outcome: Option<(StepOutcome, Duration)>,
     /// When its process started.
     started: Option<Instant>,
+    /// Set when the step ran past its `timeout` and was told to stop: when to kill it.
+    timed_out: Option<Instant>,
     /// Local path of each `Source::Data` input, by input position.
     resolved: Vec<Option<PathBuf>>,
 }
@@ -264,6 +262,7 @@ impl StepState {
             sealed: None,
             outcome: None,
             started: None,
+            timed_out: None,
             resolved,
         }
     }
@@ -314,6 +313,7 @@ impl Executor<'_> {
                 self.signal_all(libc::SIGKILL);
                 kill_at = None;
             }
+            self.enforce_timeouts();
             if !self.canceled && !self.stop_launching {
                 self.decide(events)?;
                 while self.running < max
@@ -401,6 +401,20 @@ impl Executor<'_> {
                 log_tail,
                 canceled,
             } => {
+                // A step stopped for its timeout failed, and says why.
+                let timeout = step
+                    .def
+                    .timeout
+                    .filter(|_| self.steps[i].timed_out.is_some());
+                let reason = match timeout {
+                    Some(t) if !canceled => {
+                        let text = format!("timed out after {t} s");
+                        self.failure
+                            .get_or_insert_with(|| format!("step `{}` {text}", step.name));
+                        text
+                    }
+                    _ => reason,
+                };
                 // `canceled`: the run's cancel token was set when the process ended. The
                 // executor may not have seen the token yet (a step stopped right after its
                 // spawn), so the step's own observation decides.
@@ -647,6 +661,7 @@ impl Executor<'_> {
                     };
                     parts.inputs.insert(input.name.to_owned(), hash);
                 }
+                (_, Source::Unbound) => {}
             }
         }
         Ok(parts)
@@ -759,6 +774,10 @@ impl Executor<'_> {
         let mut bad = None;
         for (k, (input, source)) in def.inputs.iter().zip(&step.inputs).enumerate() {
             let delivery = match source {
+                Source::Unbound => {
+                    values.insert(format!("inputs.{}", input.name), None);
+                    continue;
+                }
                 Source::Literal(l) => Delivery::Value(l.to_wire()),
                 Source::Upstream { step: u, output } => {
                     let out_name = self.plan.steps[*u].def.outputs[*output].name;
@@ -892,6 +911,40 @@ impl Executor<'_> {
             self.watchdog = Watchdog::start().map(Arc::new);
         }
         self.watchdog.as_ref()
+    }
+
+    /// Stops each running step past its `timeout` the way a cancel stops the run (SIGTERM to
+    /// its process group, SIGKILL after `kill_grace`); [`finished`](Self::finished) then marks
+    /// it failed with the reason.
+    fn enforce_timeouts(&mut self) {
+        let now = Instant::now();
+        for (i, state) in self.steps.iter_mut().enumerate() {
+            if state.status != StepStatus::Running {
+                continue;
+            }
+            let signal = match (
+                state.timed_out,
+                state.started,
+                self.plan.steps[i].def.timeout,
+            ) {
+                (Some(kill_at), _, _) if now >= kill_at => {
+                    // Once is enough; the process ends and `finished` follows.
+                    state.timed_out = Some(kill_at + Duration::from_secs(24 * 3600));
+                    libc::SIGKILL
+                }
+                (None, Some(started), Some(limit))
+                    if now.duration_since(started) >= Duration::from_secs(limit) =>
+                {
+                    state.timed_out = Some(now + self.opts.kill_grace);
+                    libc::SIGTERM
+                }
+                _ => continue,
+            };
+            let pid = self.pids.lock().ok().and_then(|p| p.get(&i).copied());
+            if let Some(pid) = pid {
+                signal_group(pid, signal);
+            }
+        }
     }
 
     fn signal_all(&self, signal: libc::c_int) {

@@ -22,6 +22,8 @@ pub(crate) enum Source {
         /// Output index in that step.
         output: usize,
     },
+    /// Nothing: an optional input left out; its `$[[ … ]]` block is dropped.
+    Unbound,
 }
 
 /// One command step to execute.
@@ -31,6 +33,8 @@ pub(crate) struct PlannedStep {
     pub name: String,
     /// The step definition.
     pub def: &'static StepDef,
+    /// The environment it declares or inherits (not used locally; named in a notice).
+    pub environment: Option<&'static str>,
     /// A source per input port of `def`.
     pub inputs: Vec<Source>,
     /// The plan steps this one reads from.
@@ -106,6 +110,7 @@ fn flatten(
                     .unwrap_or(Source::Data(DataLocation::Uri(String::new()))),
                 Binding::Literal(l) => Source::Literal(l.clone()),
                 Binding::Data(d) => Source::Data(absolute(d, cwd)),
+                Binding::Unbound => Source::Unbound,
             })
             .collect();
         let name = format!("{prefix}{}", node.name);
@@ -124,6 +129,7 @@ fn flatten(
                 out.push(PlannedStep {
                     name,
                     def,
+                    environment: node.environment,
                     inputs: sources,
                     upstream,
                 });

@@ -71,8 +71,8 @@ impl RestBodies {
 struct Builder<'a> {
     ctx: &'a WireContext,
     components: Vec<ComponentPut>,
-    /// Step definition (by address) → component ARM id.
-    step_ids: Vec<(*const StepDef, String)>,
+    /// Step definition (by address) and environment → component ARM id.
+    step_ids: Vec<(*const StepDef, &'static str, String)>,
 }
 
 /// Writes the REST bodies for `pipeline` with `inputs` bound (one per pipeline input, in order;
@@ -121,7 +121,8 @@ pub fn rest_bodies(
             out.name.clone(),
             JobOutput {
                 job_output_type: out.ty.into(),
-                uri: None,
+                uri: out.asset.path.map(str::to_owned),
+                asset_name: out.asset.name.map(str::to_owned),
                 mode: pipeline.output_mode(i).map(Into::into),
             },
         );
@@ -154,7 +155,13 @@ pub fn rest_bodies(
                 .clone()
                 .unwrap_or_else(|| pipeline.experiment_name().to_owned()),
             tags: pipeline.tags.clone(),
-            properties: ctx.properties.clone(),
+            // The pipeline's own properties, then what submission adds (git, …).
+            properties: pipeline
+                .properties
+                .iter()
+                .chain(&ctx.properties)
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
             compute_id: settings.default_compute.clone(),
             is_archived: false,
             inputs: job_inputs,
@@ -225,13 +232,22 @@ impl Builder<'_> {
         id
     }
 
-    fn step_component(&mut self, step: &'static StepDef) -> Result<String, WireError> {
-        if let Some((_, id)) = self.step_ids.iter().find(|(p, _)| std::ptr::eq(*p, step)) {
+    fn step_component(
+        &mut self,
+        step: &'static StepDef,
+        environment: Option<&'static str>,
+    ) -> Result<String, WireError> {
+        let environment = environment.ok_or(WireError::NoEnvironment { step: step.name })?;
+        if let Some((_, _, id)) = self
+            .step_ids
+            .iter()
+            .find(|(p, e, _)| std::ptr::eq(*p, step) && *e == environment)
+        {
             return Ok(id.clone());
         }
-        let spec = command_spec(step, self.ctx)?;
+        let spec = command_spec(step, environment, self.ctx)?;
         let id = self.register(spec);
-        self.step_ids.push((step, id.clone()));
+        self.step_ids.push((step, environment, id.clone()));
         Ok(id)
     }
 
@@ -255,10 +271,10 @@ impl Builder<'_> {
             match &node.component {
                 Component::Step(step) => (
                     ComponentType::Command,
-                    self.step_component(step)?,
+                    self.step_component(step, node.environment)?,
                     step.compute.map(|c| ws.compute_id(c)),
                     step.display_name.map(str::to_owned),
-                    step.instance_count.map(|n| Resources { instance_count: n }),
+                    resources(step),
                     (!step.environment_variables.is_empty()).then(|| {
                         step.environment_variables
                             .iter()
@@ -286,6 +302,7 @@ impl Builder<'_> {
         let mut inputs = IndexMap::new();
         for ((port, binding), mode) in ports.iter().zip(&node.inputs).zip(modes) {
             let input = match binding {
+                Binding::Unbound => continue,
                 Binding::Input(i) => NodeInput {
                     job_input_type: JobInputType::Literal,
                     value: Some(format!(
@@ -348,6 +365,10 @@ impl Builder<'_> {
             inputs,
             outputs,
             resources,
+            limits: match &node.component {
+                Component::Step(step) => step.timeout.map(CommandLimits::timeout),
+                Component::Pipeline(_) => None,
+            },
             environment_variables: env,
         })
     }
@@ -364,8 +385,8 @@ impl Builder<'_> {
             inputs.insert(
                 i.name.clone(),
                 ComponentInput {
-                    input_type: Cow::Borrowed(i.ty.as_str()),
                     default,
+                    ..ComponentInput::new(i.ty.as_str(), &i.rules)
                 },
             );
         }
@@ -400,10 +421,11 @@ impl Builder<'_> {
 }
 
 /// The `componentSpec` of a command step.
-fn command_spec(step: &'static StepDef, ctx: &WireContext) -> Result<ComponentSpec, WireError> {
-    let environment = step
-        .environment
-        .ok_or(WireError::NoEnvironment { step: step.name })?;
+fn command_spec(
+    step: &'static StepDef,
+    environment: &str,
+    ctx: &WireContext,
+) -> Result<ComponentSpec, WireError> {
     let code = match step.source_path() {
         Some(path) => Some(format!(
             "azureml:{}",
@@ -422,10 +444,7 @@ fn command_spec(step: &'static StepDef, ctx: &WireContext) -> Result<ComponentSp
         .map(|i| {
             (
                 i.name.to_owned(),
-                ComponentInput {
-                    input_type: Cow::Borrowed(i.ty.as_str()),
-                    default: None,
-                },
+                ComponentInput::new(i.ty.as_str(), &i.rules),
             )
         })
         .collect();
@@ -455,6 +474,17 @@ fn command_spec(step: &'static StepDef, ctx: &WireContext) -> Result<ComponentSp
         is_deterministic: Some(step.reuse),
         jobs: None,
     })
+}
+
+/// The `resources` of a step's node, when it sets any.
+pub(crate) fn resources(step: &StepDef) -> Option<Resources> {
+    let r = Resources {
+        instance_count: step.instance_count,
+        instance_type: step.instance_type.map(str::to_owned),
+        shm_size: step.shm_size.map(str::to_owned),
+        docker_args: step.docker_args.map(str::to_owned),
+    };
+    (r != Resources::default()).then_some(r)
 }
 
 /// A literal as a typed JSON value (component defaults are typed, job literals are strings).

@@ -75,9 +75,13 @@ pub struct JobInput {
 pub struct JobOutput {
     /// The discriminator.
     pub job_output_type: JobInputType,
-    /// Where the output is written (set by the service in answers).
+    /// Where the output is written (`path` of the output; set by the service in answers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uri: Option<String>,
+    /// The data asset the output is registered as. (API 2025-12-01 has no `assetVersion`: the
+    /// service picks the next version; the YAML carries `version`.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asset_name: Option<String>,
     /// `OutputDeliveryMode`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<OutputDeliveryMode>,
@@ -119,19 +123,52 @@ pub struct NodeJob {
     pub inputs: IndexMap<String, NodeInput>,
     /// Output bindings.
     pub outputs: IndexMap<String, NodeOutput>,
-    /// `{"instance_count": N}`.
+    /// `{"instance_count": N, "instance_type": …, "shm_size": …, "docker_args": …}`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resources: Option<Resources>,
+    /// `{"job_limits_type": "Command", "timeout": "PT30S"}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<CommandLimits>,
     /// Environment variables.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub environment_variables: Option<BTreeMap<String, String>>,
 }
 
-/// `resources` of a command node.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+/// `resources` of a command node (`JobResourceConfiguration` in the node's snake_case form, as
+/// Microsoft's SDK writes it).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Resources {
     /// Node count.
-    pub instance_count: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_count: Option<u32>,
+    /// VM size or instance type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_type: Option<String>,
+    /// Size of `/dev/shm` (`2g`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shm_size: Option<String>,
+    /// Extra `docker run` arguments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docker_args: Option<String>,
+}
+
+/// `limits` of a command node (`CommandJobLimits` in the node's snake_case form).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CommandLimits {
+    /// Always `Command`.
+    pub job_limits_type: String,
+    /// ISO 8601 duration (`PT30S`), as the SDK sends `timeout=30`.
+    pub timeout: String,
+}
+
+impl CommandLimits {
+    /// Limits with a timeout of `seconds`.
+    pub fn timeout(seconds: u64) -> Self {
+        CommandLimits {
+            job_limits_type: "Command".to_owned(),
+            timeout: format!("PT{seconds}S"),
+        }
+    }
 }
 
 /// A node input: a binding (`${{parent...}}` as a literal) or data given directly.
@@ -245,6 +282,33 @@ pub struct ComponentInput {
     /// Default value, a string whatever the type (`"3"`), as Microsoft's SDK sends it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default: Option<String>,
+    /// The input may be left unbound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optional: Option<bool>,
+    /// Smallest value of a number, as a string (`"1"`), as the SDK sends it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<String>,
+    /// Largest value of a number, as a string.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<String>,
+    /// The values a string may take.
+    #[serde(default, rename = "enum", skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<Vec<String>>,
+}
+
+impl ComponentInput {
+    /// An input of `input_type` with the rules of `rules` and no default.
+    pub fn new(input_type: &'static str, rules: &crate::graph::InputRules) -> Self {
+        ComponentInput {
+            input_type: Cow::Borrowed(input_type),
+            default: None,
+            optional: rules.optional.then_some(true),
+            min: rules.min.map(|b| b.to_wire()),
+            max: rules.max.map(|b| b.to_wire()),
+            allowed: (!rules.allowed.is_empty())
+                .then(|| rules.allowed.iter().map(|a| (*a).to_owned()).collect()),
+        }
+    }
 }
 
 /// A component output.

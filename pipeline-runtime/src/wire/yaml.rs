@@ -17,7 +17,9 @@ use serde_json::{Map, Value, json};
 
 use super::WireError;
 use super::job::literal_json;
-use crate::graph::{Binding, Component, DataLocation, InputValue, Pipeline, PortType, StepDef};
+use crate::graph::{
+    Binding, Component, DataLocation, InputRules, InputValue, Pipeline, PortType, StepDef,
+};
 
 /// Where the YAML will be written (local paths are made relative to it).
 #[derive(Debug, Clone)]
@@ -115,6 +117,9 @@ pub fn to_yaml(
     if !pipeline.tags.is_empty() {
         doc.insert("tags".into(), json!(pipeline.tags));
     }
+    if !pipeline.properties.is_empty() {
+        doc.insert("properties".into(), json!(pipeline.properties));
+    }
     let mut settings = Map::new();
     if let Some(c) = &pipeline.settings.default_compute {
         settings.insert("default_compute".into(), format!("azureml:{c}").into());
@@ -160,6 +165,15 @@ pub fn to_yaml(
         if let Some(mode) = pipeline.output_mode(i) {
             m.insert("mode".into(), mode.as_str().into());
         }
+        for (key, value) in [
+            ("path", o.asset.path),
+            ("name", o.asset.name),
+            ("version", o.asset.version),
+        ] {
+            if let Some(v) = value {
+                m.insert(key.into(), v.into());
+            }
+        }
         outs.insert(o.name.clone(), m.into());
     }
     doc.insert("outputs".into(), outs.into());
@@ -199,12 +213,22 @@ impl Writer<'_> {
             let modes: Vec<Option<&'static str>> = match &node.component {
                 Component::Step(step) => {
                     job.insert("type".into(), "command".into());
-                    job.insert("component".into(), command_component(step, base)?.into());
+                    let env = node
+                        .environment
+                        .ok_or(WireError::NoEnvironment { step: step.name })?;
+                    job.insert(
+                        "component".into(),
+                        command_component(step, env, base)?.into(),
+                    );
                     if let Some(c) = step.compute {
                         job.insert("compute".into(), format!("azureml:{c}").into());
                     }
-                    if let Some(n) = step.instance_count {
-                        job.insert("resources".into(), json!({ "instance_count": n }));
+                    if let Some(r) = super::job::resources(step) {
+                        job.insert("resources".into(), json!(r));
+                    }
+                    if let Some(t) = step.timeout {
+                        // The YAML takes seconds; the REST body an ISO 8601 duration.
+                        job.insert("limits".into(), json!({ "timeout": t }));
                     }
                     if !step.environment_variables.is_empty() {
                         let env: Map<String, Value> = step
@@ -233,6 +257,7 @@ impl Writer<'_> {
             let mut ins = Map::new();
             for ((port, binding), mode) in ports.iter().zip(&node.inputs).zip(modes) {
                 let bound = match binding {
+                    Binding::Unbound => continue,
                     Binding::Input(i) => {
                         format!("${{{{parent.inputs.{}}}}}", pipeline.inputs[*i].name).into()
                     }
@@ -300,8 +325,7 @@ impl Writer<'_> {
             .inputs
             .iter()
             .map(|i| {
-                let mut m = Map::new();
-                m.insert("type".into(), i.ty.as_str().into());
+                let mut m = component_input(i.ty.as_str(), &i.rules);
                 if let Some(InputValue::Literal(l)) = &i.default {
                     m.insert("default".into(), literal_json(l));
                 }
@@ -328,7 +352,30 @@ impl Writer<'_> {
     }
 }
 
-fn command_component(step: &StepDef, base: &Path) -> Result<Map<String, Value>, WireError> {
+/// A component input: its type and rules (`optional`, `min`, `max`, `enum`).
+fn component_input(ty: &str, rules: &InputRules) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("type".into(), ty.into());
+    if rules.optional {
+        m.insert("optional".into(), true.into());
+    }
+    if let Some(b) = rules.min {
+        m.insert("min".into(), literal_json(&b.literal()));
+    }
+    if let Some(b) = rules.max {
+        m.insert("max".into(), literal_json(&b.literal()));
+    }
+    if !rules.allowed.is_empty() {
+        m.insert("enum".into(), json!(rules.allowed));
+    }
+    m
+}
+
+fn command_component(
+    step: &StepDef,
+    env: &str,
+    base: &Path,
+) -> Result<Map<String, Value>, WireError> {
     let mut c = Map::new();
     c.insert(
         "$schema".into(),
@@ -346,14 +393,16 @@ fn command_component(step: &StepDef, base: &Path) -> Result<Map<String, Value>, 
         c.insert("code".into(), rel(base, &path).into());
     }
     c.insert("command".into(), step.command.into());
-    let env = step
-        .environment
-        .ok_or(WireError::NoEnvironment { step: step.name })?;
     c.insert("environment".into(), env.into());
     let ins: Map<String, Value> = step
         .inputs
         .iter()
-        .map(|i| (i.name.to_owned(), json!({ "type": i.ty.as_str() })))
+        .map(|i| {
+            (
+                i.name.to_owned(),
+                component_input(i.ty.as_str(), &i.rules).into(),
+            )
+        })
         .collect();
     c.insert("inputs".into(), ins.into());
     let outs: Map<String, Value> = step

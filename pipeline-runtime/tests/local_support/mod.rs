@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use azureml_pipelines_runtime::graph::{
-    AssetType, Binding, Component, DataLocation, InputDef, InputMode, InputValue, Literal, Node,
-    OutputDef, OutputRef, ParamType, Pipeline, PipelineInput, PortType, Settings, StepDef,
+    AssetType, Binding, Component, DataLocation, InputDef, InputMode, InputRules, InputValue,
+    Literal, Node, OutputDef, OutputRef, ParamType, Pipeline, PipelineInput, PortType, Settings,
+    StepDef,
 };
 use azureml_pipelines_runtime::local::{Event, LocalError, RunOptions, RunSummary};
 
@@ -25,6 +26,7 @@ pub fn data(name: &str, ty: AssetType, mode: Option<InputMode>) -> InputDef {
         name: leak_str(name),
         ty: PortType::Data(ty),
         mode,
+        rules: InputRules::NONE,
     }
 }
 
@@ -34,6 +36,7 @@ pub fn param(name: &str, ty: ParamType) -> InputDef {
         name: leak_str(name),
         ty: PortType::Param(ty),
         mode: None,
+        rules: InputRules::NONE,
     }
 }
 
@@ -48,6 +51,7 @@ pub struct StepSpec {
     pub reuse: bool,
     pub environment: Option<&'static str>,
     pub script: Option<&'static str>,
+    pub timeout: Option<u64>,
 }
 
 impl StepSpec {
@@ -62,6 +66,7 @@ impl StepSpec {
             reuse: true,
             environment: None,
             script: None,
+            timeout: None,
         }
     }
 
@@ -77,6 +82,12 @@ impl StepSpec {
 
     pub fn output(mut self, name: &'static str) -> Self {
         self.outputs.push(name);
+        self
+    }
+
+    /// Stops the step after `seconds`.
+    pub fn timeout(mut self, seconds: u64) -> Self {
+        self.timeout = Some(seconds);
         self
     }
 
@@ -107,6 +118,10 @@ impl StepSpec {
             environment: self.environment,
             reuse: self.reuse,
             instance_count: None,
+            instance_type: None,
+            shm_size: None,
+            docker_args: None,
+            timeout: self.timeout,
             environment_variables: &[],
             inputs: Vec::leak(self.inputs),
             outputs: Vec::leak(outputs),
@@ -129,6 +144,7 @@ impl PipelineSpec {
                 experiment: None,
                 settings: Settings::default(),
                 tags: BTreeMap::new(),
+                properties: BTreeMap::new(),
                 inputs: Vec::new(),
                 outputs: Vec::new(),
                 nodes: Vec::new(),
@@ -144,6 +160,7 @@ impl PipelineSpec {
             ty,
             default,
             mode: None,
+            rules: InputRules::NONE,
         });
         Binding::Input(self.pipeline.inputs.len() - 1)
     }
@@ -173,10 +190,15 @@ impl PipelineSpec {
             unique = format!("{name}_{k}");
             k += 1;
         }
+        let environment = match &component {
+            Component::Step(def) => def.environment,
+            Component::Pipeline(_) => None,
+        };
         self.pipeline.nodes.push(Node {
             name: unique,
             component,
             inputs,
+            environment,
         });
         (0..outputs)
             .map(|output| Binding::Output(OutputRef { node, output }))
@@ -195,6 +217,7 @@ impl PipelineSpec {
                 name: name.to_owned(),
                 ty,
                 from: *r,
+                asset: Default::default(),
             });
     }
 
