@@ -435,8 +435,8 @@ fn default_command(script: &str, inputs: &[Port], outputs: &[OutputModel]) -> St
 /// Checks every `${{inputs.x}}` / `${{outputs.y}}` in a command template against the ports.
 ///
 /// Each error is spanned on the placeholder itself where the compiler can point inside a string
-/// literal (`proc_macro`'s `Literal::subspan`, nightly only today), else on the whole string;
-/// the message quotes the placeholder either way.
+/// literal (`proc_macro`'s `Literal::subspan`, nightly only today); else on the whole string,
+/// with the line of the string underlined under the placeholder in the message itself.
 fn check_placeholders(cx: &mut Ctxt, lit: &LitStr, inputs: &[Port], outputs: &[OutputModel]) {
     let text = lit.value();
     let input_names: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
@@ -446,15 +446,17 @@ fn check_placeholders(cx: &mut Ctxt, lit: &LitStr, inputs: &[Port], outputs: &[O
         let start = offset + found;
         let after = &text[start + 3..];
         let Some(end) = after.find("}}") else {
-            cx.error_at(
-                value_span(lit, start..text.len()),
+            placeholder_error(
+                cx,
+                lit,
+                start..text.len(),
                 "unclosed `${{` placeholder; write `${{inputs.NAME}}` or `${{outputs.NAME}}`",
             );
             return;
         };
         let inner = after[..end].trim();
         offset = start + 3 + end + 2;
-        let span = value_span(lit, start..offset);
+        let range = start..offset;
         let ports = || {
             let mut parts = Vec::new();
             if !input_names.is_empty() {
@@ -490,8 +492,10 @@ fn check_placeholders(cx: &mut Ctxt, lit: &LitStr, inputs: &[Port], outputs: &[O
             Some(("inputs", n))
                 if !in_block && inputs.iter().any(|i| i.optional && i.name == n) =>
             {
-                cx.error_at(
-                    span,
+                placeholder_error(
+                    cx,
+                    lit,
+                    range,
                     format!(
                         "optional input `{n}` is used outside an optional block; write `$[[--{n} ${{{{inputs.{n}}}}}]]`, which is left out when the input is not given"
                     ),
@@ -500,21 +504,24 @@ fn check_placeholders(cx: &mut Ctxt, lit: &LitStr, inputs: &[Port], outputs: &[O
             Some(("inputs", n)) if input_names.contains(&n) => {}
             Some(("outputs", n)) if output_names.contains(&n) => {}
             Some(("inputs", n)) | Some(("outputs", n)) => {
-                let all: Vec<&str> = input_names
-                    .iter()
-                    .chain(&output_names)
-                    .copied()
-                    .collect();
+                let all: Vec<&str> = input_names.iter().chain(&output_names).copied().collect();
                 let hint = names::did_you_mean(n, &all)
                     .map(|s| format!("did you mean `{s}`? "))
                     .unwrap_or_default();
-                cx.error_at(
-                    span,
-                    format!("placeholder `${{{{{inner}}}}}` names no port; {hint}{}", ports()),
+                placeholder_error(
+                    cx,
+                    lit,
+                    range,
+                    format!(
+                        "placeholder `${{{{{inner}}}}}` names no port; {hint}{}",
+                        ports()
+                    ),
                 );
             }
-            _ => cx.error_at(
-                span,
+            _ => placeholder_error(
+                cx,
+                lit,
+                range,
                 format!(
                     "placeholder `${{{{{inner}}}}}` is not `${{{{inputs.NAME}}}}` or `${{{{outputs.NAME}}}}`"
                 ),
@@ -523,22 +530,49 @@ fn check_placeholders(cx: &mut Ctxt, lit: &LitStr, inputs: &[Port], outputs: &[O
     }
 }
 
+/// Reports `message` about `range` (byte offsets into the string's value): on the placeholder's
+/// own span where the compiler can point inside the literal, else on the whole literal with the
+/// line of the value that holds the placeholder, underlined, after the message.
+fn placeholder_error(
+    cx: &mut Ctxt,
+    lit: &LitStr,
+    range: std::ops::Range<usize>,
+    message: impl std::fmt::Display,
+) {
+    match value_span(lit, range.clone()) {
+        Some(span) => cx.error_at(span, message),
+        None => cx.error_at(
+            lit.span(),
+            format!("{message}\n{}", underline(&lit.value(), range)),
+        ),
+    }
+}
+
+/// The line of `text` holding `range`, and a line of `^` under `range` (in characters, so
+/// non-ASCII text lines up), both indented by two spaces.
+fn underline(text: &str, range: std::ops::Range<usize>) -> String {
+    let line_start = text[..range.start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[range.start..]
+        .find('\n')
+        .map_or(text.len(), |i| range.start + i);
+    let end = range.end.min(line_end);
+    let line = &text[line_start..line_end];
+    let pad = text[line_start..range.start].chars().count();
+    let width = text[range.start..end].chars().count().max(1);
+    format!("  {line}\n  {}{}", " ".repeat(pad), "^".repeat(width))
+}
+
 /// The span of `range` (byte offsets into the string's value) inside the literal's tokens, when
 /// the literal holds the value verbatim (no escapes) and the compiler can point inside a
-/// literal; the whole literal otherwise.
-fn value_span(lit: &LitStr, range: std::ops::Range<usize>) -> Span {
+/// literal.
+fn value_span(lit: &LitStr, range: std::ops::Range<usize>) -> Option<Span> {
     let token = lit.token();
     let source = token.to_string();
     let value = lit.value();
     // `"..."` or `r#"..."#`: the value starts after the first quote.
-    let prefix = match source.find('"') {
-        Some(q) => q + 1,
-        None => return lit.span(),
-    };
+    let prefix = source.find('"')? + 1;
     if source.get(prefix..prefix + value.len()) != Some(value.as_str()) {
-        return lit.span();
+        return None;
     }
-    token
-        .subspan(prefix + range.start..prefix + range.end)
-        .unwrap_or_else(|| lit.span())
+    token.subspan(prefix + range.start..prefix + range.end)
 }
