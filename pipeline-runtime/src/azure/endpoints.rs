@@ -40,7 +40,7 @@ use serde_json::Value;
 
 use super::arm::{ArmError, ArmRequest, TokenScope};
 use super::components::ComponentVersion;
-use super::publish::{OperateError, Versions, check_name};
+use super::publish::{OperateError, Versions};
 use super::secret::Secret;
 use super::workspace::Workspace;
 use crate::wire::endpoint::{
@@ -307,7 +307,7 @@ impl<'a> Endpoints<'a> {
         default_compute: Option<&str>,
         make_default: bool,
     ) -> Result<Deployed, OperateError> {
-        check_endpoint_name(deployment)?;
+        check_deployment_name(deployment)?;
         let found_endpoint = self.require(endpoint).await?;
         let component = Versions::new(self.ws).require(name, version).await?;
         if component.properties.is_archived {
@@ -697,7 +697,22 @@ pub fn invoke_body(
     Ok(body)
 }
 
-/// Endpoint and deployment names: 3 to 32 letters, digits and `-`, starting with a letter
+/// Deployment names: 1 to 32 letters, digits and `-`, starting with a letter or a digit.
+fn check_deployment_name(name: &str) -> Result<(), OperateError> {
+    let ok = (1..=32).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(OperateError::Invalid(format!(
+            "`{name}` is not a valid deployment name: use 1 to 32 letters, digits or `-`, \
+             starting with a letter or a digit"
+        )))
+    }
+}
+
+/// Endpoint names: 3 to 32 letters, digits and `-`, starting with a letter
 /// (Azure ML's rule for batch endpoints; deployments take the same here).
 fn check_endpoint_name(name: &str) -> Result<(), OperateError> {
     let ok = (3..=32).contains(&name.len())
@@ -706,9 +721,8 @@ fn check_endpoint_name(name: &str) -> Result<(), OperateError> {
     if ok {
         Ok(())
     } else {
-        check_name(name)?;
         Err(OperateError::Invalid(format!(
-            "`{name}` is not a valid endpoint or deployment name: use 3 to 32 letters, digits \
+            "`{name}` is not a valid endpoint name: use 3 to 32 letters, digits \
              or `-`, starting with a letter"
         )))
     }
