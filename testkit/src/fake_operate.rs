@@ -28,6 +28,12 @@ use serde_json::{Value, json};
 
 type Answer = Response<Full<Bytes>>;
 
+/// The endpoint (and deployment) a long-running operation provisions.
+type Target = Option<(String, Option<String>)>;
+
+/// A long-running operation: polls left, the failure it ends with, what it provisions.
+type PendingOperation = (usize, Option<String>, Target);
+
 /// A job an invocation created.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InvokedJob {
@@ -58,7 +64,7 @@ pub struct OperateState {
     pub operation_polls: usize,
     /// When set, the next endpoint or deployment PUT's operation ends `Failed` with this message.
     pub fail_next: Option<String>,
-    operations: BTreeMap<String, (usize, Option<String>, Option<(String, Option<String>)>)>,
+    operations: BTreeMap<String, PendingOperation>,
     next: u64,
 }
 
