@@ -528,3 +528,90 @@ async fn dry_run_bodies_have_the_reference_shapes_and_contact_nothing() {
         "a dry run contacted the fake"
     );
 }
+
+/// The reference section a request follows (`azureml-rest.md`).
+fn section(method: &str, path: &str) -> &'static str {
+    match () {
+        _ if path.starts_with("/fake/scoring/") => "§13 Invoke (§10)",
+        _ if path.starts_with("/fake/operate/operations/") => "§2.4 long-running operation",
+        _ if path.starts_with("/history/") => "§3 run history",
+        _ if path == "/discovery" => "§2 discovery",
+        _ if path.contains("/batchEndpoints/") && path.contains("/deployments") => {
+            "§13 Endpoint and deployment (deployment)"
+        }
+        _ if path.contains("/batchEndpoints/") => "§13 Endpoint and deployment (endpoint)",
+        _ if path.contains("/components/azureml_anonymous/") => "§5 anonymous component",
+        _ if path.contains("/components/") && method == "PUT" => "§13 Publish",
+        _ if path.contains("/components/") => "§13 Publish / Disable-enable (read)",
+        _ if path.contains("/codes/") => "§6 code asset",
+        _ if path.contains("/datastores") => "§8 datastore",
+        _ if path.contains("/jobs/") => "§3 job",
+        _ if path.contains("/schedules/") => "§13 Schedules",
+        _ => "§2 workspace",
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_flow_sends_the_reviewed_requests() {
+    let env = env().await;
+    let jobs = flow(&env).await;
+    ok(&env, &["published", "disable", "compare_models:1"]).await;
+    ok(&env, &["published", "enable", "compare_models:1"]).await;
+    ok(
+        &env,
+        &["schedule", "create", "nightly", "--cron", "0 6 * * *"],
+    )
+    .await;
+    ok(&env, &["schedule", "disable", "nightly"]).await;
+    let ws = env.fake.workspace_id();
+    let mut log = String::from(
+        "# Every request of: publish v1, publish v2, endpoint create, deploy v1, deploy v2,\n\
+         # set-default v2, invoke (default), invoke --deployment v1 --param … --wait,\n\
+         # published disable/enable, schedule create, schedule disable.\n\
+         # METHOD path (below the workspace) [api-version] [deployment header]  reference\n",
+    );
+    // Code assets and step components are registered concurrently and arrive in any order: each
+    // run of consecutive such requests is sorted; every other request keeps its place.
+    let mut lines: Vec<(String, String)> = Vec::new();
+    for r in env.fake.requests() {
+        let mut path = r.path.strip_prefix(&ws).unwrap_or(&r.path).to_owned();
+        for (i, job) in jobs.iter().enumerate() {
+            path = path.replace(job.as_str(), &format!("{{job{}}}", i + 1));
+        }
+        if let Some(ws_in_history) = path.find("/subscriptions/") {
+            path.truncate(ws_in_history);
+            path.push_str("/{workspace}/…");
+        }
+        let api = r
+            .query
+            .get("api-version")
+            .map(|v| format!(" [{v}]"))
+            .unwrap_or_default();
+        let header = r
+            .headers
+            .get("azureml-model-deployment")
+            .map(|d| format!(" [azureml-model-deployment: {d}]"))
+            .unwrap_or_default();
+        let tag = section(&r.method, &r.path);
+        let kind = if tag.starts_with("§5") || tag.starts_with("§6") {
+            tag.to_owned()
+        } else {
+            format!("{}", lines.len())
+        };
+        lines.push((
+            kind,
+            format!(
+                "{} {}{api}{header}  {}\n",
+                r.method,
+                if path.is_empty() { "/" } else { &path },
+                section(&r.method, &r.path)
+            ),
+        ));
+    }
+    for group in lines.chunk_by(|a, b| a.0 == b.0) {
+        let mut group: Vec<&str> = group.iter().map(|(_, l)| l.as_str()).collect();
+        group.sort_unstable();
+        log.extend(group);
+    }
+    support::assert_golden("operate/flow.log", &log);
+}
