@@ -96,6 +96,16 @@ impl From<SubmitError> for OperateError {
     }
 }
 
+impl From<super::Error> for OperateError {
+    fn from(e: super::Error) -> Self {
+        match e {
+            super::Error::Config(e) => OperateError::Config(e),
+            super::Error::Auth(e) => OperateError::Arm(ArmError::Auth(e)),
+            super::Error::Arm(e) => OperateError::Arm(e),
+        }
+    }
+}
+
 impl OperateError {
     /// Whether the caller gave something wrong (exit code 2) rather than the service failing.
     pub fn is_bad_input(&self) -> bool {

@@ -12,6 +12,7 @@
 //!     expression: "0 6 * * *".into(), time_zone: "UTC".into(), start_time: None, end_time: None,
 //! };
 //! let created = Schedules::new(&ws).create("nightly", job, trigger).await?;
+//! assert!(created.value.enabled() || !created.changed);
 //! Schedules::new(&ws).set_enabled("nightly", false).await?;
 //! # Ok(()) }
 //! ```
