@@ -615,3 +615,18 @@ async fn the_flow_sends_the_reviewed_requests() {
     }
     support::assert_golden("operate/flow.log", &log);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_provisioning_shows_the_service_error() {
+    let env = env().await;
+    env.fake
+        .operate(|s| s.fail_next = Some("Quota exceeded for batch endpoints in eastus".into()));
+    let (code, _, err) = run(&env, &["endpoint", "create", "broken-ep"]).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("ended Failed"), "{err}");
+    assert!(err.contains("Quota exceeded for batch endpoints in eastus"), "{err}");
+    let state = env
+        .fake
+        .operate(|s| s.endpoints["broken-ep"]["properties"]["provisioningState"].clone());
+    assert_eq!(state, json!("Failed"));
+}
