@@ -323,6 +323,7 @@ struct State {
     operations: HashMap<String, Operation>,
     next_id: u64,
     pipelines_url: Option<String>,
+    operate: crate::fake_operate::OperateState,
 }
 
 /// A running fake Azure ML server. Stops when dropped.
@@ -395,6 +396,12 @@ impl FakeAzureMl {
 
     fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Reads or steers batch endpoints, deployments, invoked jobs and schedules
+    /// ([`crate::fake_operate`]).
+    pub fn operate<T>(&self, f: impl FnOnce(&mut crate::fake_operate::OperateState) -> T) -> T {
+        f(&mut self.state().operate)
     }
 
     /// `http://127.0.0.1:<port>`: the ARM endpoint to point the client at.
@@ -554,6 +561,7 @@ impl State {
             operations: HashMap::new(),
             next_id: 0,
             pipelines_url: None,
+            operate: Default::default(),
         };
         let blob = state.options.blob.clone();
         let id = format!("{}/datastores/workspaceblobstore", state.workspace_id());
@@ -843,6 +851,21 @@ fn route(
             );
         }
         Some(_) => {}
+    }
+    let st = &mut *s;
+    let headers = st
+        .requests
+        .iter()
+        .rev()
+        .find(|r| r.method == method && r.path == path);
+    let ctx = crate::fake_operate::Ctx {
+        state: &mut st.operate,
+        components: &st.components,
+        base: &st.base,
+        headers: headers.map(|r| &r.headers),
+    };
+    if let Some(answer) = crate::fake_operate::route(ctx, method, &segments, query, body) {
+        return answer;
     }
     if let ["fake", kind @ ("operations" | "operationResults"), id] = segments.as_slice() {
         return poll_operation(&mut s, kind, id);

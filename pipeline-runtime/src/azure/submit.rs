@@ -315,6 +315,53 @@ pub async fn submit(
     events: Events<'_>,
 ) -> Result<Submitted, SubmitError> {
     let values: Vec<Option<InputValue>> = values.iter().cloned().map(Some).collect();
+    let prepared = prepare(ws, pipeline, &values, opts, events).await?;
+    let name = opts
+        .job_name
+        .clone()
+        .unwrap_or_else(|| new_job_name(&pipeline.name));
+    let job = ws
+        .jobs()
+        .create_or_update(&name, &prepared.bodies.job)
+        .await?;
+    events(SubmitEvent::JobCreated { name: name.clone() });
+    let studio_url = studio_url(ws, &job, &name);
+    Ok(Submitted {
+        name,
+        job,
+        studio_url,
+        codes_uploaded: prepared.codes_uploaded,
+        codes_reused: prepared.codes_reused,
+        components: prepared.bodies.components.len(),
+    })
+}
+
+/// What [`prepare`] registered: the job body that can now be sent, and what it took.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    /// The components (registered) and the pipeline job (not sent).
+    pub bodies: wire::RestBodies,
+    /// Code assets uploaded.
+    pub codes_uploaded: usize,
+    /// Code assets reused by content hash.
+    pub codes_reused: usize,
+}
+
+/// Everything [`submit`] does before the job PUT: snapshots hashed and uploaded as code assets
+/// (or reused), local inputs uploaded, data assets `@latest` resolved, the step components
+/// registered. `values` has one entry per pipeline input; `None` leaves it unbound (publishing a
+/// pipeline component). Publishing and schedules use it too.
+///
+/// # Errors
+///
+/// As [`submit`].
+pub async fn prepare(
+    ws: &Workspace,
+    pipeline: &Pipeline,
+    values: &[Option<InputValue>],
+    opts: &SubmitOptions,
+    events: Events<'_>,
+) -> Result<Prepared, SubmitError> {
     let scope = ws.scope();
     // Checked before anything is uploaded: every step needs an environment.
     for step in pipeline.steps() {
@@ -326,7 +373,7 @@ pub async fn submit(
     // Data assets named `@latest` are resolved before anything is uploaded, so a missing one is
     // named first.
     let mut latest_data = BTreeMap::new();
-    for (_, name) in wire::latest_data_assets(pipeline, &values) {
+    for (_, name) in wire::latest_data_assets(pipeline, values) {
         if let std::collections::btree_map::Entry::Vacant(slot) = latest_data.entry(name) {
             let version = ws.data().latest_version(slot.key()).await?;
             slot.insert(version);
@@ -362,12 +409,12 @@ pub async fn submit(
         ctx.code.insert(h.path.clone(), id);
     }
 
-    let locals = wire::local_data(pipeline, &values);
+    let locals = wire::local_data(pipeline, values);
     if !locals.is_empty() {
         upload_local_data(ws, locals, &mut ctx, &opts.upload, events).await?;
     }
 
-    let bodies = wire::rest_bodies(pipeline, &values, &ctx)?;
+    let bodies = wire::rest_bodies(pipeline, values, &ctx)?;
     let components = &bodies.components;
     let puts = join_bounded(
         opts.concurrency,
@@ -383,21 +430,10 @@ pub async fn submit(
     events(SubmitEvent::ComponentsRegistered {
         count: components.len(),
     });
-
-    let name = opts
-        .job_name
-        .clone()
-        .unwrap_or_else(|| new_job_name(&pipeline.name));
-    let job = ws.jobs().create_or_update(&name, &bodies.job).await?;
-    events(SubmitEvent::JobCreated { name: name.clone() });
-    let studio_url = studio_url(ws, &job, &name);
-    Ok(Submitted {
-        name,
-        job,
-        studio_url,
+    Ok(Prepared {
+        bodies,
         codes_uploaded,
         codes_reused,
-        components: components.len(),
     })
 }
 

@@ -26,14 +26,22 @@ mod azure_workspace;
 pub mod datastores;
 #[cfg(feature = "azure")]
 pub mod dry_run;
+#[cfg(feature = "azure")]
+pub mod endpoint;
 mod error;
 pub mod export;
 pub mod graph;
 #[cfg(feature = "azure")]
 pub mod legacy;
 mod output;
+#[cfg(feature = "azure")]
+pub mod publish;
+#[cfg(feature = "azure")]
+pub mod published;
 pub mod run;
 pub mod runs;
+#[cfg(feature = "azure")]
+pub mod schedule;
 pub mod snapshot;
 #[cfg(feature = "azure")]
 pub mod submit;
@@ -86,6 +94,18 @@ pub enum Command {
     /// Trigger, enable or disable pipelines published with Azure ML's v1 SDK.
     #[cfg(feature = "azure")]
     Legacy(legacy::LegacyArgs),
+    /// Publish the pipeline as a named, versioned pipeline component in Azure ML.
+    #[cfg(feature = "azure")]
+    Publish(publish::PublishArgs),
+    /// Batch endpoints that run published pipelines: create, deploy, set-default, invoke, …
+    #[cfg(feature = "azure")]
+    Endpoint(endpoint::EndpointArgs),
+    /// Published pipeline versions: list, show, disable, enable.
+    #[cfg(feature = "azure")]
+    Published(published::PublishedArgs),
+    /// Run the pipeline on Azure ML on a cron or recurrence schedule.
+    #[cfg(feature = "azure")]
+    Schedule(schedule::ScheduleArgs),
 }
 
 /// The current folder (`.` if it cannot be read).
@@ -205,7 +225,7 @@ fn uses_snapshots(command: &Command) -> bool {
     match command {
         Command::Run(_) | Command::Export(_) => true,
         #[cfg(feature = "azure")]
-        Command::Submit(_) => true,
+        Command::Submit(_) | Command::Publish(_) | Command::Schedule(_) => true,
         _ => false,
     }
 }
@@ -308,6 +328,14 @@ where
         Command::Datastores(a) => datastores::datastores(&a),
         #[cfg(feature = "azure")]
         Command::Legacy(a) => legacy::legacy(&a),
+        #[cfg(feature = "azure")]
+        Command::Publish(a) => publish::publish(pipeline, &a),
+        #[cfg(feature = "azure")]
+        Command::Endpoint(a) => endpoint::endpoint(pipeline, &a),
+        #[cfg(feature = "azure")]
+        Command::Published(a) => published::published(&a),
+        #[cfg(feature = "azure")]
+        Command::Schedule(a) => schedule::schedule(pipeline, &a),
     };
     let code = match result {
         Ok(code) => code,

@@ -113,10 +113,22 @@ async fn submit_async(pipeline: &Pipeline, args: &SubmitArgs) -> Result<ExitCode
 /// Follows job `name` to its end, printing status changes (and, when nothing changed for
 /// `--heartbeat`, that it is still waiting); Ctrl-C asks the service to cancel it.
 async fn follow(ws: &Workspace, name: &str, args: &SubmitArgs) -> Result<ExitCode, CliError> {
+    follow_job(ws, name, args.poll_interval, args.heartbeat).await
+}
+
+/// Follows job `name` to its end, polling every `interval` and saying that it still waits when
+/// nothing changed for `heartbeat`; ends with the outputs (or the failed steps). Exit 0 only
+/// when the job completed. Shared by `submit --wait` and `endpoint invoke --wait`.
+pub(crate) async fn follow_job(
+    ws: &Workspace,
+    name: &str,
+    interval: Duration,
+    heartbeat: Duration,
+) -> Result<ExitCode, CliError> {
     let cancel = Arc::new(AtomicBool::new(false));
     let handlers = super::install_ctrl_c(&cancel);
     let opts = FollowOptions {
-        interval: args.poll_interval,
+        interval,
         cancel: Arc::clone(&cancel),
     };
     let started = Instant::now();
@@ -129,7 +141,7 @@ async fn follow(ws: &Workspace, name: &str, args: &SubmitArgs) -> Result<ExitCod
     let mut last_line = Instant::now();
     let result = submit::follow(ws, name, &opts, |event| match event {
         FollowEvent::Polled(status) => {
-            if last_line.elapsed() >= args.heartbeat {
+            if last_line.elapsed() >= heartbeat {
                 last_line = Instant::now();
                 errln!(
                     "[{}] job {name}: still {status}; waiting for it to finish (Ctrl-C cancels it)",

@@ -5,10 +5,12 @@
 //! uploaded) comes in through [`WireContext`]. The same pipeline and context always give the
 //! same bytes.
 
+pub mod endpoint;
 mod ids;
 mod job;
 pub mod legacy;
 pub mod rest;
+pub mod schedule;
 mod yaml;
 
 use std::path::PathBuf;

@@ -1,0 +1,837 @@
+//! Batch endpoints with pipeline-component deployments: the seed's `PipelineEndpoint` (an
+//! endpoint with versions and a default version) and "run a published pipeline over REST with
+//! `ParameterAssignments`", on Azure ML v2 (reference §10, corrected by §13).
+//!
+//! * [`Endpoints::create`] — `PUT batchEndpoints/{e}` (long-running: `Azure-AsyncOperation`
+//!   followed, `Retry-After` honoured, a failed provisioning returns the service's errors);
+//! * [`Endpoints::deploy`] — `PUT batchEndpoints/{e}/deployments/{d}` running a published
+//!   pipeline version (long-running); an archived version is refused;
+//! * [`Endpoints::set_default`] — GET the endpoint, PUT it whole with `defaults.deploymentName`
+//!   (PATCH cannot set it);
+//! * [`Endpoints::invoke`] — `POST` to the endpoint's `scoringUri` with an Azure ML token
+//!   (`https://ml.azure.com`), `azureml-model-deployment` only when a deployment is named,
+//!   the values checked against the published interface first. The body carries a job name
+//!   chosen here, so a retried POST never makes a second job.
+//!
+//! Every change is idempotent by name: the same call twice changes nothing the second time
+//! ([`Change::changed`] is false).
+//!
+//! A Rust service triggering a published pipeline without the command line:
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), azureml_pipelines_runtime::azure::publish::OperateError> {
+//! use azureml_pipelines_runtime::azure::Workspace;
+//! use azureml_pipelines_runtime::azure::endpoints::{Endpoints, InvokeOptions};
+//! let ws = Workspace::from_config()?;
+//! let invoked = Endpoints::new(&ws)
+//!     .invoke("compare-models", &InvokeOptions {
+//!         params: vec![("pipeline_arg".into(), "20".into())],
+//!         inputs: vec![("iris".into(), "azureml://datastores/workspaceblobstore/paths/iris.csv".into())],
+//!         ..Default::default()
+//!     })
+//!     .await?;
+//! println!("job {} on deployment {}", invoked.job_name, invoked.deployment);
+//! # Ok(()) }
+//! ```
+
+use azure_core::http::{Method, Url};
+use indexmap::IndexMap;
+use serde_json::Value;
+
+use super::arm::{ArmError, ArmRequest, TokenScope};
+use super::components::ComponentVersion;
+use super::publish::{OperateError, Versions};
+use super::secret::Secret;
+use super::workspace::Workspace;
+use crate::wire::endpoint::{
+    BatchDeployment, BatchEndpoint, BatchEndpointDefaults, InvokeInput, InvokeRequest,
+    InvokeResponse,
+};
+
+/// api-version of batch endpoint PUT, GET, list and DELETE, and of deployment GET and list
+/// (what Microsoft's SDK sends, §13).
+pub const ENDPOINTS_API_VERSION: &str = "2023-10-01";
+/// api-version of a pipeline-component deployment PUT (§13).
+pub const DEPLOYMENT_PUT_API_VERSION: &str = "2023-02-01-preview";
+
+/// A resource after an idempotent change.
+#[derive(Clone, Debug)]
+pub struct Change<T> {
+    /// The resource as the service holds it now.
+    pub value: T,
+    /// False when it already was as asked, and nothing was sent.
+    pub changed: bool,
+}
+
+/// What [`Endpoints::deploy`] did.
+#[derive(Clone, Debug)]
+pub struct Deployed {
+    /// The deployment.
+    pub deployment: Change<BatchDeployment>,
+    /// The endpoint, when its default changed to this deployment.
+    pub default_set: Option<BatchEndpoint>,
+}
+
+/// What to invoke with.
+#[derive(Clone, Debug, Default)]
+pub struct InvokeOptions {
+    /// The deployment (default: the endpoint's default deployment).
+    pub deployment: Option<String>,
+    /// Parameter values by name, as text; typed by the published interface.
+    pub params: Vec<(String, String)>,
+    /// Data inputs by name: datastore URIs (`azureml://…`), `https://` URLs or data assets.
+    pub inputs: Vec<(String, String)>,
+    /// The experiment the job is filed under.
+    pub experiment: Option<String>,
+    /// The job name (default: a fresh one).
+    pub job_name: Option<String>,
+}
+
+/// A checked invocation, ready to send (also what `--dry-run` and the `curl` line show).
+#[derive(Clone, Debug)]
+pub struct InvokePlan {
+    /// Where it is posted.
+    pub scoring_uri: String,
+    /// The deployment that runs it.
+    pub deployment: String,
+    /// Whether the deployment is named in the request (`azureml-model-deployment`).
+    pub named_deployment: bool,
+    /// `name:version` of the published pipeline it runs.
+    pub component: String,
+    /// The body.
+    pub body: InvokeRequest,
+}
+
+/// What [`Endpoints::invoke`] started.
+#[derive(Clone, Debug)]
+pub struct Invoked {
+    /// The pipeline job's name (`jobs/{name}`).
+    pub job_name: String,
+    /// The deployment that runs it.
+    pub deployment: String,
+    /// `name:version` of the published pipeline.
+    pub component: String,
+}
+
+/// Batch endpoints of a [`Workspace`].
+#[derive(Debug, Clone, Copy)]
+pub struct Endpoints<'a> {
+    ws: &'a Workspace,
+}
+
+impl<'a> Endpoints<'a> {
+    /// The endpoints of `ws`.
+    pub fn new(ws: &'a Workspace) -> Self {
+        Self { ws }
+    }
+
+    fn url(self, endpoint: &str, deployment: Option<&str>) -> Url {
+        match deployment {
+            Some(d) => self.ws.url(&["batchEndpoints", endpoint, "deployments", d]),
+            None => self.ws.url(&["batchEndpoints", endpoint]),
+        }
+    }
+
+    async fn location(self) -> Result<String, ArmError> {
+        Ok(self.ws.get().await?.location.unwrap_or_default())
+    }
+
+    /// One endpoint, `None` when it does not exist.
+    pub async fn get(self, endpoint: &str) -> Result<Option<BatchEndpoint>, ArmError> {
+        let op = format!("GET batchEndpoints/{endpoint}");
+        let url = self.url(endpoint, None);
+        match self
+            .ws
+            .arm()
+            .get_json(url, ENDPOINTS_API_VERSION, &op)
+            .await
+        {
+            Ok(e) => Ok(Some(e)),
+            Err(e) if e.status() == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One endpoint, or [`OperateError::NotFound`] saying how to create it.
+    pub async fn require(self, endpoint: &str) -> Result<BatchEndpoint, OperateError> {
+        self.get(endpoint)
+            .await?
+            .ok_or_else(|| OperateError::NotFound {
+                what: format!("endpoint `{endpoint}`"),
+                hint: format!("; create it with `endpoint create {endpoint}`"),
+            })
+    }
+
+    /// Every endpoint of the workspace.
+    pub async fn list(self) -> Result<Vec<BatchEndpoint>, ArmError> {
+        let url = self.ws.url(&["batchEndpoints"]);
+        self.ws
+            .arm()
+            .list_all(url, ENDPOINTS_API_VERSION, "GET batchEndpoints")
+            .await
+    }
+
+    /// Creates endpoint `endpoint` (or updates its description); unchanged when it exists as
+    /// asked.
+    pub async fn create(
+        self,
+        endpoint: &str,
+        description: Option<&str>,
+    ) -> Result<Change<BatchEndpoint>, OperateError> {
+        check_endpoint_name(endpoint)?;
+        let body = match self.get(endpoint).await? {
+            Some(found)
+                if description.is_none()
+                    || found.properties.description.as_deref() == description =>
+            {
+                return Ok(Change {
+                    value: found,
+                    changed: false,
+                });
+            }
+            Some(found) => {
+                let mut put = found.to_put();
+                put.properties.description = description.map(str::to_owned);
+                put
+            }
+            None => BatchEndpoint::new(self.location().await?, description.map(str::to_owned)),
+        };
+        Ok(Change {
+            value: self.put_endpoint(endpoint, &body).await?,
+            changed: true,
+        })
+    }
+
+    async fn put_endpoint(
+        self,
+        endpoint: &str,
+        body: &BatchEndpoint,
+    ) -> Result<BatchEndpoint, OperateError> {
+        let op = format!("PUT batchEndpoints/{endpoint}");
+        let url = self.url(endpoint, None);
+        self.put(url, ENDPOINTS_API_VERSION, &op, body).await
+    }
+
+    async fn put<T: serde::Serialize + serde::de::DeserializeOwned>(
+        self,
+        url: Url,
+        api_version: &str,
+        op: &str,
+        body: &T,
+    ) -> Result<T, OperateError> {
+        let json = crate::wire::to_json_value(body, op).map_err(OperateError::Invalid)?;
+        let arm = self.ws.arm();
+        let initial = arm
+            .send(
+                ArmRequest::new(Method::Put, url.clone(), op)
+                    .api_version(api_version)
+                    .json(json),
+            )
+            .await?;
+        let done = arm
+            .wait_for_completion(initial, Method::Put, &url, api_version, op)
+            .await?;
+        Ok(done.json(op)?)
+    }
+
+    /// Deletes endpoint `endpoint` (with `deployment`, only that deployment). Returns false when
+    /// there was nothing to delete.
+    pub async fn delete(self, endpoint: &str, deployment: Option<&str>) -> Result<bool, ArmError> {
+        let op = match deployment {
+            Some(d) => format!("DELETE batchEndpoints/{endpoint}/deployments/{d}"),
+            None => format!("DELETE batchEndpoints/{endpoint}"),
+        };
+        let url = self.url(endpoint, deployment);
+        let arm = self.ws.arm();
+        let initial = match arm
+            .send(
+                ArmRequest::new(Method::Delete, url.clone(), &op)
+                    .api_version(ENDPOINTS_API_VERSION),
+            )
+            .await
+        {
+            Ok(a) if a.status == 204 => return Ok(false),
+            Ok(a) => a,
+            Err(e) if e.status() == Some(404) => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        arm.wait_for_completion(initial, Method::Delete, &url, ENDPOINTS_API_VERSION, &op)
+            .await?;
+        Ok(true)
+    }
+
+    /// The deployments of `endpoint`.
+    pub async fn deployments(self, endpoint: &str) -> Result<Vec<BatchDeployment>, ArmError> {
+        let url = self.ws.url(&["batchEndpoints", endpoint, "deployments"]);
+        let op = format!("GET batchEndpoints/{endpoint}/deployments");
+        self.ws
+            .arm()
+            .list_all(url, ENDPOINTS_API_VERSION, &op)
+            .await
+    }
+
+    /// One deployment, `None` when it does not exist.
+    pub async fn get_deployment(
+        self,
+        endpoint: &str,
+        deployment: &str,
+    ) -> Result<Option<BatchDeployment>, ArmError> {
+        let op = format!("GET batchEndpoints/{endpoint}/deployments/{deployment}");
+        let url = self.url(endpoint, Some(deployment));
+        match self
+            .ws
+            .arm()
+            .get_json(url, ENDPOINTS_API_VERSION, &op)
+            .await
+        {
+            Ok(d) => Ok(Some(d)),
+            Err(e) if e.status() == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Deploys published version `name:version` as `deployment` under `endpoint` (the
+    /// workspace's compute `default_compute` runs steps that name none), and makes it the
+    /// default when `make_default` is set or the endpoint has none yet. Unchanged when the
+    /// deployment already runs that version.
+    ///
+    /// # Errors
+    ///
+    /// [`OperateError::Archived`] for a disabled version; unknown endpoint or version; a failed
+    /// provisioning (the service's errors).
+    pub async fn deploy(
+        self,
+        endpoint: &str,
+        deployment: &str,
+        (name, version): (&str, &str),
+        default_compute: Option<&str>,
+        make_default: bool,
+    ) -> Result<Deployed, OperateError> {
+        check_deployment_name(deployment)?;
+        let found_endpoint = self.require(endpoint).await?;
+        let component = Versions::new(self.ws).require(name, version).await?;
+        if component.properties.is_archived {
+            return Err(OperateError::Archived {
+                name: name.to_owned(),
+                version: version.to_owned(),
+            });
+        }
+        let id = if component.id.is_empty() {
+            self.ws.scope().component_version_id(name, version)
+        } else {
+            component.id.clone()
+        };
+        let current = self.get_deployment(endpoint, deployment).await?;
+        let deployed = match current {
+            Some(d)
+                if d.component_id()
+                    .is_some_and(|c| c.eq_ignore_ascii_case(&id)) =>
+            {
+                Change {
+                    value: d,
+                    changed: false,
+                }
+            }
+            _ => {
+                let body = BatchDeployment::pipeline_component(
+                    found_endpoint.location.clone(),
+                    id,
+                    default_compute,
+                    None,
+                );
+                let op = format!("PUT batchEndpoints/{endpoint}/deployments/{deployment}");
+                let url = self.url(endpoint, Some(deployment));
+                Change {
+                    value: self
+                        .put(url, DEPLOYMENT_PUT_API_VERSION, &op, &body)
+                        .await?,
+                    changed: true,
+                }
+            }
+        };
+        let default_set = if (make_default || found_endpoint.default_deployment().is_none())
+            && found_endpoint.default_deployment() != Some(deployment)
+        {
+            Some(
+                self.put_default(endpoint, found_endpoint, deployment)
+                    .await?,
+            )
+        } else {
+            None
+        };
+        Ok(Deployed {
+            deployment: deployed,
+            default_set,
+        })
+    }
+
+    /// Makes `deployment` the default of `endpoint`: GET, then a full PUT with
+    /// `defaults.deploymentName`. Unchanged when it already is.
+    pub async fn set_default(
+        self,
+        endpoint: &str,
+        deployment: &str,
+    ) -> Result<Change<BatchEndpoint>, OperateError> {
+        let found = self.require(endpoint).await?;
+        if found.default_deployment() == Some(deployment) {
+            return Ok(Change {
+                value: found,
+                changed: false,
+            });
+        }
+        if self.get_deployment(endpoint, deployment).await?.is_none() {
+            return Err(OperateError::NotFound {
+                what: format!("deployment `{deployment}` of endpoint `{endpoint}`"),
+                hint: format!(
+                    "; deploy one with `endpoint deploy {endpoint} --pipeline NAME:VERSION \
+                     --deployment {deployment}`"
+                ),
+            });
+        }
+        Ok(Change {
+            value: self.put_default(endpoint, found, deployment).await?,
+            changed: true,
+        })
+    }
+
+    async fn put_default(
+        self,
+        endpoint: &str,
+        found: BatchEndpoint,
+        deployment: &str,
+    ) -> Result<BatchEndpoint, OperateError> {
+        let mut put = found.to_put();
+        put.properties.defaults = Some(BatchEndpointDefaults {
+            deployment_name: Some(deployment.to_owned()),
+        });
+        self.put_endpoint(endpoint, &put).await
+    }
+
+    /// Checks an invocation of `endpoint` against the published interface and returns what
+    /// would be sent (nothing is sent).
+    ///
+    /// # Errors
+    ///
+    /// Unknown endpoint or deployment, no default deployment, an archived version,
+    /// [`OperateError::Interface`] for values that do not fit.
+    pub async fn plan_invoke(
+        self,
+        endpoint: &str,
+        opts: &InvokeOptions,
+    ) -> Result<InvokePlan, OperateError> {
+        let found = self.require(endpoint).await?;
+        let deployment = match (&opts.deployment, found.default_deployment()) {
+            (Some(d), _) => d.clone(),
+            (None, Some(d)) => d.to_owned(),
+            (None, None) => {
+                return Err(OperateError::NotFound {
+                    what: format!("a default deployment of endpoint `{endpoint}`"),
+                    hint: format!(
+                        "; name one with `--deployment`, or set it with `endpoint set-default \
+                         {endpoint} DEPLOYMENT`"
+                    ),
+                });
+            }
+        };
+        let Some(d) = self.get_deployment(endpoint, &deployment).await? else {
+            return Err(OperateError::NotFound {
+                what: format!("deployment `{deployment}` of endpoint `{endpoint}`"),
+                hint: format!("; `endpoint show {endpoint}` lists its deployments"),
+            });
+        };
+        let (name, version) = d
+            .component_id()
+            .and_then(component_name_version)
+            .ok_or_else(|| {
+                OperateError::Invalid(format!(
+                    "deployment `{deployment}` of endpoint `{endpoint}` does not run a published \
+                     pipeline"
+                ))
+            })?;
+        let component = Versions::new(self.ws).require(&name, &version).await?;
+        if component.properties.is_archived {
+            return Err(OperateError::Archived { name, version });
+        }
+        let job_name = opts
+            .job_name
+            .clone()
+            .unwrap_or_else(|| super::submit::new_job_name(&name));
+        let body = invoke_body(&component, &name, &version, opts, job_name)?;
+        let scoring_uri = found.properties.scoring_uri.clone().ok_or_else(|| {
+            OperateError::Invalid(format!(
+                "endpoint `{endpoint}` has no scoring URI yet (provisioning state {}); try again \
+                 when `endpoint show {endpoint}` says Succeeded",
+                found
+                    .properties
+                    .provisioning_state
+                    .as_deref()
+                    .unwrap_or("unknown")
+            ))
+        })?;
+        Ok(InvokePlan {
+            scoring_uri,
+            deployment,
+            named_deployment: opts.deployment.is_some(),
+            component: format!("{name}:{version}"),
+            body,
+        })
+    }
+
+    /// Starts a job of the published pipeline behind `endpoint` (see [`Self::plan_invoke`]).
+    pub async fn invoke(
+        self,
+        endpoint: &str,
+        opts: &InvokeOptions,
+    ) -> Result<Invoked, OperateError> {
+        let plan = self.plan_invoke(endpoint, opts).await?;
+        self.send_invoke(endpoint, &plan).await
+    }
+
+    /// Sends a planned invocation.
+    pub async fn send_invoke(
+        self,
+        endpoint: &str,
+        plan: &InvokePlan,
+    ) -> Result<Invoked, OperateError> {
+        let op = format!("POST batchEndpoints/{endpoint} scoring URI");
+        let url = Url::parse(&plan.scoring_uri).map_err(|e| {
+            OperateError::Invalid(format!(
+                "endpoint `{endpoint}` has a scoring URI that is not a URL ({e})"
+            ))
+        })?;
+        let body = crate::wire::to_json_value(&plan.body, &op).map_err(OperateError::Invalid)?;
+        let mut request = ArmRequest::new(Method::Post, url, &op)
+            .scope(TokenScope::AzureMl)
+            .json(body)
+            .secret_header(
+                "repeatability_request-id",
+                Secret::new(azure_core::Uuid::new_v4().to_string()),
+            );
+        if plan.named_deployment {
+            request = request.secret_header(
+                "azureml-model-deployment",
+                Secret::new(plan.deployment.clone()),
+            );
+        }
+        let answer: InvokeResponse = self.ws.arm().send(request).await?.json(&op)?;
+        let job_name = if answer.name.is_empty() {
+            plan.body.properties.name.clone().unwrap_or_default()
+        } else {
+            answer.name
+        };
+        Ok(Invoked {
+            job_name,
+            deployment: plan.deployment.clone(),
+            component: plan.component.clone(),
+        })
+    }
+}
+
+impl InvokePlan {
+    /// The same call as a `curl` command line any HTTP client can copy; the token is a
+    /// placeholder (`$TOKEN`), never a real one.
+    pub fn curl(&self) -> String {
+        let body = serde_json::to_string(&self.body).unwrap_or_default();
+        let mut line = format!(
+            "curl -X POST '{}' -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json'",
+            self.scoring_uri
+        );
+        if self.named_deployment {
+            line.push_str(&format!(
+                " -H 'azureml-model-deployment: {}'",
+                self.deployment
+            ));
+        }
+        line.push_str(&format!(" -d '{}'", body.replace('\'', "'\\''")));
+        line
+    }
+}
+
+/// `(name, version)` of a component version ARM id (`…/components/{n}/versions/{v}`).
+pub fn component_name_version(id: &str) -> Option<(String, String)> {
+    let parts: Vec<&str> = id.trim_end_matches('/').rsplit('/').take(4).collect();
+    match parts.as_slice() {
+        [v, versions, n, components]
+            if versions.eq_ignore_ascii_case("versions")
+                && components.eq_ignore_ascii_case("components") =>
+        {
+            Some(((*n).to_owned(), (*v).to_owned()))
+        }
+        _ => None,
+    }
+}
+
+/// The inputs a published version accepts: `(name, type, default)` in declaration order.
+pub fn accepted_inputs(component: &ComponentVersion) -> Vec<(String, String, Option<String>)> {
+    component.properties.component_spec["inputs"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        v["type"].as_str().unwrap_or("string").to_owned(),
+                        v.get("default").and_then(|d| match d {
+                            Value::String(s) => Some(s.clone()),
+                            Value::Null => None,
+                            other => Some(other.to_string()),
+                        }),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn is_literal(ty: &str) -> bool {
+    matches!(ty, "integer" | "number" | "string" | "boolean")
+}
+
+/// The invoke body for `opts` checked against `component`'s inputs: every name known, every
+/// parameter of its type, every data input without a default given.
+pub fn invoke_body(
+    component: &ComponentVersion,
+    name: &str,
+    version: &str,
+    opts: &InvokeOptions,
+    job_name: String,
+) -> Result<InvokeRequest, OperateError> {
+    let accepted = accepted_inputs(component);
+    let listing = || {
+        accepted
+            .iter()
+            .map(|(n, t, d)| {
+                let how = if is_literal(t) { "--param" } else { "--input" };
+                let default = d
+                    .as_ref()
+                    .map_or(String::new(), |d| format!(" (default: {d})"));
+                format!("  {how} {n}: {t}{default}")
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let refuse = |problem: String| OperateError::Interface {
+        problem,
+        name: name.to_owned(),
+        version: version.to_owned(),
+        accepted: listing(),
+    };
+    let mut input_data = IndexMap::new();
+    for (key, text) in &opts.params {
+        let Some((_, ty, _)) = accepted.iter().find(|(n, _, _)| n == key) else {
+            return Err(refuse(format!("unknown parameter `{key}`")));
+        };
+        if !is_literal(ty) {
+            return Err(refuse(format!(
+                "`{key}` is a data input ({ty}): give it with `--input {key}=URI`"
+            )));
+        }
+        let value = match ty.as_str() {
+            "integer" => text.trim().parse::<i64>().ok().map(Value::from),
+            "number" => text
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|f| f.is_finite())
+                .map(Value::from),
+            "boolean" => match text.trim().to_ascii_lowercase().as_str() {
+                "true" => Some(Value::Bool(true)),
+                "false" => Some(Value::Bool(false)),
+                _ => None,
+            },
+            _ => Some(Value::from(text.clone())),
+        }
+        .ok_or_else(|| refuse(format!("`--param {key}={text}` is not a {ty}")))?;
+        if input_data
+            .insert(key.clone(), InvokeInput::Literal { value })
+            .is_some()
+        {
+            return Err(refuse(format!("`{key}` is given twice")));
+        }
+    }
+    for (key, uri) in &opts.inputs {
+        let Some((_, ty, _)) = accepted.iter().find(|(n, _, _)| n == key) else {
+            return Err(refuse(format!("unknown input `{key}`")));
+        };
+        if is_literal(ty) {
+            return Err(refuse(format!(
+                "`{key}` is a parameter ({ty}): give it with `--param {key}=VALUE`"
+            )));
+        }
+        if !(uri.starts_with("azureml:")
+            || uri.starts_with("https://")
+            || uri.starts_with("wasbs://")
+            || uri.starts_with("abfss://"))
+        {
+            return Err(refuse(format!(
+                "`--input {key}={uri}` is not a URI the service can read: upload the file with \
+                 `upload --azure` and give its `azureml://datastores/…` URI"
+            )));
+        }
+        let uri = uri.clone();
+        let input = match ty.as_str() {
+            "uri_file" => InvokeInput::UriFile { uri },
+            "mltable" => InvokeInput::MlTable { uri },
+            _ => InvokeInput::UriFolder { uri },
+        };
+        if input_data.insert(key.clone(), input).is_some() {
+            return Err(refuse(format!("`{key}` is given twice")));
+        }
+    }
+    if let Some((n, t, _)) = accepted
+        .iter()
+        .find(|(n, t, d)| !is_literal(t) && d.is_none() && !input_data.contains_key(n))
+    {
+        return Err(refuse(format!(
+            "input `{n}` ({t}) has no default: give it with `--input {n}=URI`"
+        )));
+    }
+    let mut body = InvokeRequest::default();
+    body.properties.input_data = input_data;
+    body.properties.name = Some(job_name);
+    if let Some(x) = &opts.experiment {
+        body.properties
+            .properties
+            .insert("experimentName".to_owned(), x.clone());
+    }
+    Ok(body)
+}
+
+/// Deployment names: 1 to 32 letters, digits and `-`, starting with a letter or a digit.
+fn check_deployment_name(name: &str) -> Result<(), OperateError> {
+    let ok = (1..=32).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(OperateError::Invalid(format!(
+            "`{name}` is not a valid deployment name: use 1 to 32 letters, digits or `-`, \
+             starting with a letter or a digit"
+        )))
+    }
+}
+
+/// Endpoint names: 3 to 32 letters, digits and `-`, starting with a letter
+/// (Azure ML's rule for batch endpoints; deployments take the same here).
+fn check_endpoint_name(name: &str) -> Result<(), OperateError> {
+    let ok = (3..=32).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(OperateError::Invalid(format!(
+            "`{name}` is not a valid endpoint name: use 3 to 32 letters, digits \
+             or `-`, starting with a letter"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn component() -> ComponentVersion {
+        serde_json::from_value(json!({"id": "/c/components/p/versions/1", "name": "1",
+            "properties": {"componentSpec": {"type": "pipeline", "inputs": {
+                "iris": {"type": "uri_file"},
+                "pipeline_arg": {"type": "integer", "default": "10"}}}}}))
+        .unwrap()
+    }
+
+    fn opts(params: &[(&str, &str)], inputs: &[(&str, &str)]) -> InvokeOptions {
+        let pairs =
+            |l: &[(&str, &str)]| l.iter().map(|(a, b)| ((*a).into(), (*b).into())).collect();
+        InvokeOptions {
+            params: pairs(params),
+            inputs: pairs(inputs),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn values_are_typed_by_the_published_interface() {
+        let body = invoke_body(
+            &component(),
+            "p",
+            "1",
+            &opts(
+                &[("pipeline_arg", "20")],
+                &[("iris", "azureml://datastores/d/paths/i.csv")],
+            ),
+            "job1".into(),
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::to_value(&body).unwrap(),
+            json!({"properties": {"inputData": {
+                "pipeline_arg": {"jobInputType": "Literal", "value": 20},
+                "iris": {"jobInputType": "UriFile", "uri": "azureml://datastores/d/paths/i.csv"}},
+                "name": "job1"}})
+        );
+    }
+
+    #[test]
+    fn unknown_names_and_wrong_types_list_what_the_version_accepts() {
+        let iris = [("iris", "azureml://datastores/d/paths/i.csv")];
+        for (params, want) in [
+            (vec![("nope", "1")], "unknown parameter `nope`"),
+            (vec![("pipeline_arg", "ten")], "is not a integer"),
+            (vec![("iris", "x")], "is a data input"),
+        ] {
+            let e =
+                invoke_body(&component(), "p", "1", &opts(&params, &iris), "j".into()).unwrap_err();
+            let text = e.to_string();
+            assert!(text.contains(want), "{text}");
+            assert!(
+                text.contains("--param pipeline_arg: integer (default: 10)"),
+                "{text}"
+            );
+            assert!(e.is_bad_input());
+        }
+        let e = invoke_body(&component(), "p", "1", &opts(&[], &[]), "j".into()).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("input `iris` (uri_file) has no default"),
+            "{e}"
+        );
+        let e = invoke_body(
+            &component(),
+            "p",
+            "1",
+            &opts(&[], &[("iris", "./local.csv")]),
+            "j".into(),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("upload --azure"), "{e}");
+    }
+
+    #[test]
+    fn component_ids_split_into_name_and_version() {
+        assert_eq!(
+            component_name_version("/s/x/components/p/versions/3"),
+            Some(("p".into(), "3".into()))
+        );
+        assert_eq!(component_name_version("/s/x/models/p/versions/3"), None);
+    }
+
+    #[test]
+    fn the_curl_line_has_a_token_placeholder() {
+        let plan = InvokePlan {
+            scoring_uri: "https://e.eastus.inference.ml.azure.com/jobs".into(),
+            deployment: "v2".into(),
+            named_deployment: true,
+            component: "p:2".into(),
+            body: InvokeRequest::default(),
+        };
+        let line = plan.curl();
+        assert!(line.contains("Bearer $TOKEN"), "{line}");
+        assert!(line.contains("-H 'azureml-model-deployment: v2'"), "{line}");
+        assert!(
+            line.contains("-d '{\"properties\":{\"inputData\":{}}}'"),
+            "{line}"
+        );
+    }
+}
