@@ -145,7 +145,7 @@ async fn flow(env: &Env) -> Vec<String> {
     )
     .await;
     assert!(err.contains("-H 'azureml-model-deployment: v1'"), "{err}");
-    assert!(err.contains("ended Completed"), "{err}");
+    assert!(err.contains(" completed after "), "{err}");
     vec![job_default.trim().to_owned(), job_v1.trim().to_owned()]
 }
 
