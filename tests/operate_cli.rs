@@ -624,7 +624,10 @@ async fn a_failed_provisioning_shows_the_service_error() {
     let (code, _, err) = run(&env, &["endpoint", "create", "broken-ep"]).await;
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("ended Failed"), "{err}");
-    assert!(err.contains("Quota exceeded for batch endpoints in eastus"), "{err}");
+    assert!(
+        err.contains("Quota exceeded for batch endpoints in eastus"),
+        "{err}"
+    );
     let state = env
         .fake
         .operate(|s| s.endpoints["broken-ep"]["properties"]["provisioningState"].clone());
