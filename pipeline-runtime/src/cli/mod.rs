@@ -23,6 +23,8 @@ pub mod args;
 #[cfg(feature = "azure")]
 mod azure_workspace;
 #[cfg(feature = "azure")]
+pub mod compute;
+#[cfg(feature = "azure")]
 pub mod datastores;
 #[cfg(feature = "azure")]
 pub mod dry_run;
@@ -86,6 +88,9 @@ pub enum Command {
     /// Trigger, enable or disable pipelines published with Azure ML's v1 SDK.
     #[cfg(feature = "azure")]
     Legacy(legacy::LegacyArgs),
+    /// Create, list, show, resize, delete and attach the workspace's computes.
+    #[cfg(feature = "azure")]
+    Compute(compute::ComputeArgs),
 }
 
 /// The current folder (`.` if it cannot be read).
@@ -308,6 +313,8 @@ where
         Command::Datastores(a) => datastores::datastores(&a),
         #[cfg(feature = "azure")]
         Command::Legacy(a) => legacy::legacy(&a),
+        #[cfg(feature = "azure")]
+        Command::Compute(a) => compute::compute(&a),
     };
     let code = match result {
         Ok(code) => code,
