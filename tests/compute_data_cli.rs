@@ -592,3 +592,389 @@ async fn compute_dry_runs_contact_nothing_and_match_the_reference_key_by_key() {
     assert!(!files.contains(DATABRICKS_TOKEN));
     assert!(fake.requests().is_empty(), "{:?}", fake.requests());
 }
+
+const CONTAINER: &str = "azureml-blobstore-data";
+
+/// The fake Azure ML on a real Azurite, with one compute.
+async fn fake_on_azurite(compute: &str) -> (Azurite, FakeAzureMl) {
+    let azurite = Azurite::start();
+    let fake = FakeAzureMl::start_on_azurite(&azurite, CONTAINER).await;
+    fake.accept_token("cli", TOKEN);
+    fake.add_compute(compute, "AmlCompute");
+    (azurite, fake)
+}
+
+/// How many files `data create` says it uploaded (`None`: it uploaded nothing).
+fn uploaded_files(stderr: &str) -> Option<usize> {
+    stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("Uploaded "))
+        .and_then(|l| l.split(' ').next())
+        .and_then(|n| n.parse().ok())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_data_asset_is_registered_locally_and_runs_locally() {
+    let fake = fake(0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    let ws_arg = ws.to_str().unwrap();
+    let local = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--workspace", ws_arg]);
+        output(cli(&fake, None, &all))
+    };
+    let create = [
+        "data",
+        "create",
+        "iris",
+        "--version",
+        "1",
+        "--type",
+        "uri_file",
+        "--path",
+        "examples/compare_models/data/iris.csv",
+    ];
+    let out = local(&create).await;
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("Registered `iris:1` (uri_file) in the local workspace"),
+        "{stdout}"
+    );
+    // Again: nothing changes. Other data under the same version: refused.
+    let out = local(&create).await;
+    assert!(
+        text(&out)
+            .0
+            .contains("already exists with the same data; nothing changed")
+    );
+    let mut other = create.to_vec();
+    other[8] = "examples/compare_models/main.rs";
+    let out = local(&other).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).1.contains("a version never changes"),
+        "{}",
+        text(&out).1
+    );
+
+    // The pipeline runs with the asset as its input.
+    let out = local(&["run", "--input", "iris=azureml:iris:1"]).await;
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let out = local(&["run", "--input", "iris=azureml:iris@latest"]).await;
+    assert!(out.status.success(), "{}", text(&out).1);
+
+    // A missing one is named, with how to register it.
+    let out = local(&["run", "--input", "iris=azureml:wine:1"]).await;
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("no data asset `wine` in the local workspace"),
+        "{stderr}"
+    );
+
+    // Archive hides it from @latest; restore brings it back.
+    let out = local(&["data", "archive", "iris:1"]).await;
+    assert!(text(&out).0.contains("Archived `iris:1`."));
+    let out = local(&["run", "--input", "iris=azureml:iris@latest"]).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).1.contains("every one is archived"),
+        "{}",
+        text(&out).1
+    );
+    let out = local(&["data", "restore", "iris:1"]).await;
+    assert!(text(&out).0.contains("Restored `iris:1`."));
+    let out = local(&["data", "list"]).await;
+    assert!(
+        text(&out).0.starts_with("iris  latest 1  uri_file"),
+        "{}",
+        text(&out).0
+    );
+    assert!(
+        fake.requests().is_empty(),
+        "a local command contacted Azure"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_local_table_is_materialised_as_its_folder() {
+    let fake = fake(0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    let ws_arg = ws.to_str().unwrap();
+    let local = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--workspace", ws_arg]);
+        output(cli(&fake, None, &all))
+    };
+    let out = local(&[
+        "upload",
+        "examples/compare_models/data/iris.csv",
+        "--target-path",
+        "train-dataset",
+    ])
+    .await;
+    assert!(out.status.success(), "{}", text(&out).1);
+    let out = local(&[
+        "data",
+        "create-tabular",
+        "iris-table",
+        "--version",
+        "1",
+        "--from-delimited",
+        "azureml://datastores/workspaceblobstore/paths/train-dataset/*.csv",
+    ])
+    .await;
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("1 file(s) read as delimited text"),
+        "{stdout}"
+    );
+    let out = local(&["data", "show", "iris-table:1"]).await;
+    let (stdout, _) = text(&out);
+    let folder = std::path::PathBuf::from(stdout.trim().rsplit(" -> ").next().unwrap());
+    let table: Value =
+        serde_yaml_ng::from_str(&std::fs::read_to_string(folder.join("MLTable")).unwrap()).unwrap();
+    assert_eq!(table["paths"], json!([{"pattern": "./*.csv"}]));
+    assert_eq!(
+        table["transformations"],
+        json!([{"read_delimited": {"delimiter": ",", "encoding": "utf8",
+            "header": "all_files_same_headers"}}])
+    );
+    assert!(folder.join("iris.csv").is_file());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_azure_data_asset_uploads_once_and_is_submitted_by_id() {
+    let (azurite, fake) = fake_on_azurite("aml-compute").await;
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("iris-folder");
+    std::fs::create_dir(&folder).unwrap();
+    for i in 0..5 {
+        std::fs::write(
+            folder.join(format!("part-{i}.csv")),
+            format!("a,b\n{i},1\n"),
+        )
+        .unwrap();
+    }
+    let create = |version: &'static str| {
+        let folder = folder.to_str().unwrap().to_owned();
+        let args = vec![
+            "data".to_owned(),
+            "create".into(),
+            "iris".into(),
+            "--version".into(),
+            version.into(),
+            "--type".into(),
+            "uri_folder".into(),
+            "--path".into(),
+            folder,
+            "--azure".into(),
+        ];
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        output(cli(&fake, Some(&azurite), &args))
+    };
+    let out = create("1").await;
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(uploaded_files(&stderr), Some(5), "{stderr}");
+    let put = &fake.requests_to("PUT", "/data/iris/versions/1")[0];
+    assert_eq!(put.query["api-version"], "2023-04-01-preview");
+    let uri = put.body["properties"]["dataUri"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        uri.starts_with("azureml://datastores/workspaceblobstore/paths/LocalUpload/")
+            && uri.ends_with("/iris-folder/"),
+        "{uri}"
+    );
+    assert_eq!(put.body["properties"]["dataType"], "uri_folder");
+    assert!(
+        stdout.contains("Registered `iris:1` (uri_folder)"),
+        "{stdout}"
+    );
+
+    // The same again: nothing uploaded, nothing registered.
+    let out = create("1").await;
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("already exists with the same data; nothing changed"),
+        "{stdout}"
+    );
+    assert_eq!(uploaded_files(&stderr), None, "{stderr}");
+    assert_eq!(fake.data().puts(), 1);
+    // A new version of the same folder: registered, but no file sent.
+    let out = create("2").await;
+    let (_, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("is already uploaded"), "{stderr}");
+    assert_eq!(uploaded_files(&stderr), None);
+    assert_eq!(fake.data().puts(), 2);
+
+    // Archive and restore; @latest follows the newest version not archived.
+    let out = output(cli(
+        &fake,
+        Some(&azurite),
+        &["data", "archive", "iris:2", "--azure"],
+    ))
+    .await;
+    assert!(
+        text(&out).0.contains("Archived `iris:2`."),
+        "{}",
+        text(&out).1
+    );
+    let out = output(cli(&fake, Some(&azurite), &["data", "list", "--azure"])).await;
+    assert!(
+        text(&out).0.contains("iris  latest 1  uri_folder"),
+        "{}",
+        text(&out).0
+    );
+    let out = output(cli(
+        &fake,
+        Some(&azurite),
+        &["data", "show", "iris", "--azure"],
+    ))
+    .await;
+    let (stdout, _) = text(&out);
+    assert!(
+        stdout.contains("iris:2  uri_folder") && stdout.contains("(archived)"),
+        "{stdout}"
+    );
+    let out = output(cli(
+        &fake,
+        Some(&azurite),
+        &["data", "restore", "iris:2", "--azure"],
+    ))
+    .await;
+    assert!(text(&out).0.contains("Restored `iris:2`."));
+
+    // Submitted: the input is the asset's ARM id.
+    let out = output(cli(
+        &fake,
+        Some(&azurite),
+        &["submit", "--input", "iris=azureml:iris@latest"],
+    ))
+    .await;
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let job = fake.job(stdout.trim()).unwrap();
+    assert_eq!(
+        job["properties"]["inputs"]["iris"]["uri"],
+        format!("{}/data/iris/versions/2", fake.workspace_id())
+    );
+    assert!(!stdout.contains(TOKEN) && !stderr.contains(TOKEN));
+    assert!(!stderr.contains(azurite.account_key()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_compute_is_named_before_anything_is_uploaded() {
+    let (azurite, fake2) = fake_on_azurite("gpu-cluster").await;
+    let out = output(cli(&fake2, Some(&azurite), &["submit"])).await;
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "no compute `aml-compute` in workspace `ws`; it has: gpu-cluster (AmlCompute)"
+        ),
+        "{stderr}"
+    );
+    assert!(fake2.requests_to("POST", "startPendingUpload").is_empty());
+    assert!(fake2.requests_to("GET", "/codes/").is_empty());
+    assert!(fake2.requests_to("POST", "listSecrets").is_empty());
+    assert_eq!(fake2.job_puts(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_dry_runs_match_the_reference_key_by_key() {
+    let fake = fake(0).await;
+    let out = output(cli(
+        &fake,
+        None,
+        &[
+            "data",
+            "create-tabular",
+            "iris-table",
+            "--version",
+            "3",
+            "--from-delimited",
+            "azureml://datastores/workspaceblobstore/paths/train-dataset/*.csv",
+            "--azure",
+            "--dry-run",
+        ],
+    ))
+    .await;
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let reqs: Value = serde_json::from_str(&stdout).unwrap();
+    let put = reqs.as_array().unwrap().last().unwrap();
+    assert_eq!(put["method"], "PUT");
+    assert_eq!(put["path"], format!("{WS_PATH}/data/iris-table/versions/3"));
+    assert_eq!(put["api-version"], "2023-04-01-preview");
+    let body = &put["body"];
+    assert_keys(
+        body,
+        &[("", "DataVersionBase"), ("/properties", "MLTableData")],
+    );
+    assert_eq!(body["properties"]["dataType"], "mltable");
+    assert_eq!(
+        body["properties"]["referencedUris"],
+        json!(["azureml://datastores/workspaceblobstore/paths/train-dataset/*.csv"])
+    );
+    let data_uri = body["properties"]["dataUri"].as_str().unwrap();
+    assert!(
+        data_uri.starts_with("azureml://datastores/{default_datastore}/paths/LocalUpload/")
+            && data_uri.ends_with("/iris-table/"),
+        "{data_uri}"
+    );
+    assert_eq!(reqs[2]["method"], "POST");
+    assert_eq!(
+        reqs[2]["body"],
+        json!({"expirableSecret": true, "expireAfterHours": 1})
+    );
+
+    // A URI needs no upload: the body is the SDK's (§7), key for key.
+    let out = output(cli(
+        &fake,
+        None,
+        &[
+            "data",
+            "create",
+            "raw",
+            "--version",
+            "1",
+            "--type",
+            "uri_folder",
+            "--path",
+            "azureml://datastores/workspaceblobstore/paths/data/",
+            "--description",
+            "d",
+            "--azure",
+            "--dry-run",
+        ],
+    ))
+    .await;
+    let reqs: Value = serde_json::from_str(&text(&out).0).unwrap();
+    assert_eq!(reqs.as_array().unwrap().len(), 2);
+    let body = &reqs[1]["body"];
+    assert_eq!(
+        body,
+        &json!({"properties": {"dataType": "uri_folder",
+            "dataUri": "azureml://datastores/workspaceblobstore/paths/data/",
+            "description": "d", "tags": {}, "properties": {}, "isAnonymous": false,
+            "isArchived": false}})
+    );
+    assert_keys(
+        body,
+        &[
+            ("", "DataVersionBase"),
+            ("/properties", "DataVersionBaseProperties"),
+        ],
+    );
+    assert!(fake.requests().is_empty(), "{:?}", fake.requests());
+}

@@ -311,8 +311,7 @@ struct State {
     jobs: BTreeMap<String, JobState>,
     job_puts: usize,
     computes: crate::fake_computes::FakeComputes,
-    /// Data asset versions by (name, version), in the order they were created.
-    data: Vec<((String, String), Value)>,
+    data: crate::fake_data::FakeData,
     operations: HashMap<String, Operation>,
     next_id: u64,
     pipelines_url: Option<String>,
@@ -458,18 +457,14 @@ impl FakeAzureMl {
     /// Registers a data asset version (`data/{name}/versions/{version}`) pointing at `uri`; the
     /// latest version of an asset is the one added last.
     pub fn add_data_version(&self, name: &str, version: &str, data_type: &str, uri: &str) {
-        let mut state = self.state();
-        let id = format!("{}/data/{name}/versions/{version}", state.workspace_id());
-        let body = json!({"id": id, "name": version,
-            "type": "Microsoft.MachineLearningServices/workspaces/data/versions",
-            "properties": {"dataType": data_type, "dataUri": uri, "isAnonymous": false,
-                           "isArchived": false}});
-        state
-            .data
-            .retain(|(k, _)| *k != (name.to_owned(), version.to_owned()));
-        state
-            .data
-            .push(((name.to_owned(), version.to_owned()), body));
+        let state = self.state();
+        let ws = state.workspace_id();
+        state.data.add(&ws, name, version, data_type, uri);
+    }
+
+    /// The data assets of the fake workspace.
+    pub fn data(&self) -> crate::fake_data::FakeData {
+        self.state().data.clone()
     }
 
     /// Every request received so far, in order.
@@ -536,7 +531,7 @@ impl State {
             latency: Duration::ZERO,
             status_script: vec!["NotStarted".into(), "Running".into(), "Completed".into()],
             datastores: BTreeMap::new(),
-            data: Vec::new(),
+            data: Default::default(),
             codes: BTreeMap::new(),
             components: BTreeMap::new(),
             component_puts: 0,
@@ -1106,31 +1101,18 @@ fn route_workspace(
             let answer = with_header(respond(202, &Value::Null), "location", &location);
             with_header(answer, "retry-after", "0")
         }
-        ("GET", ["data", name]) => {
-            let versions: Vec<&Value> = s
-                .data
-                .iter()
-                .filter(|((n, _), _)| n == name)
-                .map(|(_, v)| v)
-                .collect();
-            match versions.last() {
-                None => not_found(s, "data", name),
-                Some(latest) => respond(
-                    200,
-                    &json!({"id": format!("{}/data/{name}", s.workspace_id()), "name": name,
-                            "type": "Microsoft.MachineLearningServices/workspaces/data",
-                            "properties": {"dataType": latest["properties"]["dataType"],
-                                           "latestVersion": latest["name"],
-                                           "isArchived": false}}),
-                ),
-            }
-        }
-        ("GET", ["data", name, "versions", version]) => {
-            match s.data.iter().find(|((n, v), _)| n == name && v == version) {
-                Some((_, body)) => respond(200, body),
-                None => not_found(s, "data", &format!("{name}/versions/{version}")),
-            }
-        }
+        (_, ["data", ..]) => crate::fake_data::route(
+            &s.data,
+            &crate::fake_computes::Scope {
+                options: &s.options,
+                ws_id: &ws_id,
+                base: &s.base,
+            },
+            method,
+            rest,
+            query,
+            body,
+        ),
         (_, ["computes", ..]) => crate::fake_computes::route(
             &s.computes,
             &crate::fake_computes::Scope {

@@ -4,4 +4,5 @@
 pub mod azurite;
 pub mod fake_aml;
 pub mod fake_computes;
+pub mod fake_data;
 pub mod fake_pipelines_v1;

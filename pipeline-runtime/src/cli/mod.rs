@@ -24,6 +24,7 @@ pub mod args;
 mod azure_workspace;
 #[cfg(feature = "azure")]
 pub mod compute;
+pub mod data;
 #[cfg(feature = "azure")]
 pub mod datastores;
 #[cfg(feature = "azure")]
@@ -88,6 +89,8 @@ pub enum Command {
     /// Trigger, enable or disable pipelines published with Azure ML's v1 SDK.
     #[cfg(feature = "azure")]
     Legacy(legacy::LegacyArgs),
+    /// Register, list, show, archive and restore data assets (local, or with `--azure`).
+    Data(data::DataArgs),
     /// Create, list, show, resize, delete and attach the workspace's computes.
     #[cfg(feature = "azure")]
     Compute(compute::ComputeArgs),
@@ -315,6 +318,7 @@ where
         Command::Legacy(a) => legacy::legacy(&a),
         #[cfg(feature = "azure")]
         Command::Compute(a) => compute::compute(&a),
+        Command::Data(a) => data::data(pipeline, &a),
     };
     let code = match result {
         Ok(code) => code,

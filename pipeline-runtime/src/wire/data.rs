@@ -126,33 +126,37 @@ fn mltable() -> String {
 /// The schema Microsoft publishes for `MLTable` files.
 pub const MLTABLE_SCHEMA: &str = "https://azuremlschemas.azureedge.net/latest/MLTable.schema.json";
 
-/// One entry of `paths`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum MlTablePath {
+/// One entry of `paths`: exactly one of `file`, `folder` or `pattern`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
+pub struct MlTablePath {
     /// One file.
-    File(String),
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
     /// Every file of a folder.
-    Folder(String),
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folder: Option<String>,
     /// Files matching a glob (`*`, `?`, `[abc]`).
-    Pattern(String),
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
 }
 
 impl MlTablePath {
     /// The location written.
     pub fn uri(&self) -> &str {
-        match self {
-            MlTablePath::File(u) | MlTablePath::Folder(u) | MlTablePath::Pattern(u) => u,
-        }
+        self.file
+            .as_deref()
+            .or(self.folder.as_deref())
+            .or(self.pattern.as_deref())
+            .unwrap_or_default()
     }
 }
 
-/// One entry of `transformations` (only the reads this house writes).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum Transformation {
+/// One entry of `transformations` (the reads this house writes; others are kept out).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
+pub struct Transformation {
     /// Read delimited text.
-    ReadDelimited(ReadDelimited),
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_delimited: Option<ReadDelimited>,
 }
 
 /// `read_delimited`.
@@ -185,22 +189,34 @@ impl MlTable {
     /// The seed's `Dataset.Tabular.from_delimited_files(path)`: the files matching `pattern`,
     /// read as delimited text.
     pub fn from_delimited_files(pattern: &str, delimiter: &str, header: Header) -> Self {
+        let p = Some(pattern.to_owned());
         let path = if pattern.contains(['*', '?', '[']) {
-            MlTablePath::Pattern(pattern.to_owned())
+            MlTablePath {
+                pattern: p,
+                ..Default::default()
+            }
         } else if pattern.ends_with('/') {
-            MlTablePath::Folder(pattern.to_owned())
+            MlTablePath {
+                folder: p,
+                ..Default::default()
+            }
         } else {
-            MlTablePath::File(pattern.to_owned())
+            MlTablePath {
+                file: p,
+                ..Default::default()
+            }
         };
         Self {
             schema: Some(MLTABLE_SCHEMA.to_owned()),
             kind: mltable(),
             paths: vec![path],
-            transformations: vec![Transformation::ReadDelimited(ReadDelimited {
-                delimiter: delimiter.to_owned(),
-                encoding: "utf8".into(),
-                header,
-            })],
+            transformations: vec![Transformation {
+                read_delimited: Some(ReadDelimited {
+                    delimiter: delimiter.to_owned(),
+                    encoding: "utf8".into(),
+                    header,
+                }),
+            }],
         }
     }
 
@@ -255,6 +271,7 @@ mod tests {
         );
         assert_eq!(MlTable::from_yaml(&yaml).unwrap(), t);
         let folder = MlTable::from_delimited_files("azureml://x/", ";", Header::NoHeader);
-        assert_eq!(folder.paths, [MlTablePath::Folder("azureml://x/".into())]);
+        assert_eq!(folder.paths[0].folder.as_deref(), Some("azureml://x/"));
+        assert!(!yaml.contains('!'), "no YAML tags:\n{yaml}");
     }
 }
