@@ -372,6 +372,10 @@ fn review_log(env: &Env) -> String {
             .map(|(k, v)| format!("{k}={}", v.replace(&ws, "{WS}")))
             .collect();
         let (rank, what) = match (r.method.as_str(), path.as_str()) {
+            ("GET", p) if p.starts_with("{WS}/computes/") => (
+                0,
+                "the compute the pipeline names exists, checked before any upload (§9)",
+            ),
             ("GET", p) if p.starts_with("{WS}/codes/") => {
                 (1, "look a snapshot up by content hash (§6 step 2)")
             }

@@ -305,29 +305,38 @@ async fn job_body_validation_errors_name_the_field() {
 }
 
 #[tokio::test]
-async fn compute_create_follows_azure_async_operation() {
+async fn compute_create_polls_until_the_cluster_is_usable() {
     let fake = FakeAzureMl::start_with(FakeAmlOptions {
         operation_polls: 2,
         ..Default::default()
     })
     .await;
     let ws = workspace(&fake);
-    let body = json!({"location": "eastus", "properties": {"computeType": "AmlCompute",
-        "properties": {"vmSize": "STANDARD_DS3_V2", "scaleSettings": {"maxNodeCount": 2, "minNodeCount": 0}}}});
+    let body: azureml_pipelines_runtime::wire::compute::ComputeResource =
+        serde_json::from_value(json!({"location": "eastus", "properties": {"computeType": "AmlCompute",
+        "properties": {"vmSize": "STANDARD_DS3_V2", "scaleSettings": {"maxNodeCount": 2, "minNodeCount": 0}}}}))
+        .unwrap();
+    let wait = azureml_pipelines_runtime::azure::computes::Wait {
+        interval: std::time::Duration::from_millis(1),
+        ..Default::default()
+    };
+    let mut states = Vec::new();
     let compute = ws
         .computes()
-        .create_or_update("cpu-cluster", &body)
+        .create_or_update("cpu-cluster", &body, wait, |c| {
+            states.push(c.properties.provisioning_state.clone().unwrap_or_default())
+        })
         .await
         .unwrap();
     assert_eq!(
         compute.properties.provisioning_state.as_deref(),
         Some("Succeeded")
     );
-    // Two "InProgress" polls, one "Succeeded", then the final GET of the resource.
-    assert_eq!(fake.requests_to("GET", "/fake/operations/").len(), 3);
-    let final_get = fake.requests_to("GET", "/computes/cpu-cluster");
-    assert_eq!(final_get.len(), 1);
-    assert_eq!(final_get[0].query["api-version"], "2023-08-01-preview");
+    // `Creating` from the PUT, then polls of the resource until it is usable.
+    assert_eq!(states, ["Creating", "Succeeded"]);
+    let polls = fake.requests_to("GET", "/computes/cpu-cluster");
+    assert_eq!(polls.len(), 3, "two polls still creating, the third usable");
+    assert_eq!(polls[0].query["api-version"], "2023-08-01-preview");
     assert_eq!(ws.computes().list().await.unwrap().len(), 1);
 }
 

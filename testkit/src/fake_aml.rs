@@ -294,13 +294,6 @@ struct JobState {
 #[derive(Debug)]
 struct Operation {
     polls_left: usize,
-    kind: OperationKind,
-}
-
-#[derive(Debug)]
-enum OperationKind {
-    Compute(String),
-    Cancel,
 }
 
 struct State {
@@ -317,9 +310,8 @@ struct State {
     component_puts: usize,
     jobs: BTreeMap<String, JobState>,
     job_puts: usize,
-    computes: BTreeMap<String, Value>,
-    /// Data asset versions by (name, version), in the order they were created.
-    data: Vec<((String, String), Value)>,
+    computes: crate::fake_computes::FakeComputes,
+    data: crate::fake_data::FakeData,
     operations: HashMap<String, Operation>,
     next_id: u64,
     pipelines_url: Option<String>,
@@ -459,32 +451,27 @@ impl FakeAzureMl {
 
     /// Adds a compute (`computeType` e.g. `AmlCompute`), provisioned.
     pub fn add_compute(&self, name: &str, compute_type: &str) {
-        let mut state = self.state();
-        let id = format!("{}/computes/{name}", state.workspace_id());
-        let location = state.options.location.clone();
-        state.computes.insert(
-            name.to_owned(),
-            json!({"id": id, "name": name, "type": "Microsoft.MachineLearningServices/workspaces/computes",
-                   "location": location,
-                   "properties": {"computeType": compute_type, "provisioningState": "Succeeded"}}),
-        );
+        let state = self.state();
+        let (ws, location) = (state.workspace_id(), state.options.location.clone());
+        state.computes.add(&ws, &location, name, compute_type);
+    }
+
+    /// The computes of the fake workspace (script a failed provisioning, read what was sent).
+    pub fn computes(&self) -> crate::fake_computes::FakeComputes {
+        self.state().computes.clone()
     }
 
     /// Registers a data asset version (`data/{name}/versions/{version}`) pointing at `uri`; the
     /// latest version of an asset is the one added last.
     pub fn add_data_version(&self, name: &str, version: &str, data_type: &str, uri: &str) {
-        let mut state = self.state();
-        let id = format!("{}/data/{name}/versions/{version}", state.workspace_id());
-        let body = json!({"id": id, "name": version,
-            "type": "Microsoft.MachineLearningServices/workspaces/data/versions",
-            "properties": {"dataType": data_type, "dataUri": uri, "isAnonymous": false,
-                           "isArchived": false}});
-        state
-            .data
-            .retain(|(k, _)| *k != (name.to_owned(), version.to_owned()));
-        state
-            .data
-            .push(((name.to_owned(), version.to_owned()), body));
+        let state = self.state();
+        let ws = state.workspace_id();
+        state.data.add(&ws, name, version, data_type, uri);
+    }
+
+    /// The data assets of the fake workspace.
+    pub fn data(&self) -> crate::fake_data::FakeData {
+        self.state().data.clone()
     }
 
     /// Every request received so far, in order.
@@ -551,13 +538,13 @@ impl State {
             latency: Duration::ZERO,
             status_script: vec!["NotStarted".into(), "Running".into(), "Completed".into()],
             datastores: BTreeMap::new(),
-            data: Vec::new(),
+            data: Default::default(),
             codes: BTreeMap::new(),
             components: BTreeMap::new(),
             component_puts: 0,
             jobs: BTreeMap::new(),
             job_puts: 0,
-            computes: BTreeMap::new(),
+            computes: Default::default(),
             operations: HashMap::new(),
             next_id: 0,
             pipelines_url: None,
@@ -1131,86 +1118,36 @@ fn route_workspace(
             job.canceled = true;
             let id = s.new_id();
             let polls = s.options.operation_polls;
-            s.operations.insert(
-                id.clone(),
-                Operation {
-                    polls_left: polls,
-                    kind: OperationKind::Cancel,
-                },
-            );
+            s.operations
+                .insert(id.clone(), Operation { polls_left: polls });
             let location = format!("{}/fake/operationResults/{id}", s.base);
             let answer = with_header(respond(202, &Value::Null), "location", &location);
             with_header(answer, "retry-after", "0")
         }
-        ("GET", ["data", name]) => {
-            let versions: Vec<&Value> = s
-                .data
-                .iter()
-                .filter(|((n, _), _)| n == name)
-                .map(|(_, v)| v)
-                .collect();
-            match versions.last() {
-                None => not_found(s, "data", name),
-                Some(latest) => respond(
-                    200,
-                    &json!({"id": format!("{}/data/{name}", s.workspace_id()), "name": name,
-                            "type": "Microsoft.MachineLearningServices/workspaces/data",
-                            "properties": {"dataType": latest["properties"]["dataType"],
-                                           "latestVersion": latest["name"],
-                                           "isArchived": false}}),
-                ),
-            }
-        }
-        ("GET", ["data", name, "versions", version]) => {
-            match s.data.iter().find(|((n, v), _)| n == name && v == version) {
-                Some((_, body)) => respond(200, body),
-                None => not_found(s, "data", &format!("{name}/versions/{version}")),
-            }
-        }
-        ("GET", ["computes"]) => {
-            let items: Vec<Value> = s.computes.values().cloned().collect();
-            respond(200, &page(s, &format!("{ws_path}/computes"), query, items))
-        }
-        ("GET", ["computes", name]) => match s.computes.get(*name) {
-            Some(c) => respond(200, c),
-            None => not_found(s, "computes", name),
-        },
-        ("PUT", ["computes", name]) => {
-            let kind = body
-                .pointer("/properties/computeType")
-                .and_then(Value::as_str);
-            match kind {
-                None => {
-                    return error(
-                        400,
-                        "UserError",
-                        "properties.computeType is required",
-                        Some("properties.computeType"),
-                    );
-                }
-                Some(k) if !enums::COMPUTE_TYPE.contains(&k) => {
-                    return bad_enum("properties.computeType", k, &enums::COMPUTE_TYPE);
-                }
-                Some(_) => {}
-            }
-            let mut stored = body.clone();
-            stored["id"] = json!(format!("{ws_id}/computes/{name}"));
-            stored["name"] = json!(name);
-            stored["properties"]["provisioningState"] = json!("Creating");
-            s.computes.insert((*name).to_owned(), stored.clone());
-            let id = s.new_id();
-            let polls = s.options.operation_polls;
-            s.operations.insert(
-                id.clone(),
-                Operation {
-                    polls_left: polls,
-                    kind: OperationKind::Compute((*name).to_owned()),
-                },
-            );
-            let poll = format!("{}/fake/operations/{id}", s.base);
-            let answer = with_header(respond(201, &stored), "azure-asyncoperation", &poll);
-            with_header(answer, "retry-after", "0")
-        }
+        (_, ["data", ..]) => crate::fake_data::route(
+            &s.data,
+            &crate::fake_computes::Scope {
+                options: &s.options,
+                ws_id: &ws_id,
+                base: &s.base,
+            },
+            method,
+            rest,
+            query,
+            body,
+        ),
+        (_, ["computes", ..]) => crate::fake_computes::route(
+            &s.computes,
+            &crate::fake_computes::Scope {
+                options: &s.options,
+                ws_id: &ws_id,
+                base: &s.base,
+            },
+            method,
+            rest,
+            query,
+            body,
+        ),
         _ => error(
             404,
             "NoRegisteredProviderFound",
@@ -1259,12 +1196,6 @@ fn poll_operation(s: &mut State, kind: &str, id: &str) -> Answer {
         } else {
             with_header(respond(202, &Value::Null), "retry-after", "0")
         };
-    }
-    if let OperationKind::Compute(name) = &op.kind {
-        let name = name.clone();
-        if let Some(c) = s.computes.get_mut(&name) {
-            c["properties"]["provisioningState"] = json!("Succeeded");
-        }
     }
     if kind == "operations" {
         respond(200, &json!({"status": "Succeeded"}))

@@ -370,6 +370,10 @@ pub async fn prepare(
         }
     }
 
+    // Checked before anything is uploaded: every compute the pipeline names exists (a missing
+    // one is named with the computes the workspace has).
+    ws.computes().check_named_by(pipeline).await?;
+
     // Data assets named `@latest` are resolved before anything is uploaded, so a missing one is
     // named first.
     let mut latest_data = BTreeMap::new();

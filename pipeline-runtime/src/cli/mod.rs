@@ -23,6 +23,9 @@ pub mod args;
 #[cfg(feature = "azure")]
 mod azure_workspace;
 #[cfg(feature = "azure")]
+pub mod compute;
+pub mod data;
+#[cfg(feature = "azure")]
 pub mod datastores;
 #[cfg(feature = "azure")]
 pub mod dry_run;
@@ -106,6 +109,11 @@ pub enum Command {
     /// Run the pipeline on Azure ML on a cron or recurrence schedule.
     #[cfg(feature = "azure")]
     Schedule(schedule::ScheduleArgs),
+    /// Register, list, show, archive and restore data assets (local, or with `--azure`).
+    Data(data::DataArgs),
+    /// Create, list, show, resize, delete and attach the workspace's computes.
+    #[cfg(feature = "azure")]
+    Compute(compute::ComputeArgs),
 }
 
 /// The current folder (`.` if it cannot be read).
@@ -336,6 +344,9 @@ where
         Command::Published(a) => published::published(&a),
         #[cfg(feature = "azure")]
         Command::Schedule(a) => schedule::schedule(pipeline, &a),
+        #[cfg(feature = "azure")]
+        Command::Compute(a) => compute::compute(&a),
+        Command::Data(a) => data::data(pipeline, &a),
     };
     let code = match result {
         Ok(code) => code,

@@ -27,6 +27,7 @@
 
 mod clock;
 mod command;
+pub mod data_assets;
 mod deliver;
 mod error;
 mod exec;

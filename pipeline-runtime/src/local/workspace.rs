@@ -180,10 +180,7 @@ impl Workspace {
             return Ok(base.join(path));
         }
         if uri.starts_with("azureml:") {
-            return Err(unsupported(
-                "data assets live in an Azure ML workspace; pass a local path or upload the \
-                 files with `upload` and use `azureml://datastores/workspaceblobstore/paths/…`",
-            ));
+            return super::data_assets::resolve(self, uri, input);
         }
         Err(unsupported(
             "a local run reads local files only; download the data and pass `--input NAME=PATH`",

@@ -5,6 +5,8 @@
 //! uploaded) comes in through [`WireContext`]. The same pipeline and context always give the
 //! same bytes.
 
+pub mod compute;
+pub mod data;
 pub mod endpoint;
 mod ids;
 mod job;

@@ -47,7 +47,6 @@ pub(super) mod enums {
         JOB_OUTPUT_TYPE = "JobOutputType";
         INPUT_DELIVERY_MODE = "InputDeliveryMode";
         OUTPUT_DELIVERY_MODE = "OutputDeliveryMode";
-        COMPUTE_TYPE = "ComputeType";
         PENDING_UPLOAD_TYPE = "PendingUploadType";
         JOB_STATUS = "JobStatus";
     }
