@@ -5,10 +5,15 @@
 //! uploaded) comes in through [`WireContext`]. The same pipeline and context always give the
 //! same bytes.
 
+pub mod code;
+pub mod component;
+pub mod datastore;
 mod ids;
-mod job;
+pub mod job;
 pub mod legacy;
+mod lower;
 pub mod rest;
+pub mod workspace;
 mod yaml;
 
 use std::path::PathBuf;
@@ -19,7 +24,7 @@ pub use ids::{
     CODE_VERSION, DataAssetRef, LATEST_PLACEHOLDER, LocalUpload, WorkspaceScope,
     code_name_for_hash, component_version_path, datastore_uri, job_output_uri,
 };
-pub use job::{ANONYMOUS_COMPONENT, ComponentPut, RestBodies, WireContext, rest_bodies};
+pub use lower::{ANONYMOUS_COMPONENT, ComponentPut, RestBodies, WireContext, rest_bodies};
 pub use yaml::{YamlContext, YamlExport, to_yaml};
 
 /// The snapshot folders the pipeline's steps (sub-pipelines included) need code assets for,

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value, json};
 
 use super::WireError;
-use super::job::literal_json;
+use super::lower::literal_json;
 use crate::graph::{Binding, Component, DataLocation, InputValue, Pipeline, PortType, StepDef};
 
 /// Where the YAML will be written (local paths are made relative to it).
