@@ -1,507 +1,388 @@
-//! Pipeline → REST bodies: anonymous components and the PipelineJob.
+//! The one lowering: a graph [`Pipeline`] with its bound inputs → a [`JobModel`], the pipeline
+//! job and its components as Azure ML sees them, before anything workspace-specific (ids,
+//! uploaded URIs) or format-specific (camelCase REST, CLI v2 YAML) is decided.
+//!
+//! Both renderings read only this model: [`super::to_rest`] writes the REST bodies and
+//! [`super::yaml`] the YAML files. Whatever the graph says about the job (a name, a mode, a
+//! default, which node output a pipeline output promotes, what is missing for Azure) is decided
+//! here once, so the two renderings cannot disagree.
+//!
+//! Adding a field: add it to the model struct it belongs to (`JobModel`, `NodeModel`,
+//! `ComponentModel`, `CommandModel`, `ComponentInputModel`, …), set it in the matching `lower_*`
+//! function below, then write it in `to_rest.rs` (into the typed REST struct) and in `yaml.rs`
+//! (one `insert` at the place the CLI v2 schema puts it).
+//!
+//! The model borrows from the graph (no copies of names or commands), which keeps lowering a
+//! 200-node fan-out well under a millisecond.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use indexmap::IndexMap;
-use sha2::{Digest, Sha256};
-
-use super::ids::{DataAssetRef, LATEST_PLACEHOLDER, component_version_path};
-use super::rest::*;
-use super::{WireError, WorkspaceScope};
+use super::WireError;
 use crate::graph::{
-    Binding, Component, DataLocation, InputValue, Literal, Node, Pipeline, PortType, StepDef,
+    AssetType, Binding, Component, DataLocation, InputMode, InputValue, Literal, Node, OutputMode,
+    Pipeline, PortType, StepDef,
 };
 
-/// Name under which anonymous components are registered.
-pub const ANONYMOUS_COMPONENT: &str = "azureml_anonymous";
-
-/// What the wire forms need beyond the pipeline: where things live in the workspace.
-#[derive(Debug, Clone, Default)]
-pub struct WireContext {
-    /// The workspace the ids point into.
-    pub workspace: WorkspaceScope,
-    /// Code asset ARM id for each step snapshot folder (absolute path).
-    pub code: BTreeMap<PathBuf, String>,
-    /// Datastore URI for each local input file or folder (absolute path), once uploaded.
-    pub data: BTreeMap<PathBuf, String>,
-    /// `settings.force_rerun` (`--regenerate-outputs`).
-    pub force_rerun: bool,
-    /// Job `properties` (git information under Azure ML's names, …).
-    pub properties: BTreeMap<String, String>,
-    /// Overrides the pipeline's display name.
-    pub display_name: Option<String>,
-    /// Overrides the experiment name.
-    pub experiment: Option<String>,
-    /// The version `azureml:NAME@latest` stands for, per data asset name (resolved by
-    /// submission; an export without a workspace writes [`LATEST_PLACEHOLDER`]).
-    pub latest_data: BTreeMap<String, String>,
+/// A pipeline job, lowered.
+#[derive(Debug, Clone)]
+pub(crate) struct JobModel<'a> {
+    /// The pipeline's display name (its name when it has none).
+    pub display_name: &'a str,
+    /// Description.
+    pub description: Option<&'a str>,
+    /// Experiment name.
+    pub experiment_name: &'a str,
+    /// Tags.
+    pub tags: &'a BTreeMap<String, String>,
+    /// Default compute, by name.
+    pub default_compute: Option<&'a str>,
+    /// Default datastore, by name.
+    pub default_datastore: Option<&'a str>,
+    /// `settings.continue_on_step_failure`.
+    pub continue_on_step_failure: bool,
+    /// The bound pipeline inputs, in declaration order (unbound ones are left out).
+    pub inputs: Vec<JobInputModel<'a>>,
+    /// Pipeline outputs.
+    pub outputs: Vec<OutputModel<'a>>,
+    /// Nodes, in graph order.
+    pub nodes: Vec<NodeModel<'a>>,
 }
 
-/// One component version to register before the job.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ComponentPut {
-    /// Component container name (`azureml_anonymous`).
-    pub name: String,
-    /// Version: a UUID derived from the component's content, so equal components share one.
-    pub version: String,
-    /// The request body.
-    pub body: ComponentVersion,
+/// A bound pipeline-level input.
+#[derive(Debug, Clone)]
+pub(crate) struct JobInputModel<'a> {
+    /// Input name.
+    pub name: &'a str,
+    /// Its value.
+    pub value: JobValue<'a>,
 }
 
-/// Everything submission sends for a pipeline, in order: components (dependencies first),
-/// then the job.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RestBodies {
-    /// Distinct components.
-    pub components: Vec<ComponentPut>,
-    /// The pipeline job.
-    pub job: JobBase,
+/// The value of a pipeline-level input.
+#[derive(Debug, Clone)]
+pub(crate) enum JobValue<'a> {
+    /// A parameter value.
+    Literal(&'a Literal),
+    /// Data at a location.
+    Data {
+        /// Asset type.
+        asset: AssetType,
+        /// Where.
+        location: &'a DataLocation,
+        /// Delivery mode.
+        mode: Option<InputMode>,
+    },
 }
 
-impl RestBodies {
-    /// The ARM path (below the workspace id) of component `i`.
-    pub fn component_path(&self, i: usize) -> String {
-        let c = &self.components[i];
-        component_version_path(&c.name, &c.version)
-    }
+/// An output of a pipeline job or pipeline component.
+#[derive(Debug, Clone)]
+pub(crate) struct OutputModel<'a> {
+    /// Output name.
+    pub name: &'a str,
+    /// Asset type.
+    pub ty: AssetType,
+    /// Delivery mode: that of the node output it promotes.
+    pub mode: Option<OutputMode>,
 }
 
-struct Builder<'a> {
-    ctx: &'a WireContext,
-    components: Vec<ComponentPut>,
-    /// Step definition (by address) → component ARM id.
-    step_ids: Vec<(*const StepDef, String)>,
+/// A node of a pipeline job or pipeline component.
+#[derive(Debug, Clone)]
+pub(crate) struct NodeModel<'a> {
+    /// Node name.
+    pub name: &'a str,
+    /// What it runs.
+    pub component: ComponentModel<'a>,
+    /// Compute, by name (command nodes that name one).
+    pub compute: Option<&'a str>,
+    /// `resources.instance_count`.
+    pub instance_count: Option<u32>,
+    /// Environment variables (command nodes).
+    pub environment_variables: &'a [(&'static str, &'static str)],
+    /// Inputs, in port order.
+    pub inputs: Vec<NodeInputModel<'a>>,
+    /// Outputs, in port order.
+    pub outputs: Vec<NodeOutputModel<'a>>,
 }
 
-/// Writes the REST bodies for `pipeline` with `inputs` bound (one per pipeline input, in order;
-/// `None` leaves the input unbound, which Azure ML accepts for optional inputs only).
-pub fn rest_bodies(
-    pipeline: &Pipeline,
-    inputs: &[Option<InputValue>],
-    ctx: &WireContext,
-) -> Result<RestBodies, WireError> {
-    let mut b = Builder {
-        ctx,
-        components: Vec::new(),
-        step_ids: Vec::new(),
-    };
-    let jobs = b.nodes(pipeline)?;
-    let ws = &ctx.workspace;
-    let mut job_inputs = IndexMap::new();
+/// A node input.
+#[derive(Debug, Clone)]
+pub(crate) struct NodeInputModel<'a> {
+    /// Port name.
+    pub name: &'a str,
+    /// Port type.
+    pub ty: PortType,
+    /// The component input's delivery mode.
+    pub mode: Option<InputMode>,
+    /// What it is bound to.
+    pub source: Source<'a>,
+}
+
+/// What a node input is bound to.
+#[derive(Debug, Clone)]
+pub(crate) enum Source<'a> {
+    /// `${{parent.inputs.NAME}}`.
+    ParentInput(&'a str),
+    /// `${{parent.jobs.NODE.outputs.NAME}}`.
+    NodeOutput {
+        /// The producing node.
+        node: &'a str,
+        /// Its output.
+        output: &'a str,
+    },
+    /// A constant.
+    Literal(&'a Literal),
+    /// Data at a fixed location.
+    Data(&'a DataLocation),
+}
+
+/// A node output.
+#[derive(Debug, Clone)]
+pub(crate) struct NodeOutputModel<'a> {
+    /// Port name.
+    pub name: &'a str,
+    /// Port type.
+    pub ty: PortType,
+    /// Delivery mode.
+    pub mode: Option<OutputMode>,
+    /// The pipeline output it is promoted to, if any.
+    pub promoted_to: Option<&'a str>,
+}
+
+/// A component: what a node runs.
+#[derive(Debug, Clone)]
+pub(crate) struct ComponentModel<'a> {
+    /// Component name.
+    pub name: &'a str,
+    /// Display name.
+    pub display_name: Option<&'a str>,
+    /// Description.
+    pub description: Option<&'a str>,
+    /// Command or pipeline.
+    pub kind: ComponentKind<'a>,
+}
+
+/// The two kinds of component.
+#[derive(Debug, Clone)]
+pub(crate) enum ComponentKind<'a> {
+    /// A command component (a step).
+    Command(CommandModel),
+    /// A pipeline component (a sub-pipeline).
+    Pipeline(PipelineComponentModel<'a>),
+}
+
+/// A command component.
+#[derive(Debug, Clone)]
+pub(crate) struct CommandModel {
+    /// The step it comes from (its identity: the same step is one component).
+    pub step: &'static StepDef,
+    /// Command line.
+    pub command: &'static str,
+    /// The snapshot folder, when the step has one.
+    pub code: Option<PathBuf>,
+    /// Environment reference.
+    pub environment: &'static str,
+    /// Inputs: name and type.
+    pub inputs: Vec<(&'static str, PortType)>,
+    /// Outputs: name and type.
+    pub outputs: Vec<(&'static str, AssetType)>,
+    /// `is_deterministic` (the step's `reuse`).
+    pub is_deterministic: bool,
+}
+
+/// A pipeline component.
+#[derive(Debug, Clone)]
+pub(crate) struct PipelineComponentModel<'a> {
+    /// Inputs.
+    pub inputs: Vec<ComponentInputModel<'a>>,
+    /// Outputs.
+    pub outputs: Vec<OutputModel<'a>>,
+    /// Nodes.
+    pub nodes: Vec<NodeModel<'a>>,
+}
+
+/// An input of a pipeline component.
+#[derive(Debug, Clone)]
+pub(crate) struct ComponentInputModel<'a> {
+    /// Input name.
+    pub name: &'a str,
+    /// Type.
+    pub ty: PortType,
+    /// Default parameter value.
+    pub default: Option<&'a Literal>,
+}
+
+/// Lowers `pipeline` with `inputs` bound (one per pipeline input, in order; `None` leaves the
+/// input unbound).
+pub(crate) fn lower<'a>(
+    pipeline: &'a Pipeline,
+    inputs: &'a [Option<InputValue>],
+) -> Result<JobModel<'a>, WireError> {
+    let mut job_inputs = Vec::with_capacity(pipeline.inputs.len());
     for (input, value) in pipeline.inputs.iter().zip(inputs) {
         let Some(value) = value else { continue };
-        let ji = match value {
-            InputValue::Literal(l) => JobInput {
-                job_input_type: JobInputType::Literal,
-                value: Some(l.to_wire()),
-                uri: None,
-                mode: None,
+        let value = match (value, input.ty) {
+            (InputValue::Literal(l), _) => JobValue::Literal(l),
+            (InputValue::Data(location), PortType::Data(asset)) => JobValue::Data {
+                asset,
+                location,
+                mode: input.mode,
             },
-            InputValue::Data(loc) => {
-                let PortType::Data(asset) = input.ty else {
-                    return Err(WireError::TypeMismatch {
-                        input: input.name.clone(),
-                    });
-                };
-                JobInput {
-                    job_input_type: asset.into(),
-                    value: None,
-                    uri: Some(b.uri(loc, &input.name)?),
-                    mode: input.mode.map(Into::into),
-                }
+            (InputValue::Data(_), PortType::Param(_)) => {
+                return Err(WireError::TypeMismatch {
+                    input: input.name.clone(),
+                });
             }
         };
-        job_inputs.insert(input.name.clone(), ji);
+        job_inputs.push(JobInputModel {
+            name: &input.name,
+            value,
+        });
     }
-    let mut job_outputs = IndexMap::new();
-    for (i, out) in pipeline.outputs.iter().enumerate() {
-        job_outputs.insert(
-            out.name.clone(),
-            JobOutput {
-                job_output_type: out.ty.into(),
-                uri: None,
-                mode: pipeline.output_mode(i).map(Into::into),
-            },
-        );
-    }
-    let settings = PipelineSettings {
-        default_compute: pipeline
-            .settings
-            .default_compute
-            .as_ref()
-            .map(|c| ws.compute_id(c)),
-        default_datastore: pipeline
-            .settings
-            .default_datastore
-            .as_ref()
-            .map(|d| ws.datastore_id(d)),
+    Ok(JobModel {
+        display_name: pipeline.display_name.as_deref().unwrap_or(&pipeline.name),
+        description: pipeline.description.as_deref(),
+        experiment_name: pipeline.experiment_name(),
+        tags: &pipeline.tags,
+        default_compute: pipeline.settings.default_compute.as_deref(),
+        default_datastore: pipeline.settings.default_datastore.as_deref(),
         continue_on_step_failure: pipeline.settings.continue_on_step_failure,
-        force_rerun: ctx.force_rerun,
-    };
-    let job = JobBase {
-        properties: PipelineJob {
-            job_type: JobType::Pipeline,
-            display_name: ctx
-                .display_name
-                .clone()
-                .or_else(|| pipeline.display_name.clone())
-                .or_else(|| Some(pipeline.name.clone())),
-            description: pipeline.description.clone(),
-            experiment_name: ctx
-                .experiment
-                .clone()
-                .unwrap_or_else(|| pipeline.experiment_name().to_owned()),
-            tags: pipeline.tags.clone(),
-            properties: ctx.properties.clone(),
-            compute_id: settings.default_compute.clone(),
-            is_archived: false,
-            inputs: job_inputs,
-            outputs: job_outputs,
-            jobs,
-            settings,
-        },
-    };
-    Ok(RestBodies {
-        components: b.components,
-        job,
+        inputs: job_inputs,
+        outputs: lower_outputs(pipeline),
+        nodes: lower_nodes(pipeline)?,
     })
 }
 
-impl Builder<'_> {
-    fn uri(&self, loc: &DataLocation, input: &str) -> Result<String, WireError> {
-        match loc {
-            DataLocation::Uri(u) => Ok(match DataAssetRef::parse(u) {
-                // A data asset is sent as its version's ARM id, as Microsoft's SDK does.
-                Some(asset) => {
-                    let version = match &asset.version {
-                        Some(v) => v.as_str(),
-                        None => self
-                            .ctx
-                            .latest_data
-                            .get(&asset.name)
-                            .map_or(LATEST_PLACEHOLDER, String::as_str),
-                    };
-                    self.ctx.workspace.data_version_id(&asset.name, version)
-                }
-                None => u.clone(),
-            }),
-            DataLocation::Local(path) => {
-                self.ctx
-                    .data
-                    .get(path)
-                    .cloned()
-                    .ok_or_else(|| WireError::LocalDataNotUploaded {
-                        input: input.to_owned(),
-                        path: path.clone(),
-                    })
-            }
-        }
-    }
-
-    fn register(&mut self, spec: ComponentSpec) -> String {
-        let version = content_version(&spec);
-        let id = self
-            .ctx
-            .workspace
-            .component_version_id(ANONYMOUS_COMPONENT, &version);
-        if !self.components.iter().any(|c| c.version == version) {
-            self.components.push(ComponentPut {
-                name: ANONYMOUS_COMPONENT.to_owned(),
-                version,
-                body: ComponentVersion {
-                    properties: ComponentVersionProperties {
-                        description: spec.description.clone(),
-                        component_spec: spec,
-                        tags: BTreeMap::new(),
-                        properties: BTreeMap::new(),
-                        is_anonymous: true,
-                        is_archived: false,
-                    },
-                },
-            });
-        }
-        id
-    }
-
-    fn step_component(&mut self, step: &'static StepDef) -> Result<String, WireError> {
-        if let Some((_, id)) = self.step_ids.iter().find(|(p, _)| std::ptr::eq(*p, step)) {
-            return Ok(id.clone());
-        }
-        let spec = command_spec(step, self.ctx)?;
-        let id = self.register(spec);
-        self.step_ids.push((step, id.clone()));
-        Ok(id)
-    }
-
-    fn nodes(&mut self, pipeline: &Pipeline) -> Result<IndexMap<String, NodeJob>, WireError> {
-        let mut jobs = IndexMap::new();
-        for (index, node) in pipeline.nodes.iter().enumerate() {
-            let job = self.node(pipeline, index, node)?;
-            jobs.insert(node.name.clone(), job);
-        }
-        Ok(jobs)
-    }
-
-    fn node(
-        &mut self,
-        pipeline: &Pipeline,
-        index: usize,
-        node: &Node,
-    ) -> Result<NodeJob, WireError> {
-        let ws = &self.ctx.workspace;
-        let (node_type, component_id, compute_id, display_name, resources, env) =
-            match &node.component {
-                Component::Step(step) => (
-                    ComponentType::Command,
-                    self.step_component(step)?,
-                    step.compute.map(|c| ws.compute_id(c)),
-                    step.display_name.map(str::to_owned),
-                    step.instance_count.map(|n| Resources { instance_count: n }),
-                    (!step.environment_variables.is_empty()).then(|| {
-                        step.environment_variables
-                            .iter()
-                            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                            .collect()
-                    }),
-                ),
-                Component::Pipeline(inner) => {
-                    let spec = self.pipeline_spec(inner)?;
-                    (
-                        ComponentType::Pipeline,
-                        self.register(spec),
-                        None,
-                        inner.display_name.clone(),
-                        None,
-                        None,
-                    )
-                }
-            };
-        let modes: Vec<Option<InputDeliveryMode>> = match &node.component {
-            Component::Step(s) => s.inputs.iter().map(|i| i.mode.map(Into::into)).collect(),
-            Component::Pipeline(p) => p.inputs.iter().map(|i| i.mode.map(Into::into)).collect(),
-        };
-        let ports = node.component.inputs();
-        let mut inputs = IndexMap::new();
-        for ((port, binding), mode) in ports.iter().zip(&node.inputs).zip(modes) {
-            let input = match binding {
-                Binding::Input(i) => NodeInput {
-                    job_input_type: JobInputType::Literal,
-                    value: Some(format!(
-                        "${{{{parent.inputs.{}}}}}",
-                        pipeline.inputs[*i].name
-                    )),
-                    uri: None,
-                    mode,
-                },
-                Binding::Output(o) => NodeInput {
-                    job_input_type: JobInputType::Literal,
-                    value: Some(format!(
-                        "${{{{parent.jobs.{}.outputs.{}}}}}",
-                        pipeline.nodes[o.node].name,
-                        pipeline.nodes[o.node].component.output_name(o.output)
-                    )),
-                    uri: None,
-                    mode,
-                },
-                Binding::Literal(l) => NodeInput {
-                    job_input_type: JobInputType::Literal,
-                    value: Some(l.to_wire()),
-                    uri: None,
-                    mode: None,
-                },
-                Binding::Data(loc) => NodeInput {
-                    job_input_type: data_input_type(port.ty),
-                    value: None,
-                    uri: Some(self.uri(loc, port.name)?),
-                    mode,
-                },
-            };
-            inputs.insert(port.name.to_owned(), input);
-        }
-        let mut outputs = IndexMap::new();
-        for (i, (port, mode)) in node.component.outputs().into_iter().enumerate() {
-            let promoted = pipeline
-                .outputs
-                .iter()
-                .find(|o| o.from.node == index && o.from.output == i);
-            let out = match promoted {
-                Some(p) => NodeOutput::Binding {
-                    value: format!("${{{{parent.outputs.{}}}}}", p.name),
-                    kind: JobInputType::Literal,
-                    mode: mode.map(Into::into),
-                },
-                None => NodeOutput::Unbound {
-                    job_output_type: data_input_type(port.ty),
-                    mode: mode.map(Into::into),
-                },
-            };
-            outputs.insert(port.name.to_owned(), out);
-        }
-        Ok(NodeJob {
-            name: node.name.clone(),
-            node_type,
-            display_name,
-            component_id,
-            compute_id,
-            inputs,
-            outputs,
-            resources,
-            environment_variables: env,
+fn lower_outputs(pipeline: &Pipeline) -> Vec<OutputModel<'_>> {
+    pipeline
+        .outputs
+        .iter()
+        .enumerate()
+        .map(|(i, o)| OutputModel {
+            name: &o.name,
+            ty: o.ty,
+            mode: pipeline.output_mode(i),
         })
-    }
-
-    fn pipeline_spec(&mut self, p: &Pipeline) -> Result<ComponentSpec, WireError> {
-        let jobs = self.nodes(p)?;
-        let mut inputs = IndexMap::new();
-        for i in &p.inputs {
-            // Defaults are strings on the wire, as Microsoft's SDK writes them.
-            let default = match &i.default {
-                Some(InputValue::Literal(l)) => Some(l.to_wire()),
-                _ => None,
-            };
-            inputs.insert(
-                i.name.clone(),
-                ComponentInput {
-                    input_type: Cow::Borrowed(i.ty.as_str()),
-                    default,
-                },
-            );
-        }
-        let outputs = p
-            .outputs
-            .iter()
-            .enumerate()
-            .map(|(i, o)| {
-                (
-                    o.name.clone(),
-                    ComponentOutput {
-                        output_type: Cow::Borrowed(o.ty.as_str()),
-                        mode: p.output_mode(i).map(|m| Cow::Borrowed(m.as_str())),
-                    },
-                )
-            })
-            .collect();
-        Ok(ComponentSpec {
-            name: p.name.clone(),
-            display_name: p.display_name.clone(),
-            description: p.description.clone(),
-            component_type: ComponentType::Pipeline,
-            command: None,
-            code: None,
-            environment: None,
-            inputs,
-            outputs,
-            is_deterministic: None,
-            jobs: Some(jobs),
-        })
-    }
+        .collect()
 }
 
-/// The `componentSpec` of a command step.
-fn command_spec(step: &'static StepDef, ctx: &WireContext) -> Result<ComponentSpec, WireError> {
+fn lower_nodes(pipeline: &Pipeline) -> Result<Vec<NodeModel<'_>>, WireError> {
+    pipeline
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(index, node)| lower_node(pipeline, index, node))
+        .collect()
+}
+
+fn lower_node<'a>(
+    pipeline: &'a Pipeline,
+    index: usize,
+    node: &'a Node,
+) -> Result<NodeModel<'a>, WireError> {
+    let (component, compute, instance_count, environment_variables, modes) = match &node.component {
+        Component::Step(step) => (
+            lower_step(step)?,
+            step.compute,
+            step.instance_count,
+            step.environment_variables,
+            step.inputs.iter().map(|i| i.mode).collect::<Vec<_>>(),
+        ),
+        Component::Pipeline(inner) => (
+            lower_pipeline_component(inner)?,
+            None,
+            None,
+            &[][..],
+            inner.inputs.iter().map(|i| i.mode).collect(),
+        ),
+    };
+    let ports = node.component.inputs();
+    let inputs = ports
+        .iter()
+        .zip(&node.inputs)
+        .zip(modes)
+        .map(|((port, binding), mode)| NodeInputModel {
+            name: port.name,
+            ty: port.ty,
+            mode,
+            source: match binding {
+                Binding::Input(i) => Source::ParentInput(&pipeline.inputs[*i].name),
+                Binding::Output(o) => Source::NodeOutput {
+                    node: &pipeline.nodes[o.node].name,
+                    output: pipeline.nodes[o.node].component.output_name(o.output),
+                },
+                Binding::Literal(l) => Source::Literal(l),
+                Binding::Data(loc) => Source::Data(loc),
+            },
+        })
+        .collect();
+    let outputs = node
+        .component
+        .outputs()
+        .into_iter()
+        .enumerate()
+        .map(|(i, (port, mode))| NodeOutputModel {
+            name: port.name,
+            ty: port.ty,
+            mode,
+            promoted_to: pipeline
+                .outputs
+                .iter()
+                .find(|o| o.from.node == index && o.from.output == i)
+                .map(|o| o.name.as_str()),
+        })
+        .collect();
+    Ok(NodeModel {
+        name: &node.name,
+        component,
+        compute,
+        instance_count,
+        environment_variables,
+        inputs,
+        outputs,
+    })
+}
+
+fn lower_step(step: &'static StepDef) -> Result<ComponentModel<'static>, WireError> {
     let environment = step
         .environment
         .ok_or(WireError::NoEnvironment { step: step.name })?;
-    let code = match step.source_path() {
-        Some(path) => Some(format!(
-            "azureml:{}",
-            ctx.code
-                .get(&path)
-                .ok_or_else(|| WireError::CodeNotUploaded {
-                    step: step.name,
-                    path: path.clone(),
-                })?
-        )),
-        None => None,
-    };
-    let inputs = step
-        .inputs
-        .iter()
-        .map(|i| {
-            (
-                i.name.to_owned(),
-                ComponentInput {
-                    input_type: Cow::Borrowed(i.ty.as_str()),
-                    default: None,
-                },
-            )
-        })
-        .collect();
-    let outputs = step
-        .outputs
-        .iter()
-        .map(|o| {
-            (
-                o.name.to_owned(),
-                ComponentOutput {
-                    output_type: Cow::Borrowed(o.ty.as_str()),
-                    mode: None,
-                },
-            )
-        })
-        .collect();
-    Ok(ComponentSpec {
-        name: step.name.to_owned(),
-        display_name: step.display_name.map(str::to_owned),
-        description: step.description.map(str::to_owned),
-        component_type: ComponentType::Command,
-        command: Some(step.command.to_owned()),
-        code,
-        environment: Some(environment.to_owned()),
-        inputs,
-        outputs,
-        is_deterministic: Some(step.reuse),
-        jobs: None,
+    Ok(ComponentModel {
+        name: step.name,
+        display_name: step.display_name,
+        description: step.description,
+        kind: ComponentKind::Command(CommandModel {
+            step,
+            command: step.command,
+            code: step.source_path(),
+            environment,
+            inputs: step.inputs.iter().map(|i| (i.name, i.ty)).collect(),
+            outputs: step.outputs.iter().map(|o| (o.name, o.ty)).collect(),
+            is_deterministic: step.reuse,
+        }),
     })
 }
 
-/// A literal as a typed JSON value (component defaults are typed, job literals are strings).
-pub(crate) fn literal_json(l: &Literal) -> serde_json::Value {
-    match l {
-        Literal::Integer(v) => (*v).into(),
-        Literal::Number(v) => serde_json::Number::from_f64(*v)
-            .map(serde_json::Value::Number)
-            .unwrap_or(serde_json::Value::Null),
-        Literal::Boolean(v) => (*v).into(),
-        Literal::String(v) => v.clone().into(),
-    }
-}
-
-/// A version string derived from a component's content: the SHA-256 of its JSON, as a UUID.
-fn content_version(spec: &ComponentSpec) -> String {
-    let bytes = serde_json::to_vec(spec).expect("component specs serialize");
-    uuid_from_hex(&hex(&Sha256::digest(&bytes)))
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-}
-
-/// `8-4-4-4-12` from the first 32 hex digits.
-pub(crate) fn uuid_from_hex(hex: &str) -> String {
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
-}
-
-/// The `jobInputType` of data on a port; a parameter port never carries data, so it reads as a
-/// literal.
-fn data_input_type(ty: PortType) -> JobInputType {
-    match ty {
-        PortType::Data(asset) => asset.into(),
-        PortType::Param(_) => JobInputType::Literal,
-    }
+fn lower_pipeline_component(p: &Pipeline) -> Result<ComponentModel<'_>, WireError> {
+    let nodes = lower_nodes(p)?;
+    Ok(ComponentModel {
+        name: &p.name,
+        display_name: p.display_name.as_deref(),
+        description: p.description.as_deref(),
+        kind: ComponentKind::Pipeline(PipelineComponentModel {
+            inputs: p
+                .inputs
+                .iter()
+                .map(|i| ComponentInputModel {
+                    name: &i.name,
+                    ty: i.ty,
+                    default: match &i.default {
+                        Some(InputValue::Literal(l)) => Some(l),
+                        _ => None,
+                    },
+                })
+                .collect(),
+            outputs: lower_outputs(p),
+            nodes,
+        }),
+    })
 }

@@ -13,6 +13,7 @@ pub mod job;
 pub mod legacy;
 mod lower;
 pub mod rest;
+mod to_rest;
 pub mod workspace;
 mod yaml;
 
@@ -24,7 +25,7 @@ pub use ids::{
     CODE_VERSION, DataAssetRef, LATEST_PLACEHOLDER, LocalUpload, WorkspaceScope,
     code_name_for_hash, component_version_path, datastore_uri, job_output_uri,
 };
-pub use lower::{ANONYMOUS_COMPONENT, ComponentPut, RestBodies, WireContext, rest_bodies};
+pub use to_rest::{ANONYMOUS_COMPONENT, ComponentPut, RestBodies, WireContext, rest_bodies};
 pub use yaml::{YamlContext, YamlExport, to_yaml};
 
 /// The snapshot folders the pipeline's steps (sub-pipelines included) need code assets for,
