@@ -57,11 +57,19 @@ use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
+mod codes;
+mod components;
+mod computes;
+mod data;
+mod datastores;
+mod history;
+mod jobs;
+mod operations;
+mod router;
 mod validate;
+mod workspace;
 
-use validate::{
-    bad_enum, check_code, check_component, check_job, check_secret_expiry, enums, object_entries,
-};
+use validate::enums;
 
 const PROVIDER: &str = "Microsoft.MachineLearningServices";
 
@@ -788,12 +796,12 @@ async fn handle(
         }
         Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
         Some(Fault::DropAfterProcessing) => {
-            let _ = route(&state, &method, &raw_path, &query, bearer.as_deref(), &body);
+            let _ = router::route(&state, &method, &raw_path, &query, bearer.as_deref(), &body);
             return Err(DroppedConnection);
         }
         None => {}
     }
-    Ok(route(
+    Ok(router::route(
         &state,
         &method,
         &raw_path,
@@ -803,96 +811,17 @@ async fn handle(
     ))
 }
 
-/// Answers a request from the state (after faults were applied).
-fn route(
-    state: &Mutex<State>,
-    method: &str,
-    raw_path: &str,
-    query: &BTreeMap<String, String>,
-    bearer: Option<&str>,
-    body: &Value,
-) -> Answer {
-    let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
-    let path = percent_decode(raw_path);
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    if segments == ["discovery"] {
-        let base = s.base.clone();
-        let pipelines = s.pipelines_url.clone().unwrap_or_else(|| base.clone());
-        return respond(
-            200,
-            &json!({"api": base, "catalog": base, "experimentation": base, "history": base,
-                    "pipelines": pipelines, "studio": "https://ml.azure.com"}),
-        );
-    }
-    // Every other route needs an accepted bearer token.
-    match bearer {
-        None => {
-            return error(
-                401,
-                "AuthenticationFailed",
-                "Authentication failed. The 'Authorization' header is missing.",
-                None,
-            );
-        }
-        Some(t) if !s.tokens.contains_key(t) => {
-            return error(
-                401,
-                "ExpiredAuthenticationToken",
-                "The access token expiry UTC time is earlier than current UTC time.",
-                None,
-            );
-        }
-        Some(_) => {}
-    }
-    if let ["fake", kind @ ("operations" | "operationResults"), id] = segments.as_slice() {
-        return poll_operation(&mut s, kind, id);
-    }
-    if segments.first() == Some(&"history") {
-        return route_history(&mut s, &segments, query);
-    }
-    let Some(rest) = workspace_route(&s, &segments) else {
-        return error(
-            404,
-            "ResourceNotFound",
-            &format!("The resource at '{path}' was not found."),
-            None,
-        );
-    };
-    let rest: Vec<String> = rest.iter().map(|x| (*x).to_owned()).collect();
-    if !query.contains_key("api-version") {
-        return error(
-            400,
-            "MissingApiVersionParameter",
-            "The api-version query parameter (?api-version=) is required for all requests.",
-            None,
-        );
-    }
-    let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
-    route_workspace(&mut s, method, &rest, query, body)
-}
-
-/// The segments after `…/workspaces/{ws}`, when the path is this fake's workspace.
-fn workspace_route<'p>(s: &State, segments: &'p [&'p str]) -> Option<&'p [&'p str]> {
-    match segments {
-        [
-            "subscriptions",
-            sub,
-            "resourceGroups",
-            rg,
-            "providers",
-            provider,
-            "workspaces",
-            ws,
-            rest @ ..,
-        ] if *sub == s.options.subscription_id
-            && rg.eq_ignore_ascii_case(&s.options.resource_group)
-            && provider.eq_ignore_ascii_case(PROVIDER)
-            && ws.eq_ignore_ascii_case(&s.options.workspace_name) =>
-        {
-            Some(rest)
-        }
-        _ => None,
-    }
+/// The answer to a method and path this fake does not serve.
+fn unserved(method: &str, rest: &[&str]) -> Answer {
+    error(
+        404,
+        "NoRegisteredProviderFound",
+        &format!(
+            "The fake Azure ML does not serve {method} {}",
+            rest.join("/")
+        ),
+        None,
+    )
 }
 
 /// A page of `items` starting at `$skip`, with `nextLink` when more remain.
@@ -913,293 +842,6 @@ fn page(s: &State, path: &str, query: &BTreeMap<String, String>, items: Vec<Valu
     answer
 }
 
-fn route_workspace(
-    s: &mut State,
-    method: &str,
-    rest: &[&str],
-    query: &BTreeMap<String, String>,
-    body: &Value,
-) -> Answer {
-    let ws_id = s.workspace_id();
-    let ws_path = ws_id.clone();
-    match (method, rest) {
-        ("GET", []) => {
-            let base = s.base.clone();
-            respond(
-                200,
-                &json!({"id": ws_id, "name": s.options.workspace_name, "location": s.options.location,
-                        "type": "Microsoft.MachineLearningServices/workspaces",
-                        "properties": {"discoveryUrl": format!("{base}/discovery"),
-                                       "workspaceId": "11111111-2222-3333-4444-555555555555",
-                                       "friendlyName": s.options.workspace_name}}),
-            )
-        }
-        ("GET", ["datastores"]) => {
-            let only_default = query.get("isDefault").is_some_and(|v| v == "true");
-            let items: Vec<Value> = s
-                .datastores
-                .values()
-                .filter(|d| !only_default || d["properties"]["isDefault"] == json!(true))
-                .cloned()
-                .collect();
-            respond(
-                200,
-                &page(s, &format!("{ws_path}/datastores"), query, items),
-            )
-        }
-        ("GET", ["datastores", name]) => match s.datastores.get(*name) {
-            Some(d) => respond(200, d),
-            None => not_found(s, "datastores", name),
-        },
-        ("POST", ["datastores", name, "listSecrets"]) => {
-            if !s.datastores.contains_key(*name) {
-                return not_found(s, "datastores", name);
-            }
-            if !body.is_null()
-                && let Some(answer) = check_secret_expiry(body)
-            {
-                return answer;
-            }
-            respond(
-                200,
-                &json!({"secretsType": "AccountKey", "key": s.options.blob.account_key}),
-            )
-        }
-        ("GET", ["codes", _name, "versions"]) => {
-            let wanted = |c: &Value| match query.get("hash") {
-                Some(hash) => {
-                    c["properties"]["properties"]["hash_sha256"].as_str() == Some(hash)
-                        && query.get("hashVersion").is_none_or(|hv| {
-                            c["properties"]["properties"]["hash_version"].as_str() == Some(hv)
-                        })
-                }
-                None => c["id"]
-                    .as_str()
-                    .is_some_and(|id| id.contains(&format!("/codes/{_name}/"))),
-            };
-            let items: Vec<Value> = s.codes.values().filter(|c| wanted(c)).cloned().collect();
-            let path = format!("{ws_path}/codes/{_name}/versions");
-            respond(200, &page(s, &path, query, items))
-        }
-        ("PUT", ["codes", name, "versions", version]) => {
-            if let Some(answer) = check_code(body) {
-                return answer;
-            }
-            let mut stored = body.clone();
-            stored["id"] = json!(format!("{ws_id}/codes/{name}/versions/{version}"));
-            stored["name"] = json!(version);
-            stored["properties"]["provisioningState"] = json!("Succeeded");
-            let key = ((*name).to_owned(), (*version).to_owned());
-            let status = if s.codes.contains_key(&key) { 200 } else { 201 };
-            s.codes.insert(key, stored.clone());
-            respond(status, &stored)
-        }
-        ("GET", ["codes", name, "versions", version]) => {
-            match s.codes.get(&((*name).to_owned(), (*version).to_owned())) {
-                Some(c) => respond(200, c),
-                None => not_found(s, "codes", &format!("{name}/versions/{version}")),
-            }
-        }
-        ("POST", ["codes", _name, "versions", _version, "startPendingUpload"]) => {
-            let kind = body.get("pendingUploadType").and_then(Value::as_str);
-            if let Some(kind) = kind
-                && !enums::PENDING_UPLOAD_TYPE.contains(&kind)
-            {
-                return bad_enum("pendingUploadType", kind, &enums::PENDING_UPLOAD_TYPE);
-            }
-            let blob = s.options.blob.clone();
-            let upload_id = s.new_id();
-            let blob_uri = format!("{}/{}", blob.endpoint.trim_end_matches('/'), blob.container);
-            respond(
-                200,
-                &json!({"pendingUploadId": upload_id, "pendingUploadType": "TemporaryBlobReference",
-                        "blobReferenceForConsumption": {
-                            "blobUri": blob_uri,
-                            "storageAccountArmId": format!("/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Storage/storageAccounts/{}",
-                                s.options.subscription_id, s.options.resource_group, blob.account_name),
-                            "credential": {"credentialType": "SAS", "sasUri": format!("{blob_uri}?{}", blob.sas_token)}}}),
-            )
-        }
-        ("PUT", ["components", name, "versions", version]) => {
-            if let Some(answer) = check_component(body) {
-                return answer;
-            }
-            let mut stored = body.clone();
-            stored["id"] = json!(format!("{ws_id}/components/{name}/versions/{version}"));
-            stored["name"] = json!(version);
-            stored["properties"]["provisioningState"] = json!("Succeeded");
-            let key = ((*name).to_owned(), (*version).to_owned());
-            let status = if s.components.contains_key(&key) {
-                200
-            } else {
-                201
-            };
-            s.components.insert(key, stored.clone());
-            s.component_puts += 1;
-            respond(status, &stored)
-        }
-        ("GET", ["components", name, "versions", version]) => {
-            match s
-                .components
-                .get(&((*name).to_owned(), (*version).to_owned()))
-            {
-                Some(c) => respond(200, c),
-                None => not_found(s, "components", &format!("{name}/versions/{version}")),
-            }
-        }
-        ("GET", ["jobs"]) => {
-            let names: Vec<String> = s.jobs.keys().cloned().collect();
-            let items: Vec<Value> = names
-                .iter()
-                .filter_map(|n| job_view(s, n))
-                .filter(|j| {
-                    query
-                        .get("jobType")
-                        .is_none_or(|t| j["properties"]["jobType"].as_str() == Some(t))
-                })
-                .collect();
-            respond(200, &page(s, &format!("{ws_path}/jobs"), query, items))
-        }
-        ("PUT", ["jobs", name]) => {
-            if let Some(answer) = check_job(s, body) {
-                return answer;
-            }
-            let mut stored = body.clone();
-            stored["id"] = json!(format!("{ws_id}/jobs/{name}"));
-            stored["name"] = json!(name);
-            stored["type"] = json!("Microsoft.MachineLearningServices/workspaces/jobs");
-            let props = &mut stored["properties"];
-            if props.get("experimentName").is_none() {
-                props["experimentName"] = json!("Default");
-            }
-            props["services"] = json!({"Studio": {"jobServiceType": "Studio",
-                "endpoint": format!("https://ml.azure.com/runs/{name}?wsid={ws_id}")}});
-            s.job_puts += 1;
-            let existed = s.jobs.contains_key(*name);
-            match s.jobs.get_mut(*name) {
-                Some(job) => job.body = stored,
-                None => {
-                    s.jobs.insert(
-                        (*name).to_owned(),
-                        JobState {
-                            body: stored,
-                            gets: 0,
-                            canceled: false,
-                        },
-                    );
-                }
-            }
-            let view = job_view(s, name).expect("just stored");
-            respond(if existed { 200 } else { 201 }, &view)
-        }
-        ("GET", ["jobs", name]) => {
-            let Some(view) = job_view(s, name) else {
-                return not_found(s, "jobs", name);
-            };
-            if let Some(job) = s.jobs.get_mut(*name) {
-                job.gets += 1;
-            }
-            respond(200, &view)
-        }
-        ("POST", ["jobs", name, "cancel"]) => {
-            let Some(job) = s.jobs.get_mut(*name) else {
-                return not_found(s, "jobs", name);
-            };
-            job.canceled = true;
-            let id = s.new_id();
-            let polls = s.options.operation_polls;
-            s.operations.insert(
-                id.clone(),
-                Operation {
-                    polls_left: polls,
-                    kind: OperationKind::Cancel,
-                },
-            );
-            let location = format!("{}/fake/operationResults/{id}", s.base);
-            let answer = with_header(respond(202, &Value::Null), "location", &location);
-            with_header(answer, "retry-after", "0")
-        }
-        ("GET", ["data", name]) => {
-            let versions: Vec<&Value> = s
-                .data
-                .iter()
-                .filter(|((n, _), _)| n == name)
-                .map(|(_, v)| v)
-                .collect();
-            match versions.last() {
-                None => not_found(s, "data", name),
-                Some(latest) => respond(
-                    200,
-                    &json!({"id": format!("{}/data/{name}", s.workspace_id()), "name": name,
-                            "type": "Microsoft.MachineLearningServices/workspaces/data",
-                            "properties": {"dataType": latest["properties"]["dataType"],
-                                           "latestVersion": latest["name"],
-                                           "isArchived": false}}),
-                ),
-            }
-        }
-        ("GET", ["data", name, "versions", version]) => {
-            match s.data.iter().find(|((n, v), _)| n == name && v == version) {
-                Some((_, body)) => respond(200, body),
-                None => not_found(s, "data", &format!("{name}/versions/{version}")),
-            }
-        }
-        ("GET", ["computes"]) => {
-            let items: Vec<Value> = s.computes.values().cloned().collect();
-            respond(200, &page(s, &format!("{ws_path}/computes"), query, items))
-        }
-        ("GET", ["computes", name]) => match s.computes.get(*name) {
-            Some(c) => respond(200, c),
-            None => not_found(s, "computes", name),
-        },
-        ("PUT", ["computes", name]) => {
-            let kind = body
-                .pointer("/properties/computeType")
-                .and_then(Value::as_str);
-            match kind {
-                None => {
-                    return error(
-                        400,
-                        "UserError",
-                        "properties.computeType is required",
-                        Some("properties.computeType"),
-                    );
-                }
-                Some(k) if !enums::COMPUTE_TYPE.contains(&k) => {
-                    return bad_enum("properties.computeType", k, &enums::COMPUTE_TYPE);
-                }
-                Some(_) => {}
-            }
-            let mut stored = body.clone();
-            stored["id"] = json!(format!("{ws_id}/computes/{name}"));
-            stored["name"] = json!(name);
-            stored["properties"]["provisioningState"] = json!("Creating");
-            s.computes.insert((*name).to_owned(), stored.clone());
-            let id = s.new_id();
-            let polls = s.options.operation_polls;
-            s.operations.insert(
-                id.clone(),
-                Operation {
-                    polls_left: polls,
-                    kind: OperationKind::Compute((*name).to_owned()),
-                },
-            );
-            let poll = format!("{}/fake/operations/{id}", s.base);
-            let answer = with_header(respond(201, &stored), "azure-asyncoperation", &poll);
-            with_header(answer, "retry-after", "0")
-        }
-        _ => error(
-            404,
-            "NoRegisteredProviderFound",
-            &format!(
-                "The fake Azure ML does not serve {method} {}",
-                rest.join("/")
-            ),
-            None,
-        ),
-    }
-}
-
 fn not_found(s: &State, collection: &str, name: &str) -> Answer {
     error(
         404,
@@ -1211,72 +853,4 @@ fn not_found(s: &State, collection: &str, name: &str) -> Answer {
         ),
         None,
     )
-}
-
-/// The job as GET answers it now (status from the script).
-fn job_view(s: &State, name: &str) -> Option<Value> {
-    let job = s.jobs.get(name)?;
-    let mut view = job.body.clone();
-    view["properties"]["status"] = json!(s.job_status(job));
-    Some(view)
-}
-
-fn poll_operation(s: &mut State, kind: &str, id: &str) -> Answer {
-    let Some(op) = s.operations.get_mut(id) else {
-        return error(404, "ResourceNotFound", "no such operation", None);
-    };
-    if op.polls_left > 0 {
-        op.polls_left -= 1;
-        return if kind == "operations" {
-            with_header(
-                respond(200, &json!({"status": "InProgress"})),
-                "retry-after",
-                "0",
-            )
-        } else {
-            with_header(respond(202, &Value::Null), "retry-after", "0")
-        };
-    }
-    if let OperationKind::Compute(name) = &op.kind {
-        let name = name.clone();
-        if let Some(c) = s.computes.get_mut(&name) {
-            c["properties"]["provisioningState"] = json!("Succeeded");
-        }
-    }
-    if kind == "operations" {
-        respond(200, &json!({"status": "Succeeded"}))
-    } else {
-        respond(200, &Value::Null)
-    }
-}
-
-fn route_history(s: &mut State, segments: &[&str], query: &BTreeMap<String, String>) -> Answer {
-    let Some(rest) = segments
-        .strip_prefix(&["history", "v1.0"])
-        .and_then(|rest| workspace_route(s, rest))
-    else {
-        return error(404, "NotFound", "unknown run history path", None);
-    };
-    let ["runs", run_id, "children"] = rest else {
-        return error(404, "NotFound", "unknown run history path", None);
-    };
-    let Some(job) = s.jobs.get(*run_id) else {
-        return error(
-            404,
-            "RunNotFound",
-            &format!("Run {run_id} was not found"),
-            None,
-        );
-    };
-    let status = s.last_reported_status(job);
-    let children: Vec<Value> = object_entries(job.body.pointer("/properties/jobs"))
-        .into_iter()
-        .map(|(node, _)| {
-            json!({"runId": format!("{run_id}_{node}"), "parentRunId": run_id, "rootRunId": run_id,
-                   "status": status, "displayName": node, "name": node,
-                   "runType": "azureml.StepRun", "properties": {}, "tags": {}})
-        })
-        .collect();
-    let path = format!("/{}", segments.join("/"));
-    respond(200, &page(s, &path, query, children))
 }

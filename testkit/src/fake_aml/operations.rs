@@ -1,0 +1,36 @@
+//! Long-running operations this fake started (compute creation, job cancel), polled at
+//! `/fake/operations/{id}` (`Azure-AsyncOperation`) or `/fake/operationResults/{id}` (`Location`).
+
+use serde_json::{Value, json};
+
+use super::{Answer, OperationKind, State, error, respond, with_header};
+
+/// Answers one poll of operation `id`.
+pub(super) fn poll_operation(s: &mut State, kind: &str, id: &str) -> Answer {
+    let Some(op) = s.operations.get_mut(id) else {
+        return error(404, "ResourceNotFound", "no such operation", None);
+    };
+    if op.polls_left > 0 {
+        op.polls_left -= 1;
+        return if kind == "operations" {
+            with_header(
+                respond(200, &json!({"status": "InProgress"})),
+                "retry-after",
+                "0",
+            )
+        } else {
+            with_header(respond(202, &Value::Null), "retry-after", "0")
+        };
+    }
+    if let OperationKind::Compute(name) = &op.kind {
+        let name = name.clone();
+        if let Some(c) = s.computes.get_mut(&name) {
+            c["properties"]["provisioningState"] = json!("Succeeded");
+        }
+    }
+    if kind == "operations" {
+        respond(200, &json!({"status": "Succeeded"}))
+    } else {
+        respond(200, &Value::Null)
+    }
+}
