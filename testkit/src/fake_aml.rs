@@ -24,6 +24,14 @@
 //! 2025-12-01) and rejected with 400 and an ARM error body when wrong. Requests without an
 //! accepted bearer token get 401; ARM requests without `api-version` get 400.
 //!
+//! Layout: `fake_aml/router.rs` authenticates and hands the path after the workspace to one
+//! module per resource (`workspace`, `datastores`, `codes`, `components`, `jobs`, `data`,
+//! `computes`; `history` for the run history, `operations` for long-running operations), each
+//! with a `route(state, method, rest, query, body)`; `validate.rs` holds the body rules, read
+//! from the contract fact file the tests use; `http.rs` the request plumbing and answer helpers;
+//! `faults.rs` the injected faults. A new resource is a module with its `route`, one `mod` line
+//! here, its field in `State` and one line in the router.
+//!
 //! Faults are injected per path with [`FakeAzureMl::inject`] (429 with `Retry-After`, 503, any ARM
 //! error, dropped connections, slow answers, each for N requests) and
 //! [`FakeAzureMl::set_latency`] adds a delay to every request.
@@ -46,13 +54,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -62,7 +66,9 @@ mod components;
 mod computes;
 mod data;
 mod datastores;
+mod faults;
 mod history;
+mod http;
 mod jobs;
 mod operations;
 mod router;
@@ -70,6 +76,11 @@ mod validate;
 mod workspace;
 
 use validate::enums;
+
+pub use faults::{Fault, FaultRule};
+use http::{
+    Answer, error, handle, not_found, page, percent_decode, respond, unserved, with_header,
+};
 
 const PROVIDER: &str = "Microsoft.MachineLearningServices";
 
@@ -179,117 +190,6 @@ pub struct RecordedRequest {
     pub body: Value,
     /// The fault answered instead of the normal answer, if one was injected.
     pub fault: Option<String>,
-}
-
-/// What to do instead of answering normally.
-#[derive(Debug, Clone)]
-pub enum Fault {
-    /// Answer with this status, headers and body.
-    Respond {
-        /// Status.
-        status: u16,
-        /// Headers.
-        headers: Vec<(String, String)>,
-        /// Body.
-        body: String,
-    },
-    /// Close the connection after reading the request, without answering (nothing is done).
-    Drop,
-    /// Handle the request (state changes happen), then close the connection without answering:
-    /// the client cannot know whether it worked.
-    DropAfterProcessing,
-    /// Wait this long, then answer normally.
-    Delay(Duration),
-}
-
-impl Fault {
-    /// 429 with `Retry-After: <secs>`.
-    pub fn throttle_secs(secs: u64) -> Self {
-        Self::throttle_with(("retry-after", secs.to_string()))
-    }
-
-    /// 429 with `retry-after-ms: <ms>`.
-    pub fn throttle_ms(ms: u64) -> Self {
-        Self::throttle_with(("retry-after-ms", ms.to_string()))
-    }
-
-    /// 429 with `Retry-After: <HTTP date>`.
-    pub fn throttle_until(at: SystemTime) -> Self {
-        Self::throttle_with(("retry-after", httpdate::fmt_http_date(at)))
-    }
-
-    fn throttle_with((name, value): (&str, String)) -> Self {
-        Self::Respond {
-            status: 429,
-            headers: vec![(name.to_owned(), value)],
-            body: arm_error_body(
-                "TooManyRequests",
-                "The request is being throttled as the limit has been reached for operation type.",
-                None,
-            ),
-        }
-    }
-
-    /// 503 with an ARM error body and no `Retry-After`.
-    pub fn unavailable() -> Self {
-        Self::arm_error(
-            503,
-            "ServiceUnavailable",
-            "The service is temporarily unavailable.",
-        )
-    }
-
-    /// Any status with an ARM error body `{"error": {"code", "message"}}`.
-    pub fn arm_error(status: u16, code: &str, message: &str) -> Self {
-        Self::Respond {
-            status,
-            headers: Vec::new(),
-            body: arm_error_body(code, message, None),
-        }
-    }
-
-    fn describe(&self) -> String {
-        match self {
-            Fault::Respond { status, .. } => format!("status {status}"),
-            Fault::Drop => "dropped connection".into(),
-            Fault::DropAfterProcessing => "dropped connection after processing".into(),
-            Fault::Delay(d) => format!("delay {d:?}"),
-        }
-    }
-}
-
-/// A fault for the next `times` requests whose method and path match.
-#[derive(Debug, Clone)]
-pub struct FaultRule {
-    method: Option<String>,
-    path_contains: String,
-    fault: Fault,
-    times: usize,
-}
-
-impl FaultRule {
-    /// Matches requests with this method (`"*"` for any) whose path contains `path_contains`.
-    /// Defaults to 503, once.
-    pub fn new(method: &str, path_contains: &str) -> Self {
-        Self {
-            method: (method != "*").then(|| method.to_ascii_uppercase()),
-            path_contains: path_contains.to_owned(),
-            fault: Fault::unavailable(),
-            times: 1,
-        }
-    }
-
-    /// The fault to answer with.
-    pub fn fault(mut self, fault: Fault) -> Self {
-        self.fault = fault;
-        self
-    }
-
-    /// How many matching requests get the fault.
-    pub fn times(mut self, times: usize) -> Self {
-        self.times = times;
-        self
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -606,251 +506,4 @@ impl State {
         let i = step.min(self.status_script.len() - 1);
         self.status_script[i].clone()
     }
-}
-
-type Answer = Response<Full<Bytes>>;
-
-/// The error that makes hyper close the connection without answering.
-#[derive(Debug)]
-struct DroppedConnection;
-
-impl std::fmt::Display for DroppedConnection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("injected dropped connection")
-    }
-}
-
-impl std::error::Error for DroppedConnection {}
-
-fn arm_error_body(code: &str, message: &str, target: Option<&str>) -> String {
-    let mut error = json!({"code": code, "message": message});
-    if let Some(t) = target {
-        error["target"] = json!(t);
-    }
-    json!({ "error": error }).to_string()
-}
-
-fn respond(status: u16, body: &Value) -> Answer {
-    let text = if body.is_null() {
-        String::new()
-    } else {
-        body.to_string()
-    };
-    Response::builder()
-        .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
-        .header("content-type", "application/json")
-        .header("x-ms-request-id", "fake-request-id")
-        .body(Full::new(Bytes::from(text)))
-        .expect("valid response")
-}
-
-fn error(status: u16, code: &str, message: &str, target: Option<&str>) -> Answer {
-    let body: Value =
-        serde_json::from_str(&arm_error_body(code, message, target)).expect("valid json");
-    respond(status, &body)
-}
-
-fn with_header(mut answer: Answer, name: &'static str, value: &str) -> Answer {
-    answer
-        .headers_mut()
-        .insert(name, value.parse().expect("valid header value"));
-    answer
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => match u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                Ok(b) => {
-                    out.push(b);
-                    i += 3;
-                    continue;
-                }
-                Err(_) => out.push(b'%'),
-            },
-            b'+' => out.push(b' '),
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn encode(v: &str) -> String {
-    v.replace('%', "%25")
-        .replace('&', "%26")
-        .replace(' ', "%20")
-        .replace('+', "%2B")
-        .replace('#', "%23")
-}
-
-fn parse_query(query: Option<&str>) -> BTreeMap<String, String> {
-    query
-        .unwrap_or_default()
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (percent_decode(k), percent_decode(v))
-        })
-        .collect()
-}
-
-async fn handle(
-    state: Arc<Mutex<State>>,
-    req: Request<Incoming>,
-) -> Result<Answer, DroppedConnection> {
-    let method = req.method().as_str().to_owned();
-    let raw_path = req.uri().path().to_owned();
-    let query = parse_query(req.uri().query());
-    let mut headers = BTreeMap::new();
-    for (name, value) in req.headers() {
-        let value = value.to_str().unwrap_or("<binary>").to_owned();
-        headers.insert(name.as_str().to_owned(), value);
-    }
-    let body_bytes = req
-        .into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
-    let body: Value = if body_bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&body_bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body_bytes).into_owned()))
-    };
-    let bearer = headers
-        .get("authorization")
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .map(str::to_owned);
-    let aml_token = headers.get("x-azureml-token").cloned();
-    for secret in ["authorization", "x-azureml-token"] {
-        if let Some(v) = headers.get_mut(secret) {
-            *v = "<redacted>".into();
-        }
-    }
-
-    let (fault, latency) = {
-        let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
-        let label = |t: &Option<String>| {
-            t.as_ref().map(|t| {
-                s.tokens
-                    .get(t)
-                    .cloned()
-                    .unwrap_or_else(|| "<rejected>".into())
-            })
-        };
-        let token_label = label(&bearer);
-        let aml_token_label = label(&aml_token);
-        let fault = s
-            .faults
-            .iter_mut()
-            .find(|r| {
-                r.times > 0
-                    && r.method.as_deref().is_none_or(|m| m == method)
-                    && raw_path.contains(&r.path_contains)
-            })
-            .map(|r| {
-                r.times -= 1;
-                r.fault.clone()
-            });
-        s.faults.retain(|r| r.times > 0);
-        s.requests.push(RecordedRequest {
-            method: method.clone(),
-            path: percent_decode(&raw_path),
-            query: query.clone(),
-            headers,
-            token_label,
-            aml_token_label,
-            body: body.clone(),
-            fault: fault
-                .as_ref()
-                .filter(|f| !matches!(f, Fault::Delay(_)))
-                .map(Fault::describe),
-        });
-        (fault, s.latency)
-    };
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
-    }
-    match fault {
-        Some(Fault::Drop) => return Err(DroppedConnection),
-        Some(Fault::Respond {
-            status,
-            headers,
-            body,
-        }) => {
-            let mut answer = respond(status, &Value::Null);
-            *answer.body_mut() = Full::new(Bytes::from(body));
-            for (name, value) in headers {
-                answer.headers_mut().insert(
-                    hyper::header::HeaderName::from_bytes(name.as_bytes()).expect("header name"),
-                    value.parse().expect("header value"),
-                );
-            }
-            return Ok(answer);
-        }
-        Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
-        Some(Fault::DropAfterProcessing) => {
-            let _ = router::route(&state, &method, &raw_path, &query, bearer.as_deref(), &body);
-            return Err(DroppedConnection);
-        }
-        None => {}
-    }
-    Ok(router::route(
-        &state,
-        &method,
-        &raw_path,
-        &query,
-        bearer.as_deref(),
-        &body,
-    ))
-}
-
-/// The answer to a method and path this fake does not serve.
-fn unserved(method: &str, rest: &[&str]) -> Answer {
-    error(
-        404,
-        "NoRegisteredProviderFound",
-        &format!(
-            "The fake Azure ML does not serve {method} {}",
-            rest.join("/")
-        ),
-        None,
-    )
-}
-
-/// A page of `items` starting at `$skip`, with `nextLink` when more remain.
-fn page(s: &State, path: &str, query: &BTreeMap<String, String>, items: Vec<Value>) -> Value {
-    let skip: usize = query.get("$skip").and_then(|v| v.parse().ok()).unwrap_or(0);
-    let size = s.options.page_size.max(1);
-    let value: Vec<Value> = items.iter().skip(skip).take(size).cloned().collect();
-    let mut answer = json!({ "value": value });
-    if skip + size < items.len() {
-        let mut q: Vec<String> = query
-            .iter()
-            .filter(|(k, _)| *k != "$skip")
-            .map(|(k, v)| format!("{k}={}", encode(v)))
-            .collect();
-        q.push(format!("$skip={}", skip + size));
-        answer["nextLink"] = json!(format!("{}{}?{}", s.base, path, q.join("&")));
-    }
-    answer
-}
-
-fn not_found(s: &State, collection: &str, name: &str) -> Answer {
-    error(
-        404,
-        "ResourceNotFound",
-        &format!(
-            "The Resource 'Microsoft.MachineLearningServices/workspaces/{}/{collection}/{name}' \
-             under resource group '{}' was not found.",
-            s.options.workspace_name, s.options.resource_group
-        ),
-        None,
-    )
 }
