@@ -11,7 +11,8 @@ use crate::wire::{self, LocalUpload, WireContext, WorkspaceScope, YamlContext};
 pub enum Format {
     /// The REST requests submission sends: anonymous components, then the pipeline job.
     Json,
-    /// A pipeline job YAML for `az ml job create --file`; each sub-pipeline in its own file.
+    /// A pipeline job YAML for `az ml job create --file`; each sub-pipeline in its own file
+    /// (printed only when there is one file: use `--out DIR` otherwise).
     Yaml,
 }
 
@@ -78,6 +79,17 @@ pub enum ExportError {
         input: String,
         /// What went wrong.
         source: snapshot::SnapshotError,
+    },
+    /// A pipeline with sub-pipelines is several YAML files, which cannot be printed as one.
+    #[error(
+        "the YAML of this pipeline is {} files ({}): Azure ML's loader reads each sub-pipeline from its own file beside the job, so they cannot be printed; write them with `export --format yaml --out DIR` and load `DIR/{}`",
+        files.len(),
+        files.join(", "),
+        wire::JOB_FILE
+    )]
+    YamlNeedsFiles {
+        /// The files the export would write, the job first.
+        files: Vec<String>,
     },
     /// Writing the files failed.
     #[error("cannot write `{}`: {source}", path.display())]
@@ -239,7 +251,14 @@ pub fn export(pipeline: &Pipeline, args: &ExportArgs, cwd: &Path) -> Result<Stri
                 },
             )?;
             match &args.out {
-                None => Ok(export.to_stream()),
+                None => {
+                    export
+                        .single()
+                        .map(str::to_owned)
+                        .ok_or_else(|| ExportError::YamlNeedsFiles {
+                            files: export.file_names().into_iter().map(str::to_owned).collect(),
+                        })
+                }
                 Some(_) => {
                     for (name, text) in &export.files {
                         write(&base_dir.join(name), text)?;

@@ -26,7 +26,7 @@ pub use ids::{
     code_name_for_hash, component_version_path, datastore_uri, job_output_uri,
 };
 pub use to_rest::{ANONYMOUS_COMPONENT, ComponentPut, RestBodies, WireContext, rest_bodies};
-pub use yaml::{YamlContext, YamlExport, to_yaml};
+pub use yaml::{JOB_FILE, YamlContext, YamlExport, to_yaml};
 
 /// The snapshot folders the pipeline's steps (sub-pipelines included) need code assets for,
 /// each once, with the steps that use it, in step order.

@@ -49,24 +49,18 @@ impl YamlExport {
         &self.files[0].1
     }
 
-    /// Everything as one text for printing: the job alone when it is the only file, else each
-    /// file as a YAML document headed by a `# file: NAME` comment. (Microsoft's loader needs the
-    /// component files on disk: write them with `export --out DIR`.)
-    pub fn to_stream(&self) -> String {
-        if self.files.len() == 1 {
-            return self.files[0].1.clone();
+    /// The job document when it is the only file (a pipeline without sub-pipelines), which is
+    /// all a loader needs; `None` when component files must sit beside it.
+    pub fn single(&self) -> Option<&str> {
+        match self.files.as_slice() {
+            [(_, text)] => Some(text),
+            _ => None,
         }
-        let mut out = String::new();
-        for (i, (name, text)) in self.files.iter().enumerate() {
-            if i > 0 {
-                out.push_str("---\n");
-            }
-            out.push_str("# file: ");
-            out.push_str(name);
-            out.push('\n');
-            out.push_str(text);
-        }
-        out
+    }
+
+    /// The file names, the job first.
+    pub fn file_names(&self) -> Vec<&str> {
+        self.files.iter().map(|(n, _)| n.as_str()).collect()
     }
 }
 
