@@ -82,6 +82,16 @@ use http::{
     Answer, error, handle, not_found, page, percent_decode, respond, unserved, with_header,
 };
 
+/// A request as a resource module sees it: the path after `…/workspaces/{ws}/` split into
+/// segments, the decoded query and the JSON body (`null` when empty).
+#[derive(Clone, Copy)]
+struct Call<'a> {
+    method: &'a str,
+    rest: &'a [&'a str],
+    query: &'a BTreeMap<String, String>,
+    body: &'a Value,
+}
+
 const PROVIDER: &str = "Microsoft.MachineLearningServices";
 
 /// The blob storage behind the fake's default datastore and `startPendingUpload` (e.g. an

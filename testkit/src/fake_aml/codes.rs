@@ -1,20 +1,18 @@
 //! Code assets: versions by hash across names, PUT/GET of a version, `startPendingUpload`.
 
-use std::collections::BTreeMap;
-
 use serde_json::{Value, json};
 
 use super::validate::{bad_enum, check_code, enums};
-use super::{Answer, State, not_found, page, respond, unserved};
+use super::{Answer, Call, State, not_found, page, respond, unserved};
 
 /// Answers `{method} {WS}/codes…` (`rest` is the path after the workspace).
-pub(super) fn route(
-    s: &mut State,
-    method: &str,
-    rest: &[&str],
-    query: &BTreeMap<String, String>,
-    body: &Value,
-) -> Answer {
+pub(super) fn route(s: &mut State, call: &Call<'_>) -> Answer {
+    let Call {
+        method,
+        rest,
+        query,
+        body,
+    } = *call;
     let ws_id = s.workspace_id();
     let ws_path = ws_id.clone();
     match (method, rest) {

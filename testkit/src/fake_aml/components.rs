@@ -1,20 +1,15 @@
 //! Component versions: PUT/GET.
 
-use std::collections::BTreeMap;
-
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::validate::check_component;
-use super::{Answer, State, not_found, respond, unserved};
+use super::{Answer, Call, State, not_found, respond, unserved};
 
 /// Answers `{method} {WS}/components…` (`rest` is the path after the workspace).
-pub(super) fn route(
-    s: &mut State,
-    method: &str,
-    rest: &[&str],
-    _query: &BTreeMap<String, String>,
-    body: &Value,
-) -> Answer {
+pub(super) fn route(s: &mut State, call: &Call<'_>) -> Answer {
+    let Call {
+        method, rest, body, ..
+    } = *call;
     let ws_id = s.workspace_id();
     match (method, rest) {
         ("PUT", ["components", name, "versions", version]) => {

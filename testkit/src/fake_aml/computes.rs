@@ -1,22 +1,21 @@
 //! Computes: list, get, PUT (201 + `Azure-AsyncOperation`).
 
-use std::collections::BTreeMap;
-
 use serde_json::{Value, json};
 
 use super::validate::{bad_enum, enums};
 use super::{
-    Answer, Operation, OperationKind, State, error, not_found, page, respond, unserved, with_header,
+    Answer, Call, Operation, OperationKind, State, error, not_found, page, respond, unserved,
+    with_header,
 };
 
 /// Answers `{method} {WS}/computes…` (`rest` is the path after the workspace).
-pub(super) fn route(
-    s: &mut State,
-    method: &str,
-    rest: &[&str],
-    query: &BTreeMap<String, String>,
-    body: &Value,
-) -> Answer {
+pub(super) fn route(s: &mut State, call: &Call<'_>) -> Answer {
+    let Call {
+        method,
+        rest,
+        query,
+        body,
+    } = *call;
     let ws_id = s.workspace_id();
     let ws_path = ws_id.clone();
     match (method, rest) {

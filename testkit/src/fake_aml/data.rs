@@ -1,19 +1,12 @@
 //! Data assets: the container (latest version) and a version, seeded with `add_data_version`.
 
-use std::collections::BTreeMap;
-
 use serde_json::{Value, json};
 
-use super::{Answer, State, not_found, respond, unserved};
+use super::{Answer, Call, State, not_found, respond, unserved};
 
 /// Answers `{method} {WS}/data…` (`rest` is the path after the workspace).
-pub(super) fn route(
-    s: &mut State,
-    method: &str,
-    rest: &[&str],
-    _query: &BTreeMap<String, String>,
-    _body: &Value,
-) -> Answer {
+pub(super) fn route(s: &mut State, call: &Call<'_>) -> Answer {
+    let Call { method, rest, .. } = *call;
     match (method, rest) {
         ("GET", ["data", name]) => {
             let versions: Vec<&Value> = s

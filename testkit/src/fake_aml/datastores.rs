@@ -1,20 +1,18 @@
 //! Datastores: list (with the `isDefault=true` filter), get, and `listSecrets`.
 
-use std::collections::BTreeMap;
-
 use serde_json::{Value, json};
 
 use super::validate::check_secret_expiry;
-use super::{Answer, State, not_found, page, respond, unserved};
+use super::{Answer, Call, State, not_found, page, respond, unserved};
 
 /// Answers `{method} {WS}/datastores…` (`rest` is the path after the workspace).
-pub(super) fn route(
-    s: &mut State,
-    method: &str,
-    rest: &[&str],
-    query: &BTreeMap<String, String>,
-    body: &Value,
-) -> Answer {
+pub(super) fn route(s: &mut State, call: &Call<'_>) -> Answer {
+    let Call {
+        method,
+        rest,
+        query,
+        body,
+    } = *call;
     let ws_id = s.workspace_id();
     let ws_path = ws_id.clone();
     match (method, rest) {

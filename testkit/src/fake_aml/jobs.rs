@@ -1,24 +1,22 @@
 //! Jobs: list (paged, `jobType` filter), PUT/GET with the scripted status, cancel (202 +
 //! `Location`).
 
-use std::collections::BTreeMap;
-
 use serde_json::{Value, json};
 
 use super::validate::check_job;
 use super::{
-    Answer, JobState, Operation, OperationKind, State, not_found, page, respond, unserved,
+    Answer, Call, JobState, Operation, OperationKind, State, not_found, page, respond, unserved,
     with_header,
 };
 
 /// Answers `{method} {WS}/jobs…` (`rest` is the path after the workspace).
-pub(super) fn route(
-    s: &mut State,
-    method: &str,
-    rest: &[&str],
-    query: &BTreeMap<String, String>,
-    body: &Value,
-) -> Answer {
+pub(super) fn route(s: &mut State, call: &Call<'_>) -> Answer {
+    let Call {
+        method,
+        rest,
+        query,
+        body,
+    } = *call;
     let ws_id = s.workspace_id();
     let ws_path = ws_id.clone();
     match (method, rest) {

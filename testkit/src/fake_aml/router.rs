@@ -8,8 +8,8 @@ use std::sync::Mutex;
 use serde_json::{Value, json};
 
 use super::{
-    Answer, PROVIDER, State, codes, components, computes, data, datastores, error, history, jobs,
-    operations, percent_decode, respond, unserved, workspace,
+    Answer, Call, PROVIDER, State, codes, components, computes, data, datastores, error, history,
+    jobs, operations, percent_decode, respond, unserved, workspace,
 };
 
 /// Answers the request under `…/workspaces/{ws}/` by its first segment.
@@ -20,14 +20,20 @@ fn route_workspace(
     query: &BTreeMap<String, String>,
     body: &Value,
 ) -> Answer {
+    let call = Call {
+        method,
+        rest,
+        query,
+        body,
+    };
     match rest.first().copied() {
-        None => workspace::route(s, method, rest, query, body),
-        Some("datastores") => datastores::route(s, method, rest, query, body),
-        Some("codes") => codes::route(s, method, rest, query, body),
-        Some("components") => components::route(s, method, rest, query, body),
-        Some("jobs") => jobs::route(s, method, rest, query, body),
-        Some("data") => data::route(s, method, rest, query, body),
-        Some("computes") => computes::route(s, method, rest, query, body),
+        None => workspace::route(s, &call),
+        Some("datastores") => datastores::route(s, &call),
+        Some("codes") => codes::route(s, &call),
+        Some("components") => components::route(s, &call),
+        Some("jobs") => jobs::route(s, &call),
+        Some("data") => data::route(s, &call),
+        Some("computes") => computes::route(s, &call),
         Some(_) => unserved(method, rest),
     }
 }

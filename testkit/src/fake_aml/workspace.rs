@@ -1,19 +1,12 @@
 //! The workspace itself: `GET {WS}`.
 
-use std::collections::BTreeMap;
+use serde_json::json;
 
-use serde_json::{Value, json};
-
-use super::{Answer, State, respond, unserved};
+use super::{Answer, Call, State, respond, unserved};
 
 /// Answers `{method} {WS}/…` (`rest` is the path after the workspace).
-pub(super) fn route(
-    s: &mut State,
-    method: &str,
-    rest: &[&str],
-    _query: &BTreeMap<String, String>,
-    _body: &Value,
-) -> Answer {
+pub(super) fn route(s: &mut State, call: &Call<'_>) -> Answer {
+    let Call { method, rest, .. } = *call;
     let ws_id = s.workspace_id();
     match (method, rest) {
         ("GET", []) => {
