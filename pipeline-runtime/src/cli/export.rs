@@ -159,21 +159,15 @@ pub fn wire_context(
 }
 
 /// The JSON export: every request submission sends, in order.
-pub fn json_requests(bodies: &wire::RestBodies, workspace: &WorkspaceScope) -> serde_json::Value {
-    let mut requests = Vec::new();
-    for (i, c) in bodies.components.iter().enumerate() {
-        requests.push(serde_json::json!({
-            "method": "PUT",
-            "path": workspace.resource_id(&bodies.component_path(i)),
-            "body": c.body,
-        }));
-    }
-    requests.push(serde_json::json!({
-        "method": "PUT",
-        "path": workspace.job_id("{job_name}"),
-        "body": bodies.job,
-    }));
-    serde_json::Value::Array(requests)
+pub fn json_requests<'a>(
+    bodies: &'a wire::RestBodies,
+    workspace: &WorkspaceScope,
+) -> Vec<wire::ExportedRequest<wire::RequestBody<'a>>> {
+    bodies.requests(
+        workspace,
+        |c| wire::RequestBody::Component(&c.body),
+        wire::RequestBody::Job,
+    )
 }
 
 /// Runs `export`, returning what to print (empty when written to files).
@@ -209,30 +203,24 @@ pub fn export(pipeline: &Pipeline, args: &ExportArgs, cwd: &Path) -> Result<Stri
             match &args.out {
                 None => Ok(wire::to_json_pretty(&json_requests(&bodies, &workspace))),
                 Some(dir) => {
-                    let mut manifest = Vec::new();
-                    for (i, c) in bodies.components.iter().enumerate() {
-                        let name = c.body.properties.component_spec.name.clone();
+                    let mut files = Vec::new();
+                    for c in &bodies.components {
+                        let name = &c.body.properties.component_spec.name;
                         let file = format!("components/{name}-{}.json", &c.version[..8]);
                         write(&dir.join(&file), &wire::to_json_pretty(&c.body))?;
-                        manifest.push(serde_json::json!({
-                            "method": "PUT",
-                            "path": workspace.resource_id(&bodies.component_path(i)),
-                            "body": file,
-                        }));
+                        files.push(file);
                     }
                     write(
                         &dir.join("pipeline_job.json"),
                         &wire::to_json_pretty(&bodies.job),
                     )?;
-                    manifest.push(serde_json::json!({
-                        "method": "PUT",
-                        "path": workspace.job_id("{job_name}"),
-                        "body": "pipeline_job.json",
-                    }));
-                    write(
-                        &dir.join("requests.json"),
-                        &wire::to_json_pretty(&serde_json::Value::Array(manifest)),
-                    )?;
+                    let mut files = files.into_iter();
+                    let manifest = bodies.requests(
+                        &workspace,
+                        |_| files.next().unwrap_or_default(),
+                        |_| "pipeline_job.json".to_owned(),
+                    );
+                    write(&dir.join("requests.json"), &wire::to_json_pretty(&manifest))?;
                     Ok(String::new())
                 }
             }

@@ -25,7 +25,10 @@ pub use ids::{
     CODE_VERSION, DataAssetRef, LATEST_PLACEHOLDER, LocalUpload, WorkspaceScope,
     code_name_for_hash, component_version_path, datastore_uri, job_output_uri,
 };
-pub use to_rest::{ANONYMOUS_COMPONENT, ComponentPut, RestBodies, WireContext, rest_bodies};
+pub use to_rest::{
+    ANONYMOUS_COMPONENT, ComponentPut, ExportedRequest, RequestBody, RestBodies, WireContext,
+    rest_bodies,
+};
 pub use yaml::{JOB_FILE, YamlContext, YamlExport, to_yaml};
 
 /// The snapshot folders the pipeline's steps (sub-pipelines included) need code assets for,

@@ -70,6 +70,51 @@ impl RestBodies {
         let c = &self.components[i];
         component_version_path(&c.name, &c.version)
     }
+
+    /// The requests submission sends, in order: each component, then the job (under the
+    /// `{job_name}` placeholder), each body given by `component` / `job` (the body itself, or
+    /// the file it is written to).
+    pub fn requests<'a, B>(
+        &'a self,
+        workspace: &WorkspaceScope,
+        mut component: impl FnMut(&'a ComponentPut) -> B,
+        job: impl FnOnce(&'a JobBase) -> B,
+    ) -> Vec<ExportedRequest<B>> {
+        let mut out: Vec<ExportedRequest<B>> = (0..self.components.len())
+            .map(|i| ExportedRequest {
+                method: "PUT",
+                path: workspace.resource_id(&self.component_path(i)),
+                body: component(&self.components[i]),
+            })
+            .collect();
+        out.push(ExportedRequest {
+            method: "PUT",
+            path: workspace.job_id("{job_name}"),
+            body: job(&self.job),
+        });
+        out
+    }
+}
+
+/// One request of the JSON export.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ExportedRequest<B> {
+    /// HTTP method.
+    pub method: &'static str,
+    /// ARM path.
+    pub path: String,
+    /// The body, or the file it is in.
+    pub body: B,
+}
+
+/// A body of the JSON export printed whole.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(untagged)]
+pub enum RequestBody<'a> {
+    /// A component version.
+    Component(&'a ComponentVersion),
+    /// The pipeline job.
+    Job(&'a JobBase),
 }
 
 struct Builder<'a> {
