@@ -36,7 +36,41 @@ fn compare_models_yaml_export_matches_golden() {
 #[test]
 fn model_selection_exports_match_golden() {
     assert_golden("model_selection.json", &export("model_selection", "json"));
-    assert_golden("model_selection.yaml", &export("model_selection", "yaml"));
+    // A sub-pipeline makes the YAML two files, written with `--out` to a folder one level below
+    // the repository root (so the local paths in them are the same wherever the repository is).
+    let dir = tempfile::tempdir_in(repo()).unwrap();
+    let out = run_example("model_selection")
+        .args(["export", "--format", "yaml", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "export failed: {}", stderr(&out));
+    let mut files: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(files, ["fit_and_evaluate.component.yml", "pipeline.yml"]);
+    for file in files {
+        let text = std::fs::read_to_string(dir.path().join(&file)).unwrap();
+        assert_golden(&format!("model_selection/{file}"), &text);
+    }
+}
+
+#[test]
+fn yaml_of_several_files_is_not_printed_and_the_error_names_out() {
+    let out = run_example("model_selection")
+        .args(["export", "--format", "yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(out.stdout.is_empty(), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("2 files (pipeline.yml, fit_and_evaluate.component.yml)"),
+        "{err}"
+    );
+    assert!(err.contains("--out DIR"), "{err}");
 }
 
 #[test]

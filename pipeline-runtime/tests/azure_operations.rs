@@ -235,7 +235,10 @@ async fn pipeline_job_submit_follow_children_and_cancel() {
     let body = pipeline_body(&fake.workspace_id(), &versions, "cpu-cluster");
     let job = ws.jobs().create_or_update("job-1", &body).await.unwrap();
     assert_eq!(job.name, "job-1");
-    assert_eq!(job.properties.job_type, "Pipeline");
+    assert_eq!(
+        job.properties.job_type,
+        azureml_pipelines_runtime::wire::rest::JobType::Pipeline
+    );
     assert_eq!(job.properties.status, Some(JobStatus::NotStarted));
     let put = &fake.requests_to("PUT", "/jobs/job-1")[0];
     assert_eq!(put.query["api-version"], "2024-01-01-preview");

@@ -24,6 +24,14 @@
 //! 2025-12-01) and rejected with 400 and an ARM error body when wrong. Requests without an
 //! accepted bearer token get 401; ARM requests without `api-version` get 400.
 //!
+//! Layout: `fake_aml/router.rs` authenticates and hands the path after the workspace to one
+//! module per resource (`workspace`, `datastores`, `codes`, `components`, `jobs`, `data`,
+//! `computes`; `history` for the run history, `operations` for long-running operations), each
+//! with a `route(state, method, rest, query, body)`; `validate.rs` holds the body rules, read
+//! from the contract fact file the tests use; `http.rs` the request plumbing and answer helpers;
+//! `faults.rs` the injected faults. A new resource is a module with its `route`, one `mod` line
+//! here, its field in `State` and one line in the router.
+//!
 //! Faults are injected per path with [`FakeAzureMl::inject`] (429 with `Retry-After`, 503, any ARM
 //! error, dropped connections, slow answers, each for N requests) and
 //! [`FakeAzureMl::set_latency`] adds a delay to every request.
@@ -46,22 +54,41 @@
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
+mod codes;
+mod components;
+mod datastores;
+mod faults;
+mod history;
+mod http;
+mod jobs;
+mod operations;
+mod router;
 mod validate;
+mod workspace;
 
-use validate::{
-    bad_enum, check_code, check_component, check_job, check_secret_expiry, enums, object_entries,
+use validate::enums;
+
+pub use faults::{Fault, FaultRule};
+use http::{
+    Answer, error, handle, not_found, page, percent_decode, respond, unserved, with_header,
 };
+
+/// A request as a resource module sees it: the path after `…/workspaces/{ws}/` split into
+/// segments, the decoded query and the JSON body (`null` when empty).
+#[derive(Clone, Copy)]
+struct Call<'a> {
+    method: &'a str,
+    rest: &'a [&'a str],
+    query: &'a BTreeMap<String, String>,
+    body: &'a Value,
+}
 
 const PROVIDER: &str = "Microsoft.MachineLearningServices";
 
@@ -173,117 +200,6 @@ pub struct RecordedRequest {
     pub fault: Option<String>,
 }
 
-/// What to do instead of answering normally.
-#[derive(Debug, Clone)]
-pub enum Fault {
-    /// Answer with this status, headers and body.
-    Respond {
-        /// Status.
-        status: u16,
-        /// Headers.
-        headers: Vec<(String, String)>,
-        /// Body.
-        body: String,
-    },
-    /// Close the connection after reading the request, without answering (nothing is done).
-    Drop,
-    /// Handle the request (state changes happen), then close the connection without answering:
-    /// the client cannot know whether it worked.
-    DropAfterProcessing,
-    /// Wait this long, then answer normally.
-    Delay(Duration),
-}
-
-impl Fault {
-    /// 429 with `Retry-After: <secs>`.
-    pub fn throttle_secs(secs: u64) -> Self {
-        Self::throttle_with(("retry-after", secs.to_string()))
-    }
-
-    /// 429 with `retry-after-ms: <ms>`.
-    pub fn throttle_ms(ms: u64) -> Self {
-        Self::throttle_with(("retry-after-ms", ms.to_string()))
-    }
-
-    /// 429 with `Retry-After: <HTTP date>`.
-    pub fn throttle_until(at: SystemTime) -> Self {
-        Self::throttle_with(("retry-after", httpdate::fmt_http_date(at)))
-    }
-
-    fn throttle_with((name, value): (&str, String)) -> Self {
-        Self::Respond {
-            status: 429,
-            headers: vec![(name.to_owned(), value)],
-            body: arm_error_body(
-                "TooManyRequests",
-                "The request is being throttled as the limit has been reached for operation type.",
-                None,
-            ),
-        }
-    }
-
-    /// 503 with an ARM error body and no `Retry-After`.
-    pub fn unavailable() -> Self {
-        Self::arm_error(
-            503,
-            "ServiceUnavailable",
-            "The service is temporarily unavailable.",
-        )
-    }
-
-    /// Any status with an ARM error body `{"error": {"code", "message"}}`.
-    pub fn arm_error(status: u16, code: &str, message: &str) -> Self {
-        Self::Respond {
-            status,
-            headers: Vec::new(),
-            body: arm_error_body(code, message, None),
-        }
-    }
-
-    fn describe(&self) -> String {
-        match self {
-            Fault::Respond { status, .. } => format!("status {status}"),
-            Fault::Drop => "dropped connection".into(),
-            Fault::DropAfterProcessing => "dropped connection after processing".into(),
-            Fault::Delay(d) => format!("delay {d:?}"),
-        }
-    }
-}
-
-/// A fault for the next `times` requests whose method and path match.
-#[derive(Debug, Clone)]
-pub struct FaultRule {
-    method: Option<String>,
-    path_contains: String,
-    fault: Fault,
-    times: usize,
-}
-
-impl FaultRule {
-    /// Matches requests with this method (`"*"` for any) whose path contains `path_contains`.
-    /// Defaults to 503, once.
-    pub fn new(method: &str, path_contains: &str) -> Self {
-        Self {
-            method: (method != "*").then(|| method.to_ascii_uppercase()),
-            path_contains: path_contains.to_owned(),
-            fault: Fault::unavailable(),
-            times: 1,
-        }
-    }
-
-    /// The fault to answer with.
-    pub fn fault(mut self, fault: Fault) -> Self {
-        self.fault = fault;
-        self
-    }
-
-    /// How many matching requests get the fault.
-    pub fn times(mut self, times: usize) -> Self {
-        self.times = times;
-        self
-    }
-}
-
 #[derive(Debug, Clone)]
 struct JobState {
     body: Value,
@@ -390,12 +306,6 @@ impl FakeAzureMl {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Reads or steers batch endpoints, deployments, invoked jobs and schedules
-    /// ([`crate::fake_operate`]).
-    pub fn operate<T>(&self, f: impl FnOnce(&mut crate::fake_operate::OperateState) -> T) -> T {
-        f(&mut self.state().operate)
-    }
-
     /// `http://127.0.0.1:<port>`: the ARM endpoint to point the client at.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
@@ -472,6 +382,12 @@ impl FakeAzureMl {
     /// The data assets of the fake workspace.
     pub fn data(&self) -> crate::fake_data::FakeData {
         self.state().data.clone()
+    }
+
+    /// Reads or steers batch endpoints, deployments, invoked jobs and schedules
+    /// ([`crate::fake_operate`]).
+    pub fn operate<T>(&self, f: impl FnOnce(&mut crate::fake_operate::OperateState) -> T) -> T {
+        f(&mut self.state().operate)
     }
 
     /// Every request received so far, in order.
@@ -593,644 +509,4 @@ impl State {
         let i = step.min(self.status_script.len() - 1);
         self.status_script[i].clone()
     }
-}
-
-type Answer = Response<Full<Bytes>>;
-
-/// The error that makes hyper close the connection without answering.
-#[derive(Debug)]
-struct DroppedConnection;
-
-impl std::fmt::Display for DroppedConnection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("injected dropped connection")
-    }
-}
-
-impl std::error::Error for DroppedConnection {}
-
-fn arm_error_body(code: &str, message: &str, target: Option<&str>) -> String {
-    let mut error = json!({"code": code, "message": message});
-    if let Some(t) = target {
-        error["target"] = json!(t);
-    }
-    json!({ "error": error }).to_string()
-}
-
-fn respond(status: u16, body: &Value) -> Answer {
-    let text = if body.is_null() {
-        String::new()
-    } else {
-        body.to_string()
-    };
-    Response::builder()
-        .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
-        .header("content-type", "application/json")
-        .header("x-ms-request-id", "fake-request-id")
-        .body(Full::new(Bytes::from(text)))
-        .expect("valid response")
-}
-
-fn error(status: u16, code: &str, message: &str, target: Option<&str>) -> Answer {
-    let body: Value =
-        serde_json::from_str(&arm_error_body(code, message, target)).expect("valid json");
-    respond(status, &body)
-}
-
-fn with_header(mut answer: Answer, name: &'static str, value: &str) -> Answer {
-    answer
-        .headers_mut()
-        .insert(name, value.parse().expect("valid header value"));
-    answer
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => match u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                Ok(b) => {
-                    out.push(b);
-                    i += 3;
-                    continue;
-                }
-                Err(_) => out.push(b'%'),
-            },
-            b'+' => out.push(b' '),
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn encode(v: &str) -> String {
-    v.replace('%', "%25")
-        .replace('&', "%26")
-        .replace(' ', "%20")
-        .replace('+', "%2B")
-        .replace('#', "%23")
-}
-
-fn parse_query(query: Option<&str>) -> BTreeMap<String, String> {
-    query
-        .unwrap_or_default()
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (percent_decode(k), percent_decode(v))
-        })
-        .collect()
-}
-
-async fn handle(
-    state: Arc<Mutex<State>>,
-    req: Request<Incoming>,
-) -> Result<Answer, DroppedConnection> {
-    let method = req.method().as_str().to_owned();
-    let raw_path = req.uri().path().to_owned();
-    let query = parse_query(req.uri().query());
-    let mut headers = BTreeMap::new();
-    for (name, value) in req.headers() {
-        let value = value.to_str().unwrap_or("<binary>").to_owned();
-        headers.insert(name.as_str().to_owned(), value);
-    }
-    let body_bytes = req
-        .into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
-    let body: Value = if body_bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&body_bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body_bytes).into_owned()))
-    };
-    let bearer = headers
-        .get("authorization")
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .map(str::to_owned);
-    let aml_token = headers.get("x-azureml-token").cloned();
-    for secret in ["authorization", "x-azureml-token"] {
-        if let Some(v) = headers.get_mut(secret) {
-            *v = "<redacted>".into();
-        }
-    }
-
-    let (fault, latency) = {
-        let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
-        let label = |t: &Option<String>| {
-            t.as_ref().map(|t| {
-                s.tokens
-                    .get(t)
-                    .cloned()
-                    .unwrap_or_else(|| "<rejected>".into())
-            })
-        };
-        let token_label = label(&bearer);
-        let aml_token_label = label(&aml_token);
-        let fault = s
-            .faults
-            .iter_mut()
-            .find(|r| {
-                r.times > 0
-                    && r.method.as_deref().is_none_or(|m| m == method)
-                    && raw_path.contains(&r.path_contains)
-            })
-            .map(|r| {
-                r.times -= 1;
-                r.fault.clone()
-            });
-        s.faults.retain(|r| r.times > 0);
-        s.requests.push(RecordedRequest {
-            method: method.clone(),
-            path: percent_decode(&raw_path),
-            query: query.clone(),
-            headers,
-            token_label,
-            aml_token_label,
-            body: body.clone(),
-            fault: fault
-                .as_ref()
-                .filter(|f| !matches!(f, Fault::Delay(_)))
-                .map(Fault::describe),
-        });
-        (fault, s.latency)
-    };
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
-    }
-    match fault {
-        Some(Fault::Drop) => return Err(DroppedConnection),
-        Some(Fault::Respond {
-            status,
-            headers,
-            body,
-        }) => {
-            let mut answer = respond(status, &Value::Null);
-            *answer.body_mut() = Full::new(Bytes::from(body));
-            for (name, value) in headers {
-                answer.headers_mut().insert(
-                    hyper::header::HeaderName::from_bytes(name.as_bytes()).expect("header name"),
-                    value.parse().expect("header value"),
-                );
-            }
-            return Ok(answer);
-        }
-        Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
-        Some(Fault::DropAfterProcessing) => {
-            let _ = route(&state, &method, &raw_path, &query, bearer.as_deref(), &body);
-            return Err(DroppedConnection);
-        }
-        None => {}
-    }
-    Ok(route(
-        &state,
-        &method,
-        &raw_path,
-        &query,
-        bearer.as_deref(),
-        &body,
-    ))
-}
-
-/// Answers a request from the state (after faults were applied).
-fn route(
-    state: &Mutex<State>,
-    method: &str,
-    raw_path: &str,
-    query: &BTreeMap<String, String>,
-    bearer: Option<&str>,
-    body: &Value,
-) -> Answer {
-    let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
-    let path = percent_decode(raw_path);
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    if segments == ["discovery"] {
-        let base = s.base.clone();
-        let pipelines = s.pipelines_url.clone().unwrap_or_else(|| base.clone());
-        return respond(
-            200,
-            &json!({"api": base, "catalog": base, "experimentation": base, "history": base,
-                    "pipelines": pipelines, "studio": "https://ml.azure.com"}),
-        );
-    }
-    // Every other route needs an accepted bearer token.
-    match bearer {
-        None => {
-            return error(
-                401,
-                "AuthenticationFailed",
-                "Authentication failed. The 'Authorization' header is missing.",
-                None,
-            );
-        }
-        Some(t) if !s.tokens.contains_key(t) => {
-            return error(
-                401,
-                "ExpiredAuthenticationToken",
-                "The access token expiry UTC time is earlier than current UTC time.",
-                None,
-            );
-        }
-        Some(_) => {}
-    }
-    let st = &mut *s;
-    let headers = st
-        .requests
-        .iter()
-        .rev()
-        .find(|r| r.method == method && r.path == path);
-    let ctx = crate::fake_operate::Ctx {
-        state: &mut st.operate,
-        components: &st.components,
-        base: &st.base,
-        headers: headers.map(|r| &r.headers),
-    };
-    if let Some(answer) = crate::fake_operate::route(ctx, method, &segments, query, body) {
-        return answer;
-    }
-    if let ["fake", kind @ ("operations" | "operationResults"), id] = segments.as_slice() {
-        return poll_operation(&mut s, kind, id);
-    }
-    if segments.first() == Some(&"history") {
-        return route_history(&mut s, &segments, query);
-    }
-    let Some(rest) = workspace_route(&s, &segments) else {
-        return error(
-            404,
-            "ResourceNotFound",
-            &format!("The resource at '{path}' was not found."),
-            None,
-        );
-    };
-    let rest: Vec<String> = rest.iter().map(|x| (*x).to_owned()).collect();
-    if !query.contains_key("api-version") {
-        return error(
-            400,
-            "MissingApiVersionParameter",
-            "The api-version query parameter (?api-version=) is required for all requests.",
-            None,
-        );
-    }
-    let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
-    route_workspace(&mut s, method, &rest, query, body)
-}
-
-/// The segments after `…/workspaces/{ws}`, when the path is this fake's workspace.
-fn workspace_route<'p>(s: &State, segments: &'p [&'p str]) -> Option<&'p [&'p str]> {
-    match segments {
-        [
-            "subscriptions",
-            sub,
-            "resourceGroups",
-            rg,
-            "providers",
-            provider,
-            "workspaces",
-            ws,
-            rest @ ..,
-        ] if *sub == s.options.subscription_id
-            && rg.eq_ignore_ascii_case(&s.options.resource_group)
-            && provider.eq_ignore_ascii_case(PROVIDER)
-            && ws.eq_ignore_ascii_case(&s.options.workspace_name) =>
-        {
-            Some(rest)
-        }
-        _ => None,
-    }
-}
-
-/// A page of `items` starting at `$skip`, with `nextLink` when more remain.
-fn page(s: &State, path: &str, query: &BTreeMap<String, String>, items: Vec<Value>) -> Value {
-    let skip: usize = query.get("$skip").and_then(|v| v.parse().ok()).unwrap_or(0);
-    let size = s.options.page_size.max(1);
-    let value: Vec<Value> = items.iter().skip(skip).take(size).cloned().collect();
-    let mut answer = json!({ "value": value });
-    if skip + size < items.len() {
-        let mut q: Vec<String> = query
-            .iter()
-            .filter(|(k, _)| *k != "$skip")
-            .map(|(k, v)| format!("{k}={}", encode(v)))
-            .collect();
-        q.push(format!("$skip={}", skip + size));
-        answer["nextLink"] = json!(format!("{}{}?{}", s.base, path, q.join("&")));
-    }
-    answer
-}
-
-fn route_workspace(
-    s: &mut State,
-    method: &str,
-    rest: &[&str],
-    query: &BTreeMap<String, String>,
-    body: &Value,
-) -> Answer {
-    let ws_id = s.workspace_id();
-    let ws_path = ws_id.clone();
-    match (method, rest) {
-        ("GET", []) => {
-            let base = s.base.clone();
-            respond(
-                200,
-                &json!({"id": ws_id, "name": s.options.workspace_name, "location": s.options.location,
-                        "type": "Microsoft.MachineLearningServices/workspaces",
-                        "properties": {"discoveryUrl": format!("{base}/discovery"),
-                                       "workspaceId": "11111111-2222-3333-4444-555555555555",
-                                       "friendlyName": s.options.workspace_name}}),
-            )
-        }
-        ("GET", ["datastores"]) => {
-            let only_default = query.get("isDefault").is_some_and(|v| v == "true");
-            let items: Vec<Value> = s
-                .datastores
-                .values()
-                .filter(|d| !only_default || d["properties"]["isDefault"] == json!(true))
-                .cloned()
-                .collect();
-            respond(
-                200,
-                &page(s, &format!("{ws_path}/datastores"), query, items),
-            )
-        }
-        ("GET", ["datastores", name]) => match s.datastores.get(*name) {
-            Some(d) => respond(200, d),
-            None => not_found(s, "datastores", name),
-        },
-        ("POST", ["datastores", name, "listSecrets"]) => {
-            if !s.datastores.contains_key(*name) {
-                return not_found(s, "datastores", name);
-            }
-            if !body.is_null()
-                && let Some(answer) = check_secret_expiry(body)
-            {
-                return answer;
-            }
-            respond(
-                200,
-                &json!({"secretsType": "AccountKey", "key": s.options.blob.account_key}),
-            )
-        }
-        ("GET", ["codes", _name, "versions"]) => {
-            let wanted = |c: &Value| match query.get("hash") {
-                Some(hash) => {
-                    c["properties"]["properties"]["hash_sha256"].as_str() == Some(hash)
-                        && query.get("hashVersion").is_none_or(|hv| {
-                            c["properties"]["properties"]["hash_version"].as_str() == Some(hv)
-                        })
-                }
-                None => c["id"]
-                    .as_str()
-                    .is_some_and(|id| id.contains(&format!("/codes/{_name}/"))),
-            };
-            let items: Vec<Value> = s.codes.values().filter(|c| wanted(c)).cloned().collect();
-            let path = format!("{ws_path}/codes/{_name}/versions");
-            respond(200, &page(s, &path, query, items))
-        }
-        ("PUT", ["codes", name, "versions", version]) => {
-            if let Some(answer) = check_code(body) {
-                return answer;
-            }
-            let mut stored = body.clone();
-            stored["id"] = json!(format!("{ws_id}/codes/{name}/versions/{version}"));
-            stored["name"] = json!(version);
-            stored["properties"]["provisioningState"] = json!("Succeeded");
-            let key = ((*name).to_owned(), (*version).to_owned());
-            let status = if s.codes.contains_key(&key) { 200 } else { 201 };
-            s.codes.insert(key, stored.clone());
-            respond(status, &stored)
-        }
-        ("GET", ["codes", name, "versions", version]) => {
-            match s.codes.get(&((*name).to_owned(), (*version).to_owned())) {
-                Some(c) => respond(200, c),
-                None => not_found(s, "codes", &format!("{name}/versions/{version}")),
-            }
-        }
-        ("POST", ["codes", _name, "versions", _version, "startPendingUpload"]) => {
-            let kind = body.get("pendingUploadType").and_then(Value::as_str);
-            if let Some(kind) = kind
-                && !enums::PENDING_UPLOAD_TYPE.contains(&kind)
-            {
-                return bad_enum("pendingUploadType", kind, &enums::PENDING_UPLOAD_TYPE);
-            }
-            let blob = s.options.blob.clone();
-            let upload_id = s.new_id();
-            let blob_uri = format!("{}/{}", blob.endpoint.trim_end_matches('/'), blob.container);
-            respond(
-                200,
-                &json!({"pendingUploadId": upload_id, "pendingUploadType": "TemporaryBlobReference",
-                        "blobReferenceForConsumption": {
-                            "blobUri": blob_uri,
-                            "storageAccountArmId": format!("/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Storage/storageAccounts/{}",
-                                s.options.subscription_id, s.options.resource_group, blob.account_name),
-                            "credential": {"credentialType": "SAS", "sasUri": format!("{blob_uri}?{}", blob.sas_token)}}}),
-            )
-        }
-        ("PUT", ["components", name, "versions", version]) => {
-            if let Some(answer) = check_component(body) {
-                return answer;
-            }
-            let mut stored = body.clone();
-            stored["id"] = json!(format!("{ws_id}/components/{name}/versions/{version}"));
-            stored["name"] = json!(version);
-            stored["properties"]["provisioningState"] = json!("Succeeded");
-            let key = ((*name).to_owned(), (*version).to_owned());
-            let status = if s.components.contains_key(&key) {
-                200
-            } else {
-                201
-            };
-            s.components.insert(key, stored.clone());
-            s.component_puts += 1;
-            respond(status, &stored)
-        }
-        ("GET", ["components", name, "versions", version]) => {
-            match s
-                .components
-                .get(&((*name).to_owned(), (*version).to_owned()))
-            {
-                Some(c) => respond(200, c),
-                None => not_found(s, "components", &format!("{name}/versions/{version}")),
-            }
-        }
-        ("GET", ["jobs"]) => {
-            let names: Vec<String> = s.jobs.keys().cloned().collect();
-            let items: Vec<Value> = names
-                .iter()
-                .filter_map(|n| job_view(s, n))
-                .filter(|j| {
-                    query
-                        .get("jobType")
-                        .is_none_or(|t| j["properties"]["jobType"].as_str() == Some(t))
-                })
-                .collect();
-            respond(200, &page(s, &format!("{ws_path}/jobs"), query, items))
-        }
-        ("PUT", ["jobs", name]) => {
-            if let Some(answer) = check_job(s, body) {
-                return answer;
-            }
-            let mut stored = body.clone();
-            stored["id"] = json!(format!("{ws_id}/jobs/{name}"));
-            stored["name"] = json!(name);
-            stored["type"] = json!("Microsoft.MachineLearningServices/workspaces/jobs");
-            let props = &mut stored["properties"];
-            if props.get("experimentName").is_none() {
-                props["experimentName"] = json!("Default");
-            }
-            props["services"] = json!({"Studio": {"jobServiceType": "Studio",
-                "endpoint": format!("https://ml.azure.com/runs/{name}?wsid={ws_id}")}});
-            s.job_puts += 1;
-            let existed = s.jobs.contains_key(*name);
-            match s.jobs.get_mut(*name) {
-                Some(job) => job.body = stored,
-                None => {
-                    s.jobs.insert(
-                        (*name).to_owned(),
-                        JobState {
-                            body: stored,
-                            gets: 0,
-                            canceled: false,
-                        },
-                    );
-                }
-            }
-            let view = job_view(s, name).expect("just stored");
-            respond(if existed { 200 } else { 201 }, &view)
-        }
-        ("GET", ["jobs", name]) => {
-            let Some(view) = job_view(s, name) else {
-                return not_found(s, "jobs", name);
-            };
-            if let Some(job) = s.jobs.get_mut(*name) {
-                job.gets += 1;
-            }
-            respond(200, &view)
-        }
-        ("POST", ["jobs", name, "cancel"]) => {
-            let Some(job) = s.jobs.get_mut(*name) else {
-                return not_found(s, "jobs", name);
-            };
-            job.canceled = true;
-            let id = s.new_id();
-            let polls = s.options.operation_polls;
-            s.operations
-                .insert(id.clone(), Operation { polls_left: polls });
-            let location = format!("{}/fake/operationResults/{id}", s.base);
-            let answer = with_header(respond(202, &Value::Null), "location", &location);
-            with_header(answer, "retry-after", "0")
-        }
-        (_, ["data", ..]) => crate::fake_data::route(
-            &s.data,
-            &crate::fake_computes::Scope {
-                options: &s.options,
-                ws_id: &ws_id,
-                base: &s.base,
-            },
-            method,
-            rest,
-            query,
-            body,
-        ),
-        (_, ["computes", ..]) => crate::fake_computes::route(
-            &s.computes,
-            &crate::fake_computes::Scope {
-                options: &s.options,
-                ws_id: &ws_id,
-                base: &s.base,
-            },
-            method,
-            rest,
-            query,
-            body,
-        ),
-        _ => error(
-            404,
-            "NoRegisteredProviderFound",
-            &format!(
-                "The fake Azure ML does not serve {method} {}",
-                rest.join("/")
-            ),
-            None,
-        ),
-    }
-}
-
-fn not_found(s: &State, collection: &str, name: &str) -> Answer {
-    error(
-        404,
-        "ResourceNotFound",
-        &format!(
-            "The Resource 'Microsoft.MachineLearningServices/workspaces/{}/{collection}/{name}' \
-             under resource group '{}' was not found.",
-            s.options.workspace_name, s.options.resource_group
-        ),
-        None,
-    )
-}
-
-/// The job as GET answers it now (status from the script).
-fn job_view(s: &State, name: &str) -> Option<Value> {
-    let job = s.jobs.get(name)?;
-    let mut view = job.body.clone();
-    view["properties"]["status"] = json!(s.job_status(job));
-    Some(view)
-}
-
-fn poll_operation(s: &mut State, kind: &str, id: &str) -> Answer {
-    let Some(op) = s.operations.get_mut(id) else {
-        return error(404, "ResourceNotFound", "no such operation", None);
-    };
-    if op.polls_left > 0 {
-        op.polls_left -= 1;
-        return if kind == "operations" {
-            with_header(
-                respond(200, &json!({"status": "InProgress"})),
-                "retry-after",
-                "0",
-            )
-        } else {
-            with_header(respond(202, &Value::Null), "retry-after", "0")
-        };
-    }
-    if kind == "operations" {
-        respond(200, &json!({"status": "Succeeded"}))
-    } else {
-        respond(200, &Value::Null)
-    }
-}
-
-fn route_history(s: &mut State, segments: &[&str], query: &BTreeMap<String, String>) -> Answer {
-    let Some(rest) = segments
-        .strip_prefix(&["history", "v1.0"])
-        .and_then(|rest| workspace_route(s, rest))
-    else {
-        return error(404, "NotFound", "unknown run history path", None);
-    };
-    let ["runs", run_id, "children"] = rest else {
-        return error(404, "NotFound", "unknown run history path", None);
-    };
-    let Some(job) = s.jobs.get(*run_id) else {
-        return error(
-            404,
-            "RunNotFound",
-            &format!("Run {run_id} was not found"),
-            None,
-        );
-    };
-    let status = s.last_reported_status(job);
-    let children: Vec<Value> = object_entries(job.body.pointer("/properties/jobs"))
-        .into_iter()
-        .map(|(node, _)| {
-            json!({"runId": format!("{run_id}_{node}"), "parentRunId": run_id, "rootRunId": run_id,
-                   "status": status, "displayName": node, "name": node,
-                   "runType": "azureml.StepRun", "properties": {}, "tags": {}})
-        })
-        .collect();
-    let path = format!("/{}", segments.join("/"));
-    respond(200, &page(s, &path, query, children))
 }

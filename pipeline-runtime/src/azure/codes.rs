@@ -5,75 +5,13 @@
 //! upload the files there with the SAS URL (the blob room), then register the version
 //! ([`Codes::create_or_update`]) with the hash in `properties.properties`.
 
-use std::collections::BTreeMap;
-
 use azure_core::http::Method;
-use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use super::arm::{ArmError, ArmRequest};
 use super::secret::SasUrl;
 use super::workspace::Workspace;
-
-/// The content-hash algorithm version the Python SDK sends (`hashVersion`, `hash_version`).
-pub const HASH_VERSION: &str = "202208";
-
-/// A code version resource (`{WS}/codes/{name}/versions/{version}`).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct CodeVersion {
-    /// ARM id, `…/codes/{name}/versions/{version}`.
-    #[serde(default)]
-    pub id: String,
-    /// The version.
-    #[serde(default)]
-    pub name: String,
-    /// Properties.
-    pub properties: CodeVersionProperties,
-}
-
-/// `properties` of a [`CodeVersion`].
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct CodeVersionProperties {
-    /// Where the files are: the uploaded folder's URL.
-    #[serde(rename = "codeUri", default, skip_serializing_if = "Option::is_none")]
-    pub code_uri: Option<String>,
-    /// Anonymous (unnamed) asset.
-    #[serde(rename = "isAnonymous", default)]
-    pub is_anonymous: bool,
-    /// Description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Tags.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub tags: BTreeMap<String, String>,
-    /// Asset properties; `hash_sha256` and `hash_version` identify the content.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub properties: BTreeMap<String, String>,
-    /// `Succeeded`, `Creating`, … (read-only).
-    #[serde(
-        rename = "provisioningState",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub provisioning_state: Option<String>,
-}
-
-impl CodeVersion {
-    /// `(name, version)` parsed from the ARM id (`…/codes/{name}/versions/{version}`).
-    pub fn name_and_version(&self) -> Option<(&str, &str)> {
-        let rest = &self.id[self.id.find("/codes/")? + "/codes/".len()..];
-        let (name, rest) = rest.split_once("/versions/")?;
-        Some((name, rest.split('/').next()?))
-    }
-
-    /// The content hash recorded on the asset.
-    pub fn hash(&self) -> Option<&str> {
-        self.properties
-            .properties
-            .get("hash_sha256")
-            .map(String::as_str)
-    }
-}
+pub use crate::wire::rest::{CodeVersion, CodeVersionProperties, HASH_VERSION};
+use crate::wire::rest::{CodeVersionBody, PendingUploadRequest, PendingUploadResponse};
 
 /// Where to upload a snapshot: the answer of `startPendingUpload`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,29 +24,6 @@ pub struct PendingUpload {
     pub sas_uri: SasUrl,
     /// ARM id of the storage account.
     pub storage_account_arm_id: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct PendingUploadResponse {
-    #[serde(rename = "pendingUploadId", default)]
-    pending_upload_id: Option<String>,
-    #[serde(rename = "blobReferenceForConsumption")]
-    blob_reference: BlobReference,
-}
-
-#[derive(Deserialize)]
-struct BlobReference {
-    #[serde(rename = "blobUri")]
-    blob_uri: String,
-    #[serde(rename = "storageAccountArmId", default)]
-    storage_account_arm_id: Option<String>,
-    credential: PendingUploadCredential,
-}
-
-#[derive(Deserialize)]
-struct PendingUploadCredential {
-    #[serde(rename = "sasUri")]
-    sas_uri: SasUrl,
 }
 
 /// Code asset operations of a [`Workspace`].
@@ -156,7 +71,7 @@ impl<'a> Codes<'a> {
         version: &str,
     ) -> Result<PendingUpload, ArmError> {
         let op = format!("POST codes/{name}/versions/{version}/startPendingUpload");
-        let answer: PendingUploadResponse = self
+        let answer: PendingUploadResponse<SasUrl> = self
             .ws
             .arm()
             .send(
@@ -167,7 +82,7 @@ impl<'a> Codes<'a> {
                     &op,
                 )
                 .api_version(self.version())
-                .json(json!({"pendingUploadType": "TemporaryBlobReference"})),
+                .json(body(&PendingUploadRequest::default(), &op)?),
             )
             .await?
             .json(&op)?;
@@ -190,11 +105,12 @@ impl<'a> Codes<'a> {
         is_anonymous: bool,
     ) -> Result<CodeVersion, ArmError> {
         let op = format!("PUT codes/{name}/versions/{version}");
-        let body = json!({"properties": {
-            "codeUri": code_uri,
-            "isAnonymous": is_anonymous,
-            "properties": {"hash_sha256": hash_sha256, "hash_version": HASH_VERSION},
-        }});
+        let body = body(
+            &CodeVersionBody {
+                properties: CodeVersionProperties::snapshot(code_uri, hash_sha256, is_anonymous),
+            },
+            &op,
+        )?;
         self.ws
             .arm()
             .send(
@@ -222,4 +138,11 @@ impl<'a> Codes<'a> {
             )
             .await
     }
+}
+
+fn body(value: &impl serde::Serialize, op: &str) -> Result<serde_json::Value, ArmError> {
+    crate::wire::to_json_value(value, op).map_err(|message| ArmError::InvalidRequest {
+        operation: op.to_owned(),
+        message,
+    })
 }

@@ -4,61 +4,19 @@
 //! (`components/azureml_anonymous/versions/{content hash}`, `isAnonymous: true`), so the same step
 //! registered twice is the same version — a retried PUT can never make a second one.
 
-use std::collections::BTreeMap;
-
 use azure_core::http::Method;
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde::Serialize;
 
 use super::arm::{ArmError, ArmRequest};
 use super::workspace::Workspace;
 use crate::wire::rest::{self, AnonymousComponentVersion};
+pub use crate::wire::rest::{
+    ComponentVersionResource as ComponentVersion,
+    ComponentVersionResourceProperties as ComponentVersionProperties,
+};
 
 /// The component name every anonymous component version lives under.
 pub const ANONYMOUS_COMPONENT_NAME: &str = crate::wire::ANONYMOUS_COMPONENT;
-
-/// A component version resource.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct ComponentVersion {
-    /// ARM id, `…/components/{name}/versions/{version}`: what a pipeline node's `componentId` is.
-    #[serde(default)]
-    pub id: String,
-    /// The version.
-    #[serde(default)]
-    pub name: String,
-    /// Properties.
-    pub properties: ComponentVersionProperties,
-}
-
-/// `properties` of a [`ComponentVersion`].
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct ComponentVersionProperties {
-    /// The component definition (the component YAML as JSON), produced by the wire room.
-    #[serde(rename = "componentSpec", default)]
-    pub component_spec: Value,
-    /// Anonymous (unnamed) component.
-    #[serde(rename = "isAnonymous", default)]
-    pub is_anonymous: bool,
-    /// Archived.
-    #[serde(rename = "isArchived", default)]
-    pub is_archived: bool,
-    /// Description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Tags.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub tags: BTreeMap<String, String>,
-    /// Asset properties.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub properties: BTreeMap<String, String>,
-    /// `Succeeded`, `Creating`, … (read-only).
-    #[serde(
-        rename = "provisioningState",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub provisioning_state: Option<String>,
-}
 
 /// Component operations of a [`Workspace`].
 #[derive(Debug, Clone, Copy)]
@@ -98,7 +56,8 @@ impl<'a> Components<'a> {
         self.put(name, version, body).await
     }
 
-    /// Registers a named component version (`PUT {WS}/components/{name}/versions/{version}`).
+    /// Writes a named component version back with changed properties (archive, restore):
+    /// `PUT {WS}/components/{name}/versions/{version}` with the properties read from it.
     pub async fn create_or_update(
         self,
         name: &str,

@@ -1,142 +1,18 @@
 //! Datastores: list, the default one, get, and their secrets (`listSecrets`).
 
-use std::collections::BTreeMap;
-
 use azure_core::http::Method;
-use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use super::arm::{ArmError, ArmRequest};
 use super::secret::Secret;
 use super::workspace::Workspace;
-
-/// The datastore the Python SDK uses when none is named.
-pub const DEFAULT_DATASTORE: &str = "workspaceblobstore";
-
-/// A datastore resource (`{WS}/datastores/{name}`).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Datastore {
-    /// ARM id.
-    #[serde(default)]
-    pub id: String,
-    /// Datastore name.
-    pub name: String,
-    /// Properties.
-    pub properties: DatastoreProperties,
-}
-
-/// `properties` of a [`Datastore`] (blob, ADLS Gen2 and file share fields).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct DatastoreProperties {
-    /// `AzureBlob`, `AzureDataLakeGen1`, `AzureDataLakeGen2`, `AzureFile` or `OneLake`.
-    #[serde(rename = "datastoreType")]
-    pub datastore_type: String,
-    /// Whether this is the workspace's default datastore (read-only).
-    #[serde(rename = "isDefault", default)]
-    pub is_default: bool,
-    /// Storage account name.
-    #[serde(
-        rename = "accountName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub account_name: Option<String>,
-    /// Blob container (AzureBlob).
-    #[serde(
-        rename = "containerName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub container_name: Option<String>,
-    /// File system (AzureDataLakeGen2).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filesystem: Option<String>,
-    /// File share (AzureFile).
-    #[serde(
-        rename = "fileShareName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub file_share_name: Option<String>,
-    /// Storage endpoint suffix, e.g. `core.windows.net`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub endpoint: Option<String>,
-    /// `https` (or `http` for emulators).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub protocol: Option<String>,
-    /// How the workspace authenticates to the storage.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credentials: Option<DatastoreCredentials>,
-    /// Description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Tags.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub tags: BTreeMap<String, String>,
-}
-
-/// The kind of credential a datastore holds (the secret itself comes from
-/// [`Datastores::list_secrets`]).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct DatastoreCredentials {
-    /// `AccountKey`, `Certificate`, `None`, `Sas` or `ServicePrincipal`.
-    #[serde(rename = "credentialsType")]
-    pub credentials_type: String,
-}
-
-impl Datastore {
-    /// The blob container URL of an `AzureBlob` datastore,
-    /// `{protocol}://{account}.blob.{endpoint}/{container}`.
-    pub fn blob_container_url(&self) -> Option<String> {
-        Some(format!(
-            "{}/{}",
-            self.blob_service_url()?,
-            self.properties.container_name.as_deref()?
-        ))
-    }
-
-    /// The blob service URL of an `AzureBlob` datastore, `{protocol}://{account}.blob.{endpoint}`.
-    pub fn blob_service_url(&self) -> Option<String> {
-        let p = &self.properties;
-        if p.datastore_type != "AzureBlob" {
-            return None;
-        }
-        Some(format!(
-            "{}://{}.blob.{}",
-            p.protocol.as_deref().unwrap_or("https"),
-            p.account_name.as_deref()?,
-            p.endpoint.as_deref().unwrap_or("core.windows.net"),
-        ))
-    }
-}
+use crate::wire::rest::ListSecretsRequest;
+pub use crate::wire::rest::{
+    CredentialsType, DEFAULT_DATASTORE, Datastore, DatastoreCredentials, DatastoreProperties,
+    DatastoreType,
+};
 
 /// A datastore's secret, by `secretsType`. Every variant redacts itself in `Debug`.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(tag = "secretsType")]
-pub enum DatastoreSecrets {
-    /// A storage account key.
-    AccountKey {
-        /// The key.
-        key: Secret,
-    },
-    /// A SAS token (query string).
-    Sas {
-        /// The SAS token.
-        #[serde(rename = "sasToken")]
-        sas_token: Secret,
-    },
-    /// A service principal's secret.
-    ServicePrincipal {
-        /// The client secret.
-        #[serde(rename = "clientSecret")]
-        client_secret: Secret,
-    },
-    /// A certificate.
-    Certificate {
-        /// The certificate.
-        certificate: Secret,
-    },
-}
+pub type DatastoreSecrets = crate::wire::rest::DatastoreSecrets<Secret>;
 
 /// Datastore operations of a [`Workspace`].
 #[derive(Debug, Clone, Copy)]
@@ -227,7 +103,14 @@ impl<'a> Datastores<'a> {
                     &op,
                 )
                 .api_version(self.version())
-                .json(json!({"expirableSecret": true, "expireAfterHours": 1})),
+                .json(
+                    crate::wire::to_json_value(&ListSecretsRequest::default(), &op).map_err(
+                        |message| ArmError::InvalidRequest {
+                            operation: op.clone(),
+                            message,
+                        },
+                    )?,
+                ),
             )
             .await?
             .json(&op)

@@ -1,174 +1,17 @@
 //! Jobs: submit a pipeline job under a client-chosen name (so a retried PUT can never make a
 //! second job), follow its status, list its child runs, cancel it.
 
-use std::collections::BTreeMap;
-use std::fmt;
 use std::time::Duration;
 
 use azure_core::http::{Method, Url};
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::arm::{ArmError, ArmRequest, TokenScope};
 use super::auth::AML_SCOPE;
 use super::workspace::Workspace;
-use crate::wire::rest::{JobOutput, JobRequest};
-
-/// A job resource (`{WS}/jobs/{name}`).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Job {
-    /// ARM id.
-    #[serde(default)]
-    pub id: String,
-    /// Job name (the run id).
-    #[serde(default)]
-    pub name: String,
-    /// Properties.
-    pub properties: JobProperties,
-}
-
-/// `properties` of a [`Job`]: the common fields typed, the rest (`inputs`, `outputs`, `jobs`,
-/// `settings`, …) kept as JSON in `other`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct JobProperties {
-    /// `Pipeline`, `Command`, `Sweep`, `AutoML` or `Spark`.
-    #[serde(rename = "jobType")]
-    pub job_type: String,
-    /// Current status (read-only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<JobStatus>,
-    /// Display name.
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub display_name: Option<String>,
-    /// Experiment.
-    #[serde(
-        rename = "experimentName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub experiment_name: Option<String>,
-    /// ARM id of the default compute.
-    #[serde(rename = "computeId", default, skip_serializing_if = "Option::is_none")]
-    pub compute_id: Option<String>,
-    /// Description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Tags.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub tags: BTreeMap<String, String>,
-    /// The job's outputs, with where each was written once the service knows.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub outputs: Option<BTreeMap<String, JobOutput>>,
-    /// Endpoints of the job, e.g. `Studio` with the link to the run's page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub services: Option<BTreeMap<String, JobService>>,
-    /// Every other field, as sent or returned.
-    #[serde(flatten)]
-    pub other: serde_json::Map<String, Value>,
-}
-
-/// One entry of a job's `services`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct JobService {
-    /// Service kind, e.g. `Studio`.
-    #[serde(
-        rename = "jobServiceType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub job_service_type: Option<String>,
-    /// URL.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub endpoint: Option<String>,
-}
-
-/// A job's status (`JobStatus` in the REST API). Unknown values read as [`JobStatus::Unknown`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[allow(missing_docs)]
-pub enum JobStatus {
-    NotStarted,
-    Starting,
-    Provisioning,
-    Preparing,
-    Queued,
-    Running,
-    Finalizing,
-    CancelRequested,
-    Completed,
-    Failed,
-    Canceled,
-    NotResponding,
-    Paused,
-    #[serde(other)]
-    Unknown,
-}
-
-impl JobStatus {
-    /// Whether the job has stopped for good (`Completed`, `Failed`, `Canceled`, `NotResponding`,
-    /// `Paused`: the Python SDK's terminal set).
-    pub fn is_terminal(self) -> bool {
-        matches!(
-            self,
-            Self::Completed | Self::Failed | Self::Canceled | Self::NotResponding | Self::Paused
-        )
-    }
-}
-
-impl fmt::Display for JobStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self, f)
-    }
-}
-
-/// A run in the run history (a pipeline's child step runs).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Run {
-    /// Run id.
-    #[serde(rename = "runId")]
-    pub run_id: String,
-    /// Parent run id.
-    #[serde(rename = "parentRunId", default)]
-    pub parent_run_id: Option<String>,
-    /// Root run id.
-    #[serde(rename = "rootRunId", default)]
-    pub root_run_id: Option<String>,
-    /// Status, e.g. `Running`.
-    #[serde(default)]
-    pub status: Option<String>,
-    /// Display name (the node name for pipeline steps).
-    #[serde(rename = "displayName", default)]
-    pub display_name: Option<String>,
-    /// Run type.
-    #[serde(rename = "runType", default)]
-    pub run_type: Option<String>,
-    /// Compute target.
-    #[serde(default)]
-    pub target: Option<String>,
-    /// Start time (UTC, ISO 8601).
-    #[serde(rename = "startTimeUtc", default)]
-    pub start_time_utc: Option<String>,
-    /// End time (UTC, ISO 8601).
-    #[serde(rename = "endTimeUtc", default)]
-    pub end_time_utc: Option<String>,
-    /// Run properties.
-    #[serde(default)]
-    pub properties: BTreeMap<String, String>,
-    /// Error, when failed.
-    #[serde(default)]
-    pub error: Option<Value>,
-}
-
-#[derive(Deserialize)]
-struct RunPage {
-    #[serde(default)]
-    value: Vec<Run>,
-    #[serde(rename = "nextLink", default)]
-    next_link: Option<String>,
-}
+use crate::wire::rest::JobRequest;
+pub use crate::wire::rest::{
+    Job, JobProperties, JobService, JobStatus, Run, RunError, RunErrorDetail, RunPage,
+};
 
 /// Job operations of a [`Workspace`].
 #[derive(Debug, Clone, Copy)]

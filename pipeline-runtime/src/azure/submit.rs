@@ -40,7 +40,7 @@ use super::blob::{
     UploadReport, files_under,
 };
 use super::codes::CodeVersion;
-use super::datastores::{DEFAULT_DATASTORE, Datastore, DatastoreSecrets};
+use super::datastores::{DEFAULT_DATASTORE, Datastore, DatastoreSecrets, DatastoreType};
 use super::jobs::{Job, JobStatus, Run};
 use super::sas::{AccountKey, SasError, SasUrl};
 use super::workspace::Workspace;
@@ -666,7 +666,7 @@ pub async fn datastore_uploader(
         reason,
     };
     let p = &store.properties;
-    if p.datastore_type != "AzureBlob" {
+    if p.datastore_type != DatastoreType::AzureBlob {
         return Err(bad(format!(
             "it is an {} datastore; uploads go to Azure Blob datastores only",
             p.datastore_type

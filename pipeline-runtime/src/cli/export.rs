@@ -11,7 +11,8 @@ use crate::wire::{self, LocalUpload, WireContext, WorkspaceScope, YamlContext};
 pub enum Format {
     /// The REST requests submission sends: anonymous components, then the pipeline job.
     Json,
-    /// A pipeline job YAML for `az ml job create --file`; each sub-pipeline in its own file.
+    /// A pipeline job YAML for `az ml job create --file`; each sub-pipeline in its own file
+    /// (printed only when there is one file: use `--out DIR` otherwise).
     Yaml,
 }
 
@@ -78,6 +79,17 @@ pub enum ExportError {
         input: String,
         /// What went wrong.
         source: snapshot::SnapshotError,
+    },
+    /// A pipeline with sub-pipelines is several YAML files, which cannot be printed as one.
+    #[error(
+        "the YAML of this pipeline is {} files ({}): Azure ML's loader reads each sub-pipeline from its own file beside the job, so they cannot be printed; write them with `export --format yaml --out DIR` and load `DIR/{}`",
+        files.len(),
+        files.join(", "),
+        wire::JOB_FILE
+    )]
+    YamlNeedsFiles {
+        /// The files the export would write, the job first.
+        files: Vec<String>,
     },
     /// Writing the files failed.
     #[error("cannot write `{}`: {source}", path.display())]
@@ -147,21 +159,15 @@ pub fn wire_context(
 }
 
 /// The JSON export: every request submission sends, in order.
-pub fn json_requests(bodies: &wire::RestBodies, workspace: &WorkspaceScope) -> serde_json::Value {
-    let mut requests = Vec::new();
-    for (i, c) in bodies.components.iter().enumerate() {
-        requests.push(serde_json::json!({
-            "method": "PUT",
-            "path": workspace.resource_id(&bodies.component_path(i)),
-            "body": c.body,
-        }));
-    }
-    requests.push(serde_json::json!({
-        "method": "PUT",
-        "path": workspace.job_id("{job_name}"),
-        "body": bodies.job,
-    }));
-    serde_json::Value::Array(requests)
+pub fn json_requests<'a>(
+    bodies: &'a wire::RestBodies,
+    workspace: &WorkspaceScope,
+) -> Vec<wire::ExportedRequest<wire::RequestBody<'a>>> {
+    bodies.requests(
+        workspace,
+        |c| wire::RequestBody::Component(&c.body),
+        wire::RequestBody::Job,
+    )
 }
 
 /// Runs `export`, returning what to print (empty when written to files).
@@ -197,30 +203,24 @@ pub fn export(pipeline: &Pipeline, args: &ExportArgs, cwd: &Path) -> Result<Stri
             match &args.out {
                 None => Ok(wire::to_json_pretty(&json_requests(&bodies, &workspace))),
                 Some(dir) => {
-                    let mut manifest = Vec::new();
-                    for (i, c) in bodies.components.iter().enumerate() {
-                        let name = c.body.properties.component_spec.name.clone();
+                    let mut files = Vec::new();
+                    for c in &bodies.components {
+                        let name = &c.body.properties.component_spec.name;
                         let file = format!("components/{name}-{}.json", &c.version[..8]);
                         write(&dir.join(&file), &wire::to_json_pretty(&c.body))?;
-                        manifest.push(serde_json::json!({
-                            "method": "PUT",
-                            "path": workspace.resource_id(&bodies.component_path(i)),
-                            "body": file,
-                        }));
+                        files.push(file);
                     }
                     write(
                         &dir.join("pipeline_job.json"),
                         &wire::to_json_pretty(&bodies.job),
                     )?;
-                    manifest.push(serde_json::json!({
-                        "method": "PUT",
-                        "path": workspace.job_id("{job_name}"),
-                        "body": "pipeline_job.json",
-                    }));
-                    write(
-                        &dir.join("requests.json"),
-                        &wire::to_json_pretty(&serde_json::Value::Array(manifest)),
-                    )?;
+                    let mut files = files.into_iter();
+                    let manifest = bodies.requests(
+                        &workspace,
+                        |_| files.next().unwrap_or_default(),
+                        |_| "pipeline_job.json".to_owned(),
+                    );
+                    write(&dir.join("requests.json"), &wire::to_json_pretty(&manifest))?;
                     Ok(String::new())
                 }
             }
@@ -239,7 +239,14 @@ pub fn export(pipeline: &Pipeline, args: &ExportArgs, cwd: &Path) -> Result<Stri
                 },
             )?;
             match &args.out {
-                None => Ok(export.to_stream()),
+                None => {
+                    export
+                        .single()
+                        .map(str::to_owned)
+                        .ok_or_else(|| ExportError::YamlNeedsFiles {
+                            files: export.file_names().into_iter().map(str::to_owned).collect(),
+                        })
+                }
                 Some(_) => {
                     for (name, text) in &export.files {
                         write(&base_dir.join(name), text)?;

@@ -298,10 +298,8 @@ fn azure_show(config: Option<&Path>, name: &str) -> Result<(), CliError> {
         .iter()
         .filter_map(|k| {
             job.properties
-                .other
-                .get("properties")
-                .and_then(|v| v.get(*k))
-                .and_then(|v| v.as_str())
+                .properties
+                .get(*k)
                 .map(|v| format!("{}={v}", k.trim_start_matches("azureml.git.")))
         })
         .collect();

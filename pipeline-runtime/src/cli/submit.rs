@@ -191,12 +191,7 @@ pub(crate) async fn follow_job(
         for run in &followed.steps {
             if run.status.as_deref() == Some("Failed") {
                 let step = submit::step_name(run);
-                let why = run
-                    .error
-                    .as_ref()
-                    .and_then(|e| e.pointer("/error/message").or_else(|| e.get("message")))
-                    .and_then(|m| m.as_str())
-                    .unwrap_or("see its logs in the studio");
+                let why = run.error_message().unwrap_or("see its logs in the studio");
                 errln!("Step {step} failed: {why}");
             }
         }

@@ -92,7 +92,7 @@ pub fn component_version_path(name: &str, version: &str) -> String {
 /// The code asset name for a snapshot content hash (a UUID made of its first 32 hex digits).
 pub fn code_name_for_hash(content_hash: &str) -> String {
     let padded = format!("{content_hash:0<32}");
-    super::job::uuid_from_hex(&padded)
+    super::to_rest::uuid_from_hex(&padded)
 }
 
 /// `azureml://datastores/NAME/paths/PATH`.

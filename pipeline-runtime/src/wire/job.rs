@@ -1,537 +1,505 @@
-//! Pipeline → REST bodies: anonymous components and the PipelineJob.
+//! Jobs (`{WS}/jobs/{name}`): the `PipelineJob` body we send (reference: `azureml-rest.md`
+//! §3–§5), the job resource the service answers, its status, and the run history's child runs.
+//!
+//! The job level uses the ARM camelCase models; nodes inside `jobs` use the snake_case node
+//! format Microsoft's SDK writes.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::fmt;
 
 use indexmap::IndexMap;
-use sha2::{Digest, Sha256};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-use super::ids::{DataAssetRef, LATEST_PLACEHOLDER, component_version_path};
-use super::rest::*;
-use super::{WireError, WorkspaceScope};
-use crate::graph::{
-    Binding, Component, DataLocation, InputValue, Literal, Node, Pipeline, PortType, StepDef,
-};
+use super::rest::{ComponentType, InputDeliveryMode, JobInputType, OutputDeliveryMode};
 
-/// Name under which anonymous components are registered.
-pub const ANONYMOUS_COMPONENT: &str = "azureml_anonymous";
+/// `PUT {WS}/jobs/{name}` body (`JobBase`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct JobBase {
+    /// The `PipelineJob` properties.
+    pub properties: PipelineJob,
+}
 
-/// What the wire forms need beyond the pipeline: where things live in the workspace.
-#[derive(Debug, Clone, Default)]
-pub struct WireContext {
-    /// The workspace the ids point into.
-    pub workspace: WorkspaceScope,
-    /// Code asset ARM id for each step snapshot folder (absolute path).
-    pub code: BTreeMap<PathBuf, String>,
-    /// Datastore URI for each local input file or folder (absolute path), once uploaded.
-    pub data: BTreeMap<PathBuf, String>,
-    /// `settings.force_rerun` (`--regenerate-outputs`).
-    pub force_rerun: bool,
-    /// Job `properties` (git information under Azure ML's names, …).
-    pub properties: BTreeMap<String, String>,
-    /// Overrides the pipeline's display name.
+/// `JobBase.properties` with `jobType: Pipeline`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PipelineJob {
+    /// The discriminator: `Pipeline`.
+    pub job_type: JobType,
+    /// Display name.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
-    /// Overrides the experiment name.
-    pub experiment: Option<String>,
-    /// The version `azureml:NAME@latest` stands for, per data asset name (resolved by
-    /// submission; an export without a workspace writes [`LATEST_PLACEHOLDER`]).
-    pub latest_data: BTreeMap<String, String>,
+    /// Description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Experiment.
+    pub experiment_name: String,
+    /// Tags.
+    pub tags: BTreeMap<String, String>,
+    /// Properties (git information and the like).
+    pub properties: BTreeMap<String, String>,
+    /// ARM id of the default compute.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compute_id: Option<String>,
+    /// Always false for a new job.
+    pub is_archived: bool,
+    /// Pipeline inputs.
+    pub inputs: IndexMap<String, JobInput>,
+    /// Pipeline outputs.
+    pub outputs: IndexMap<String, JobOutput>,
+    /// Nodes, by node name.
+    pub jobs: IndexMap<String, NodeJob>,
+    /// Settings.
+    pub settings: PipelineSettings,
 }
 
-/// One component version to register before the job.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ComponentPut {
-    /// Component container name (`azureml_anonymous`).
+/// A pipeline-level input (`JobInput`, discriminated by `jobInputType`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct JobInput {
+    /// The discriminator.
+    pub job_input_type: JobInputType,
+    /// Literal value (always a string).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// Data URI.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
+    /// `InputDeliveryMode`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<InputDeliveryMode>,
+}
+
+/// A pipeline-level output (`JobOutput`, discriminated by `jobOutputType`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct JobOutput {
+    /// The discriminator.
+    pub job_output_type: JobInputType,
+    /// Where the output is written (`path` of the output; set by the service in answers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
+    /// The data asset the output is registered as. (API 2025-12-01 has no `assetVersion`: the
+    /// service picks the next version; the YAML carries `version`.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asset_name: Option<String>,
+    /// `OutputDeliveryMode`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<OutputDeliveryMode>,
+}
+
+/// `settings` of a pipeline job.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PipelineSettings {
+    /// ARM id of the default compute.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_compute: Option<String>,
+    /// ARM id of the default datastore.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_datastore: Option<String>,
+    /// Keep running independent branches after a failure.
+    pub continue_on_step_failure: bool,
+    /// Run every step even if it could be reused (`--regenerate-outputs`).
+    pub force_rerun: bool,
+}
+
+/// A node in `jobs` (snake_case keys plus `componentId` / `computeId`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct NodeJob {
+    /// Node name (equals its key).
     pub name: String,
-    /// Version: a UUID derived from the component's content, so equal components share one.
-    pub version: String,
-    /// The request body.
-    pub body: ComponentVersion,
+    /// `command` or `pipeline`.
+    #[serde(rename = "type")]
+    pub node_type: ComponentType,
+    /// Display name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// ARM id of the component version.
+    #[serde(rename = "componentId")]
+    pub component_id: String,
+    /// ARM id of the compute, when the step names one.
+    #[serde(rename = "computeId", skip_serializing_if = "Option::is_none")]
+    pub compute_id: Option<String>,
+    /// Input bindings.
+    pub inputs: IndexMap<String, NodeInput>,
+    /// Output bindings.
+    pub outputs: IndexMap<String, NodeOutput>,
+    /// `{"instance_count": N, "instance_type": …, "shm_size": …, "docker_args": …}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Resources>,
+    /// `{"job_limits_type": "Command", "timeout": "PT30S"}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<CommandLimits>,
+    /// Environment variables.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment_variables: Option<BTreeMap<String, String>>,
 }
 
-/// Everything submission sends for a pipeline, in order: components (dependencies first),
-/// then the job.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RestBodies {
-    /// Distinct components.
-    pub components: Vec<ComponentPut>,
-    /// The pipeline job.
-    pub job: JobBase,
+/// `resources` of a command node (`JobResourceConfiguration` in the node's snake_case form, as
+/// Microsoft's SDK writes it).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Resources {
+    /// Node count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_count: Option<u32>,
+    /// VM size or instance type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_type: Option<String>,
+    /// Size of `/dev/shm` (`2g`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shm_size: Option<String>,
+    /// Extra `docker run` arguments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docker_args: Option<String>,
 }
 
-impl RestBodies {
-    /// The ARM path (below the workspace id) of component `i`.
-    pub fn component_path(&self, i: usize) -> String {
-        let c = &self.components[i];
-        component_version_path(&c.name, &c.version)
+/// `limits` of a command node (`CommandJobLimits` in the node's snake_case form).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CommandLimits {
+    /// Always `Command`.
+    pub job_limits_type: String,
+    /// ISO 8601 duration (`PT30S`), as the SDK sends `timeout=30`.
+    pub timeout: String,
+}
+
+impl CommandLimits {
+    /// Limits with a timeout of `seconds`.
+    pub fn timeout(seconds: u64) -> Self {
+        CommandLimits {
+            job_limits_type: "Command".to_owned(),
+            timeout: format!("PT{seconds}S"),
+        }
     }
 }
 
-struct Builder<'a> {
-    ctx: &'a WireContext,
-    components: Vec<ComponentPut>,
-    /// Step definition (by address) and environment → component ARM id.
-    step_ids: Vec<(*const StepDef, &'static str, String)>,
+/// A node input: a binding (`${{parent...}}` as a literal) or data given directly.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct NodeInput {
+    /// `literal` for bindings and values, an asset type for data.
+    pub job_input_type: JobInputType,
+    /// The binding or the literal value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// Data URI, for data given directly.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
+    /// `InputDeliveryMode`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<InputDeliveryMode>,
 }
 
-/// Writes the REST bodies for `pipeline` with `inputs` bound (one per pipeline input, in order;
-/// `None` leaves the input unbound, which Azure ML accepts for optional inputs only).
-pub fn rest_bodies(
-    pipeline: &Pipeline,
-    inputs: &[Option<InputValue>],
-    ctx: &WireContext,
-) -> Result<RestBodies, WireError> {
-    let mut b = Builder {
-        ctx,
-        components: Vec::new(),
-        step_ids: Vec::new(),
-    };
-    let jobs = b.nodes(pipeline)?;
-    let ws = &ctx.workspace;
-    let mut job_inputs = IndexMap::new();
-    for (input, value) in pipeline.inputs.iter().zip(inputs) {
-        let Some(value) = value else { continue };
-        let ji = match value {
-            InputValue::Literal(l) => JobInput {
-                job_input_type: JobInputType::Literal,
-                value: Some(l.to_wire()),
-                uri: None,
-                mode: None,
-            },
-            InputValue::Data(loc) => {
-                let PortType::Data(asset) = input.ty else {
-                    return Err(WireError::TypeMismatch {
-                        input: input.name.clone(),
-                    });
-                };
-                JobInput {
-                    job_input_type: asset.into(),
-                    value: None,
-                    uri: Some(b.uri(loc, &input.name)?),
-                    mode: input.mode.map(Into::into),
-                }
-            }
-        };
-        job_inputs.insert(input.name.clone(), ji);
+/// A node output: promoted to a pipeline output, or unbound.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum NodeOutput {
+    /// `{"value": "${{parent.outputs.x}}", "type": "literal", "mode": ...}`.
+    Binding {
+        /// The binding.
+        value: String,
+        /// Always `literal`.
+        #[serde(rename = "type")]
+        kind: JobInputType,
+        /// `OutputDeliveryMode`, as Microsoft's SDK adds it to an output binding.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mode: Option<OutputDeliveryMode>,
+    },
+    /// `{"job_output_type": "uri_folder", "mode": ...}`.
+    Unbound {
+        /// Asset type.
+        job_output_type: JobInputType,
+        /// `OutputDeliveryMode`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mode: Option<OutputDeliveryMode>,
+    },
+}
+
+/// `JobBase.properties.jobType`: the kinds of job this house sends.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum JobType {
+    /// A pipeline job.
+    Pipeline,
+    /// A command job.
+    Command,
+    /// A sweep job.
+    Sweep,
+    /// An AutoML job.
+    AutoML,
+    /// A Spark job.
+    Spark,
+    /// A kind this client does not know (read from an answer; never sent).
+    #[serde(other)]
+    Unknown,
+}
+
+/// A body for `PUT jobs/{name}`: what the client needs to know about it before sending.
+pub trait JobRequest: Serialize + Sync {
+    /// Whether it is a pipeline job (they carry the user's Azure ML token, as the SDK sends).
+    fn is_pipeline(&self) -> bool;
+    /// The ARM id of the job's default compute, if it names one.
+    fn compute_id(&self) -> Option<&str>;
+}
+
+impl JobRequest for JobBase {
+    fn is_pipeline(&self) -> bool {
+        self.properties.job_type == JobType::Pipeline
     }
-    let mut job_outputs = IndexMap::new();
-    for (i, out) in pipeline.outputs.iter().enumerate() {
-        job_outputs.insert(
-            out.name.clone(),
-            JobOutput {
-                job_output_type: out.ty.into(),
-                uri: out.asset.path.map(str::to_owned),
-                asset_name: out.asset.name.map(str::to_owned),
-                mode: pipeline.output_mode(i).map(Into::into),
-            },
-        );
+
+    fn compute_id(&self) -> Option<&str> {
+        self.properties.compute_id.as_deref()
     }
-    let settings = PipelineSettings {
-        default_compute: pipeline
-            .settings
-            .default_compute
+}
+
+/// A hand-written body (tests send malformed ones on purpose).
+impl JobRequest for serde_json::Value {
+    fn is_pipeline(&self) -> bool {
+        self.pointer("/properties/jobType")
+            .and_then(serde_json::Value::as_str)
+            == Some("Pipeline")
+    }
+
+    fn compute_id(&self) -> Option<&str> {
+        self.pointer("/properties/computeId")
+            .and_then(serde_json::Value::as_str)
+    }
+}
+
+/// A job resource (`{WS}/jobs/{name}`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Job {
+    /// ARM id.
+    #[serde(default)]
+    pub id: String,
+    /// Job name (the run id).
+    #[serde(default)]
+    pub name: String,
+    /// Properties.
+    pub properties: JobProperties,
+}
+
+/// `properties` of a [`Job`]: the common fields typed, the rest (`inputs`, `outputs`, `jobs`,
+/// `settings`, …) kept as JSON in `other`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct JobProperties {
+    /// `Pipeline`, `Command`, `Sweep`, `AutoML` or `Spark`.
+    #[serde(rename = "jobType")]
+    pub job_type: JobType,
+    /// Current status (read-only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<JobStatus>,
+    /// Display name.
+    #[serde(
+        rename = "displayName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub display_name: Option<String>,
+    /// Experiment.
+    #[serde(
+        rename = "experimentName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub experiment_name: Option<String>,
+    /// ARM id of the default compute.
+    #[serde(rename = "computeId", default, skip_serializing_if = "Option::is_none")]
+    pub compute_id: Option<String>,
+    /// Description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Tags.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+    /// Job properties (git information under Azure ML's names, …).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub properties: BTreeMap<String, String>,
+    /// The job's outputs, with where each was written once the service knows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outputs: Option<BTreeMap<String, JobOutput>>,
+    /// Endpoints of the job, e.g. `Studio` with the link to the run's page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub services: Option<BTreeMap<String, JobService>>,
+    /// Every other field, as sent or returned.
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, Value>,
+}
+
+/// One entry of a job's `services`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct JobService {
+    /// Service kind, e.g. `Studio`.
+    #[serde(
+        rename = "jobServiceType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub job_service_type: Option<String>,
+    /// URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+}
+
+/// A job's status (`JobStatus` in the REST API). Unknown values read as [`JobStatus::Unknown`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub enum JobStatus {
+    NotStarted,
+    Starting,
+    Provisioning,
+    Preparing,
+    Queued,
+    Running,
+    Finalizing,
+    CancelRequested,
+    Completed,
+    Failed,
+    Canceled,
+    NotResponding,
+    Paused,
+    #[serde(other)]
+    Unknown,
+}
+
+impl JobStatus {
+    /// Whether the job has stopped for good (`Completed`, `Failed`, `Canceled`, `NotResponding`,
+    /// `Paused`: the Python SDK's terminal set).
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            Self::Completed | Self::Failed | Self::Canceled | Self::NotResponding | Self::Paused
+        )
+    }
+}
+
+impl fmt::Display for JobStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// A run in the run history (a pipeline's child step runs).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Run {
+    /// Run id.
+    #[serde(rename = "runId")]
+    pub run_id: String,
+    /// Parent run id.
+    #[serde(rename = "parentRunId", default)]
+    pub parent_run_id: Option<String>,
+    /// Root run id.
+    #[serde(rename = "rootRunId", default)]
+    pub root_run_id: Option<String>,
+    /// Status, e.g. `Running`.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// Display name (the node name for pipeline steps).
+    #[serde(rename = "displayName", default)]
+    pub display_name: Option<String>,
+    /// Run type.
+    #[serde(rename = "runType", default)]
+    pub run_type: Option<String>,
+    /// Compute target.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// Start time (UTC, ISO 8601).
+    #[serde(rename = "startTimeUtc", default)]
+    pub start_time_utc: Option<String>,
+    /// End time (UTC, ISO 8601).
+    #[serde(rename = "endTimeUtc", default)]
+    pub end_time_utc: Option<String>,
+    /// Run properties.
+    #[serde(default)]
+    pub properties: BTreeMap<String, String>,
+    /// Error, when failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<RunError>,
+}
+
+impl Run {
+    /// The service's message for a failed run: `error.error.message`, else `error.message`.
+    pub fn error_message(&self) -> Option<&str> {
+        let e = self.error.as_ref()?;
+        e.error
             .as_ref()
-            .map(|c| ws.compute_id(c)),
-        default_datastore: pipeline
-            .settings
-            .default_datastore
-            .as_ref()
-            .map(|d| ws.datastore_id(d)),
-        continue_on_step_failure: pipeline.settings.continue_on_step_failure,
-        force_rerun: ctx.force_rerun,
-    };
-    let job = JobBase {
-        properties: PipelineJob {
-            job_type: JobType::Pipeline,
-            display_name: ctx
-                .display_name
-                .clone()
-                .or_else(|| pipeline.display_name.clone())
-                .or_else(|| Some(pipeline.name.clone())),
-            description: pipeline.description.clone(),
-            experiment_name: ctx
-                .experiment
-                .clone()
-                .unwrap_or_else(|| pipeline.experiment_name().to_owned()),
-            tags: pipeline.tags.clone(),
-            // The pipeline's own properties, then what submission adds (git, …).
-            properties: pipeline
-                .properties
-                .iter()
-                .chain(&ctx.properties)
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-            compute_id: settings.default_compute.clone(),
-            is_archived: false,
-            inputs: job_inputs,
-            outputs: job_outputs,
-            jobs,
-            settings,
-        },
-    };
-    Ok(RestBodies {
-        components: b.components,
-        job,
-    })
+            .and_then(|d| d.message.as_deref())
+            .or(e.message.as_deref())
+    }
 }
 
-impl Builder<'_> {
-    fn uri(&self, loc: &DataLocation, input: &str) -> Result<String, WireError> {
-        match loc {
-            DataLocation::Uri(u) => Ok(match DataAssetRef::parse(u) {
-                // A data asset is sent as its version's ARM id, as Microsoft's SDK does.
-                Some(asset) => {
-                    let version = match &asset.version {
-                        Some(v) => v.as_str(),
-                        None => self
-                            .ctx
-                            .latest_data
-                            .get(&asset.name)
-                            .map_or(LATEST_PLACEHOLDER, String::as_str),
-                    };
-                    self.ctx.workspace.data_version_id(&asset.name, version)
-                }
-                None => u.clone(),
-            }),
-            DataLocation::Local(path) => {
-                self.ctx
-                    .data
-                    .get(path)
-                    .cloned()
-                    .ok_or_else(|| WireError::LocalDataNotUploaded {
-                        input: input.to_owned(),
-                        path: path.clone(),
-                    })
+/// The `error` of a run in the run history (an `ErrorResponse`, or a bare message).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct RunError {
+    /// The error detail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<RunErrorDetail>,
+    /// A message given without the `error` envelope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// `error.error` of a run.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct RunErrorDetail {
+    /// Error code, e.g. `UserError`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// What went wrong.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// One page of the run history's children list.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct RunPage {
+    /// The runs on this page.
+    #[serde(default)]
+    pub value: Vec<Run>,
+    /// The next page, if any.
+    #[serde(rename = "nextLink", default, skip_serializing_if = "Option::is_none")]
+    pub next_link: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_job_answer_reads_typed() {
+        let job: Job = serde_json::from_value(serde_json::json!({
+            "id": "/x/jobs/j1",
+            "name": "j1",
+            "properties": {
+                "jobType": "Pipeline",
+                "status": "Running",
+                "properties": {"azureml.git.branch": "main"},
+                "services": {"Studio": {"jobServiceType": "Studio", "endpoint": "https://s"}},
+                "settings": {"force_rerun": false}
             }
-        }
+        }))
+        .unwrap();
+        assert_eq!(job.properties.job_type, JobType::Pipeline);
+        assert_eq!(job.properties.status, Some(JobStatus::Running));
+        assert_eq!(job.properties.properties["azureml.git.branch"], "main");
+        assert!(job.properties.other.contains_key("settings"));
     }
 
-    fn register(&mut self, spec: ComponentSpec) -> String {
-        let version = content_version(&spec);
-        let id = self
-            .ctx
-            .workspace
-            .component_version_id(ANONYMOUS_COMPONENT, &version);
-        if !self.components.iter().any(|c| c.version == version) {
-            self.components.push(ComponentPut {
-                name: ANONYMOUS_COMPONENT.to_owned(),
-                version,
-                body: ComponentVersion {
-                    properties: ComponentVersionProperties {
-                        description: spec.description.clone(),
-                        component_spec: spec,
-                        tags: BTreeMap::new(),
-                        properties: BTreeMap::new(),
-                        is_anonymous: true,
-                        is_archived: false,
-                    },
-                },
-            });
-        }
-        id
+    #[test]
+    fn unknown_job_kinds_and_statuses_read_as_unknown() {
+        let p: JobProperties =
+            serde_json::from_str(r#"{"jobType": "FineTuning", "status": "Dreaming"}"#).unwrap();
+        assert_eq!(p.job_type, JobType::Unknown);
+        assert_eq!(p.status, Some(JobStatus::Unknown));
     }
 
-    fn step_component(
-        &mut self,
-        step: &'static StepDef,
-        environment: Option<&'static str>,
-    ) -> Result<String, WireError> {
-        let environment = environment.ok_or(WireError::NoEnvironment { step: step.name })?;
-        if let Some((_, _, id)) = self
-            .step_ids
-            .iter()
-            .find(|(p, e, _)| std::ptr::eq(*p, step) && *e == environment)
-        {
-            return Ok(id.clone());
-        }
-        let spec = command_spec(step, environment, self.ctx)?;
-        let id = self.register(spec);
-        self.step_ids.push((step, environment, id.clone()));
-        Ok(id)
-    }
-
-    fn nodes(&mut self, pipeline: &Pipeline) -> Result<IndexMap<String, NodeJob>, WireError> {
-        let mut jobs = IndexMap::new();
-        for (index, node) in pipeline.nodes.iter().enumerate() {
-            let job = self.node(pipeline, index, node)?;
-            jobs.insert(node.name.clone(), job);
-        }
-        Ok(jobs)
-    }
-
-    fn node(
-        &mut self,
-        pipeline: &Pipeline,
-        index: usize,
-        node: &Node,
-    ) -> Result<NodeJob, WireError> {
-        let ws = &self.ctx.workspace;
-        let (node_type, component_id, compute_id, display_name, resources, env) =
-            match &node.component {
-                Component::Step(step) => (
-                    ComponentType::Command,
-                    self.step_component(step, node.environment)?,
-                    step.compute.map(|c| ws.compute_id(c)),
-                    step.display_name.map(str::to_owned),
-                    resources(step),
-                    (!step.environment_variables.is_empty()).then(|| {
-                        step.environment_variables
-                            .iter()
-                            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                            .collect()
-                    }),
-                ),
-                Component::Pipeline(inner) => {
-                    let spec = self.pipeline_spec(inner)?;
-                    (
-                        ComponentType::Pipeline,
-                        self.register(spec),
-                        None,
-                        inner.display_name.clone(),
-                        None,
-                        None,
-                    )
-                }
-            };
-        let modes: Vec<Option<InputDeliveryMode>> = match &node.component {
-            Component::Step(s) => s.inputs.iter().map(|i| i.mode.map(Into::into)).collect(),
-            Component::Pipeline(p) => p.inputs.iter().map(|i| i.mode.map(Into::into)).collect(),
+    #[test]
+    fn a_failed_run_says_why_in_either_form() {
+        let run = |error: serde_json::Value| -> Run {
+            serde_json::from_value(serde_json::json!({"runId": "r", "error": error})).unwrap()
         };
-        let ports = node.component.inputs();
-        let mut inputs = IndexMap::new();
-        for ((port, binding), mode) in ports.iter().zip(&node.inputs).zip(modes) {
-            let input = match binding {
-                Binding::Unbound => continue,
-                Binding::Input(i) => NodeInput {
-                    job_input_type: JobInputType::Literal,
-                    value: Some(format!(
-                        "${{{{parent.inputs.{}}}}}",
-                        pipeline.inputs[*i].name
-                    )),
-                    uri: None,
-                    mode,
-                },
-                Binding::Output(o) => NodeInput {
-                    job_input_type: JobInputType::Literal,
-                    value: Some(format!(
-                        "${{{{parent.jobs.{}.outputs.{}}}}}",
-                        pipeline.nodes[o.node].name,
-                        pipeline.nodes[o.node].component.output_name(o.output)
-                    )),
-                    uri: None,
-                    mode,
-                },
-                Binding::Literal(l) => NodeInput {
-                    job_input_type: JobInputType::Literal,
-                    value: Some(l.to_wire()),
-                    uri: None,
-                    mode: None,
-                },
-                Binding::Data(loc) => NodeInput {
-                    job_input_type: data_input_type(port.ty),
-                    value: None,
-                    uri: Some(self.uri(loc, port.name)?),
-                    mode,
-                },
-            };
-            inputs.insert(port.name.to_owned(), input);
-        }
-        let mut outputs = IndexMap::new();
-        for (i, (port, mode)) in node.component.outputs().into_iter().enumerate() {
-            let promoted = pipeline
-                .outputs
-                .iter()
-                .find(|o| o.from.node == index && o.from.output == i);
-            let out = match promoted {
-                Some(p) => NodeOutput::Binding {
-                    value: format!("${{{{parent.outputs.{}}}}}", p.name),
-                    kind: JobInputType::Literal,
-                    mode: mode.map(Into::into),
-                },
-                None => NodeOutput::Unbound {
-                    job_output_type: data_input_type(port.ty),
-                    mode: mode.map(Into::into),
-                },
-            };
-            outputs.insert(port.name.to_owned(), out);
-        }
-        Ok(NodeJob {
-            name: node.name.clone(),
-            node_type,
-            display_name,
-            component_id,
-            compute_id,
-            inputs,
-            outputs,
-            resources,
-            limits: match &node.component {
-                Component::Step(step) => step.timeout.map(CommandLimits::timeout),
-                Component::Pipeline(_) => None,
-            },
-            environment_variables: env,
-        })
-    }
-
-    fn pipeline_spec(&mut self, p: &Pipeline) -> Result<ComponentSpec, WireError> {
-        let jobs = self.nodes(p)?;
-        let mut inputs = IndexMap::new();
-        for i in &p.inputs {
-            // Defaults are strings on the wire, as Microsoft's SDK writes them.
-            let default = match &i.default {
-                Some(InputValue::Literal(l)) => Some(l.to_wire()),
-                _ => None,
-            };
-            inputs.insert(
-                i.name.clone(),
-                ComponentInput {
-                    default,
-                    ..ComponentInput::new(i.ty.as_str(), &i.rules)
-                },
-            );
-        }
-        let outputs = p
-            .outputs
-            .iter()
-            .enumerate()
-            .map(|(i, o)| {
-                (
-                    o.name.clone(),
-                    ComponentOutput {
-                        output_type: Cow::Borrowed(o.ty.as_str()),
-                        mode: p.output_mode(i).map(|m| Cow::Borrowed(m.as_str())),
-                    },
-                )
-            })
-            .collect();
-        Ok(ComponentSpec {
-            name: p.name.clone(),
-            display_name: p.display_name.clone(),
-            description: p.description.clone(),
-            component_type: ComponentType::Pipeline,
-            command: None,
-            code: None,
-            environment: None,
-            inputs,
-            outputs,
-            is_deterministic: None,
-            jobs: Some(jobs),
-        })
-    }
-}
-
-/// The `componentSpec` of a command step.
-fn command_spec(
-    step: &'static StepDef,
-    environment: &str,
-    ctx: &WireContext,
-) -> Result<ComponentSpec, WireError> {
-    let code = match step.source_path() {
-        Some(path) => Some(format!(
-            "azureml:{}",
-            ctx.code
-                .get(&path)
-                .ok_or_else(|| WireError::CodeNotUploaded {
-                    step: step.name,
-                    path: path.clone(),
-                })?
-        )),
-        None => None,
-    };
-    let inputs = step
-        .inputs
-        .iter()
-        .map(|i| {
-            (
-                i.name.to_owned(),
-                ComponentInput::new(i.ty.as_str(), &i.rules),
-            )
-        })
-        .collect();
-    let outputs = step
-        .outputs
-        .iter()
-        .map(|o| {
-            (
-                o.name.to_owned(),
-                ComponentOutput {
-                    output_type: Cow::Borrowed(o.ty.as_str()),
-                    mode: None,
-                },
-            )
-        })
-        .collect();
-    Ok(ComponentSpec {
-        name: step.name.to_owned(),
-        display_name: step.display_name.map(str::to_owned),
-        description: step.description.map(str::to_owned),
-        component_type: ComponentType::Command,
-        command: Some(step.command.to_owned()),
-        code,
-        environment: Some(environment.to_owned()),
-        inputs,
-        outputs,
-        is_deterministic: Some(step.reuse),
-        jobs: None,
-    })
-}
-
-/// The `resources` of a step's node, when it sets any.
-pub(crate) fn resources(step: &StepDef) -> Option<Resources> {
-    let r = Resources {
-        instance_count: step.instance_count,
-        instance_type: step.instance_type.map(str::to_owned),
-        shm_size: step.shm_size.map(str::to_owned),
-        docker_args: step.docker_args.map(str::to_owned),
-    };
-    (r != Resources::default()).then_some(r)
-}
-
-/// A literal as a typed JSON value (component defaults are typed, job literals are strings).
-pub(crate) fn literal_json(l: &Literal) -> serde_json::Value {
-    match l {
-        Literal::Integer(v) => (*v).into(),
-        Literal::Number(v) => serde_json::Number::from_f64(*v)
-            .map(serde_json::Value::Number)
-            .unwrap_or(serde_json::Value::Null),
-        Literal::Boolean(v) => (*v).into(),
-        Literal::String(v) => v.clone().into(),
-    }
-}
-
-/// A version string derived from a component's content: the SHA-256 of its JSON, as a UUID.
-fn content_version(spec: &ComponentSpec) -> String {
-    let bytes = serde_json::to_vec(spec).expect("component specs serialize");
-    uuid_from_hex(&hex(&Sha256::digest(&bytes)))
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-}
-
-/// `8-4-4-4-12` from the first 32 hex digits.
-pub(crate) fn uuid_from_hex(hex: &str) -> String {
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
-}
-
-/// The `jobInputType` of data on a port; a parameter port never carries data, so it reads as a
-/// literal.
-fn data_input_type(ty: PortType) -> JobInputType {
-    match ty {
-        PortType::Data(asset) => asset.into(),
-        PortType::Param(_) => JobInputType::Literal,
+        let nested = run(serde_json::json!({"error": {"code": "UserError", "message": "boom"}}));
+        assert_eq!(nested.error_message(), Some("boom"));
+        let bare = run(serde_json::json!({"message": "bare"}));
+        assert_eq!(bare.error_message(), Some("bare"));
+        let none: Run = serde_json::from_str(r#"{"runId": "r"}"#).unwrap();
+        assert_eq!(none.error_message(), None);
     }
 }

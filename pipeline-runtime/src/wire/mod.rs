@@ -5,14 +5,20 @@
 //! uploaded) comes in through [`WireContext`]. The same pipeline and context always give the
 //! same bytes.
 
+pub mod code;
+pub mod component;
 pub mod compute;
 pub mod data;
+pub mod datastore;
 pub mod endpoint;
 mod ids;
-mod job;
+pub mod job;
 pub mod legacy;
+mod lower;
 pub mod rest;
 pub mod schedule;
+mod to_rest;
+pub mod workspace;
 mod yaml;
 
 use std::path::PathBuf;
@@ -23,8 +29,11 @@ pub use ids::{
     CODE_VERSION, DataAssetRef, LATEST_PLACEHOLDER, LocalUpload, WorkspaceScope,
     code_name_for_hash, component_version_path, datastore_uri, job_output_uri,
 };
-pub use job::{ANONYMOUS_COMPONENT, ComponentPut, RestBodies, WireContext, rest_bodies};
-pub use yaml::{YamlContext, YamlExport, to_yaml};
+pub use to_rest::{
+    ANONYMOUS_COMPONENT, ComponentPut, ExportedRequest, RequestBody, RestBodies, WireContext,
+    rest_bodies,
+};
+pub use yaml::{JOB_FILE, YamlContext, YamlExport, to_yaml};
 
 /// The snapshot folders the pipeline's steps (sub-pipelines included) need code assets for,
 /// each once, with the steps that use it, in step order.

@@ -1,4 +1,5 @@
-//! The pipeline job YAML of the Azure ML CLI v2 (`az ml job create --file pipeline.yml`).
+//! The pipeline job YAML of the Azure ML CLI v2 (`az ml job create --file pipeline.yml`): the
+//! YAML rendering of the lowered job ([`super::lower`]), as `to_rest.rs` is its REST rendering.
 //!
 //! Command components are written inline. A sub-pipeline's pipeline component is written to its
 //! own file beside the job (`NAME.component.yml`) and referenced by path: Microsoft's loader
@@ -16,10 +17,11 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value, json};
 
 use super::WireError;
-use super::job::literal_json;
-use crate::graph::{
-    Binding, Component, DataLocation, InputRules, InputValue, Pipeline, PortType, StepDef,
+use super::lower::{
+    CommandModel, ComponentKind, ComponentModel, JobModel, JobValue, NodeModel, OutputModel,
+    PipelineComponentModel, Source, lower,
 };
+use crate::graph::{DataLocation, InputRules, InputValue, Literal, Pipeline};
 
 /// Where the YAML will be written (local paths are made relative to it).
 #[derive(Debug, Clone)]
@@ -47,24 +49,18 @@ impl YamlExport {
         &self.files[0].1
     }
 
-    /// Everything as one text for printing: the job alone when it is the only file, else each
-    /// file as a YAML document headed by a `# file: NAME` comment. (Microsoft's loader needs the
-    /// component files on disk: write them with `export --out DIR`.)
-    pub fn to_stream(&self) -> String {
-        if self.files.len() == 1 {
-            return self.files[0].1.clone();
+    /// The job document when it is the only file (a pipeline without sub-pipelines), which is
+    /// all a loader needs; `None` when component files must sit beside it.
+    pub fn single(&self) -> Option<&str> {
+        match self.files.as_slice() {
+            [(_, text)] => Some(text),
+            _ => None,
         }
-        let mut out = String::new();
-        for (i, (name, text)) in self.files.iter().enumerate() {
-            if i > 0 {
-                out.push_str("---\n");
-            }
-            out.push_str("# file: ");
-            out.push_str(name);
-            out.push('\n');
-            out.push_str(text);
-        }
-        out
+    }
+
+    /// The file names, the job first.
+    pub fn file_names(&self) -> Vec<&str> {
+        self.files.iter().map(|(n, _)| n.as_str()).collect()
     }
 }
 
@@ -92,6 +88,11 @@ pub fn to_yaml(
     inputs: &[Option<InputValue>],
     ctx: &YamlContext,
 ) -> Result<YamlExport, WireError> {
+    render_job(&lower(pipeline, inputs)?, ctx)
+}
+
+/// The YAML rendering of a lowered job.
+fn render_job(model: &JobModel<'_>, ctx: &YamlContext) -> Result<YamlExport, WireError> {
     let mut w = Writer {
         base: &ctx.base_dir,
         files: vec![(JOB_FILE.to_owned(), String::new())],
@@ -102,84 +103,84 @@ pub fn to_yaml(
         "https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json".into(),
     );
     doc.insert("type".into(), "pipeline".into());
-    doc.insert(
-        "display_name".into(),
-        pipeline
-            .display_name
-            .clone()
-            .unwrap_or_else(|| pipeline.name.clone())
-            .into(),
-    );
-    if let Some(d) = &pipeline.description {
-        doc.insert("description".into(), d.clone().into());
+    doc.insert("display_name".into(), model.display_name.into());
+    if let Some(d) = model.description {
+        doc.insert("description".into(), d.into());
     }
-    doc.insert("experiment_name".into(), pipeline.experiment_name().into());
-    if !pipeline.tags.is_empty() {
-        doc.insert("tags".into(), json!(pipeline.tags));
+    doc.insert("experiment_name".into(), model.experiment_name.into());
+    if !model.tags.is_empty() {
+        doc.insert("tags".into(), json!(model.tags));
     }
-    if !pipeline.properties.is_empty() {
-        doc.insert("properties".into(), json!(pipeline.properties));
+    if !model.properties.is_empty() {
+        doc.insert("properties".into(), json!(model.properties));
     }
     let mut settings = Map::new();
-    if let Some(c) = &pipeline.settings.default_compute {
+    if let Some(c) = model.default_compute {
         settings.insert("default_compute".into(), format!("azureml:{c}").into());
     }
-    if let Some(d) = &pipeline.settings.default_datastore {
+    if let Some(d) = model.default_datastore {
         settings.insert("default_datastore".into(), format!("azureml:{d}").into());
     }
     settings.insert(
         "continue_on_step_failure".into(),
-        pipeline.settings.continue_on_step_failure.into(),
+        model.continue_on_step_failure.into(),
     );
     if ctx.force_rerun {
         settings.insert("force_rerun".into(), true.into());
     }
     doc.insert("settings".into(), settings.into());
     let mut ins = Map::new();
-    for (input, value) in pipeline.inputs.iter().zip(inputs) {
-        let Some(value) = value else { continue };
-        let v = match (value, input.ty) {
-            (InputValue::Literal(l), _) => literal_json(l),
-            (InputValue::Data(loc), PortType::Data(asset)) => {
+    for input in &model.inputs {
+        let v = match &input.value {
+            JobValue::Literal(l) => literal_json(l),
+            JobValue::Data {
+                asset,
+                location: loc,
+                mode,
+            } => {
                 let mut m = Map::new();
                 m.insert("type".into(), asset.as_str().into());
                 m.insert("path".into(), location(&ctx.base_dir, loc).into());
-                if let Some(mode) = input.mode {
+                if let Some(mode) = mode {
                     m.insert("mode".into(), mode.as_str().into());
                 }
                 m.into()
             }
-            (InputValue::Data(_), PortType::Param(_)) => {
-                return Err(WireError::TypeMismatch {
-                    input: input.name.clone(),
-                });
-            }
         };
-        ins.insert(input.name.clone(), v);
+        ins.insert(input.name.to_owned(), v);
     }
     doc.insert("inputs".into(), ins.into());
-    let mut outs = Map::new();
-    for (i, o) in pipeline.outputs.iter().enumerate() {
-        let mut m = Map::new();
-        m.insert("type".into(), o.ty.as_str().into());
-        if let Some(mode) = pipeline.output_mode(i) {
-            m.insert("mode".into(), mode.as_str().into());
-        }
-        for (key, value) in [
-            ("path", o.asset.path),
-            ("name", o.asset.name),
-            ("version", o.asset.version),
-        ] {
-            if let Some(v) = value {
-                m.insert(key.into(), v.into());
-            }
-        }
-        outs.insert(o.name.clone(), m.into());
-    }
-    doc.insert("outputs".into(), outs.into());
-    doc.insert("jobs".into(), w.jobs(pipeline)?.into());
+    doc.insert("outputs".into(), outputs(&model.outputs, true).into());
+    doc.insert("jobs".into(), w.jobs(&model.nodes)?.into());
     w.files[0].1 = render(&Value::Object(doc));
     Ok(YamlExport { files: w.files })
+}
+
+/// `outputs:` of a pipeline job (`job_level`: with the data asset each output is registered
+/// as) or of a pipeline component.
+fn outputs(outputs: &[OutputModel<'_>], job_level: bool) -> Map<String, Value> {
+    outputs
+        .iter()
+        .map(|o| {
+            let mut m = Map::new();
+            m.insert("type".into(), o.ty.as_str().into());
+            if let Some(mode) = o.mode {
+                m.insert("mode".into(), mode.as_str().into());
+            }
+            if job_level {
+                for (key, value) in [
+                    ("path", o.asset.path),
+                    ("name", o.asset.name),
+                    ("version", o.asset.version),
+                ] {
+                    if let Some(v) = value {
+                        m.insert(key.into(), v.into());
+                    }
+                }
+            }
+            (o.name.to_owned(), m.into())
+        })
+        .collect()
 }
 
 struct Writer<'a> {
@@ -190,89 +191,90 @@ struct Writer<'a> {
 impl Writer<'_> {
     /// Writes a pipeline component to its own file (once per distinct text) and returns the
     /// reference a node puts under `component:`.
-    fn component_file(&mut self, p: &Pipeline) -> Result<String, WireError> {
-        let text = render(&Value::Object(self.pipeline_component(p)?));
+    fn component_file(
+        &mut self,
+        c: &ComponentModel<'_>,
+        p: &PipelineComponentModel<'_>,
+    ) -> Result<String, WireError> {
+        let text = render(&Value::Object(self.pipeline_component(c, p)?));
         if let Some((name, _)) = self.files.iter().find(|(_, t)| *t == text) {
             return Ok(format!("./{name}"));
         }
-        let mut name = format!("{}.component.yml", p.name);
+        let mut name = format!("{}.component.yml", c.name);
         let mut n = 1;
         while self.files.iter().any(|(f, _)| *f == name) {
             n += 1;
-            name = format!("{}_{n}.component.yml", p.name);
+            name = format!("{}_{n}.component.yml", c.name);
         }
         self.files.push((name.clone(), text));
         Ok(format!("./{name}"))
     }
 
-    fn jobs(&mut self, pipeline: &Pipeline) -> Result<Map<String, Value>, WireError> {
+    fn jobs(&mut self, nodes: &[NodeModel<'_>]) -> Result<Map<String, Value>, WireError> {
         let base = self.base;
         let mut jobs = Map::new();
-        for (index, node) in pipeline.nodes.iter().enumerate() {
+        for node in nodes {
             let mut job = Map::new();
-            let modes: Vec<Option<&'static str>> = match &node.component {
-                Component::Step(step) => {
+            match &node.component.kind {
+                ComponentKind::Command(cmd) => {
                     job.insert("type".into(), "command".into());
-                    let env = node
-                        .environment
-                        .ok_or(WireError::NoEnvironment { step: step.name })?;
                     job.insert(
                         "component".into(),
-                        command_component(step, env, base)?.into(),
+                        command_component(&node.component, cmd, base).into(),
                     );
-                    if let Some(c) = step.compute {
+                    if let Some(c) = node.compute {
                         job.insert("compute".into(), format!("azureml:{c}").into());
                     }
-                    if let Some(r) = super::job::resources(step) {
-                        job.insert("resources".into(), json!(r));
+                    if let Some(r) = &node.resources {
+                        let mut rm = Map::new();
+                        if let Some(n) = r.instance_count {
+                            rm.insert("instance_count".into(), n.into());
+                        }
+                        for (key, value) in [
+                            ("instance_type", r.instance_type),
+                            ("shm_size", r.shm_size),
+                            ("docker_args", r.docker_args),
+                        ] {
+                            if let Some(v) = value {
+                                rm.insert(key.into(), v.into());
+                            }
+                        }
+                        job.insert("resources".into(), rm.into());
                     }
-                    if let Some(t) = step.timeout {
+                    if let Some(t) = node.timeout {
                         // The YAML takes seconds; the REST body an ISO 8601 duration.
                         job.insert("limits".into(), json!({ "timeout": t }));
                     }
-                    if !step.environment_variables.is_empty() {
-                        let env: Map<String, Value> = step
+                    if !node.environment_variables.is_empty() {
+                        let env: Map<String, Value> = node
                             .environment_variables
                             .iter()
                             .map(|(k, v)| ((*k).to_owned(), (*v).into()))
                             .collect();
                         job.insert("environment_variables".into(), env.into());
                     }
-                    step.inputs
-                        .iter()
-                        .map(|i| i.mode.map(|m| m.as_str()))
-                        .collect()
                 }
-                Component::Pipeline(inner) => {
+                ComponentKind::Pipeline(p) => {
                     job.insert("type".into(), "pipeline".into());
-                    job.insert("component".into(), self.component_file(inner)?.into());
-                    inner
-                        .inputs
-                        .iter()
-                        .map(|i| i.mode.map(|m| m.as_str()))
-                        .collect()
+                    job.insert(
+                        "component".into(),
+                        self.component_file(&node.component, p)?.into(),
+                    );
                 }
-            };
-            let ports = node.component.inputs();
+            }
             let mut ins = Map::new();
-            for ((port, binding), mode) in ports.iter().zip(&node.inputs).zip(modes) {
-                let bound = match binding {
-                    Binding::Unbound => continue,
-                    Binding::Input(i) => {
-                        format!("${{{{parent.inputs.{}}}}}", pipeline.inputs[*i].name).into()
+            for input in &node.inputs {
+                let bound = match &input.source {
+                    Source::ParentInput(name) => format!("${{{{parent.inputs.{name}}}}}").into(),
+                    Source::NodeOutput { node, output } => {
+                        format!("${{{{parent.jobs.{node}.outputs.{output}}}}}").into()
                     }
-                    Binding::Output(o) => format!(
-                        "${{{{parent.jobs.{}.outputs.{}}}}}",
-                        pipeline.nodes[o.node].name,
-                        pipeline.nodes[o.node].component.output_name(o.output)
-                    )
-                    .into(),
-                    Binding::Literal(l) => literal_json(l),
-                    Binding::Data(loc) => {
-                        json!({ "type": port.ty.as_str(), "path": location(base, loc) })
+                    Source::Literal(l) => literal_json(l),
+                    Source::Data(loc) => {
+                        json!({ "type": input.ty.as_str(), "path": location(base, loc) })
                     }
                 };
-                let v = match (mode, bound) {
+                let v = match (input.mode.map(|m| m.as_str()), bound) {
                     (Some(mode), Value::String(path)) => json!({ "path": path, "mode": mode }),
                     (Some(mode), Value::Object(mut m)) => {
                         m.insert("mode".into(), mode.into());
@@ -280,76 +282,70 @@ impl Writer<'_> {
                     }
                     (_, v) => v,
                 };
-                ins.insert(port.name.to_owned(), v);
+                ins.insert(input.name.to_owned(), v);
             }
             job.insert("inputs".into(), ins.into());
             let mut outs = Map::new();
-            for (i, (port, mode)) in node.component.outputs().into_iter().enumerate() {
-                let promoted = pipeline
-                    .outputs
-                    .iter()
-                    .find(|o| o.from.node == index && o.from.output == i);
-                let v: Value = match (promoted, mode) {
-                    (Some(p), None) => format!("${{{{parent.outputs.{}}}}}", p.name).into(),
+            for o in &node.outputs {
+                let v: Value = match (o.promoted_to, o.mode) {
+                    (Some(p), None) => format!("${{{{parent.outputs.{p}}}}}").into(),
                     (Some(p), Some(m)) => {
-                        json!({ "path": format!("${{{{parent.outputs.{}}}}}", p.name), "mode": m.as_str() })
+                        json!({ "path": format!("${{{{parent.outputs.{p}}}}}"), "mode": m.as_str() })
                     }
-                    (None, Some(m)) => json!({ "type": port.ty.as_str(), "mode": m.as_str() }),
+                    (None, Some(m)) => json!({ "type": o.ty.as_str(), "mode": m.as_str() }),
                     (None, None) => continue,
                 };
-                outs.insert(port.name.to_owned(), v);
+                outs.insert(o.name.to_owned(), v);
             }
             if !outs.is_empty() {
                 job.insert("outputs".into(), outs.into());
             }
-            jobs.insert(node.name.clone(), job.into());
+            jobs.insert(node.name.to_owned(), job.into());
         }
         Ok(jobs)
     }
 
-    fn pipeline_component(&mut self, p: &Pipeline) -> Result<Map<String, Value>, WireError> {
-        let mut c = Map::new();
-        c.insert(
-            "$schema".into(),
-            "https://azuremlschemas.azureedge.net/latest/pipelineComponent.schema.json".into(),
+    fn pipeline_component(
+        &mut self,
+        c: &ComponentModel<'_>,
+        p: &PipelineComponentModel<'_>,
+    ) -> Result<Map<String, Value>, WireError> {
+        let mut m = header(
+            c,
+            "https://azuremlschemas.azureedge.net/latest/pipelineComponent.schema.json",
+            "pipeline",
         );
-        c.insert("name".into(), p.name.clone().into());
-        if let Some(d) = &p.display_name {
-            c.insert("display_name".into(), d.clone().into());
-        }
-        if let Some(d) = &p.description {
-            c.insert("description".into(), d.clone().into());
-        }
-        c.insert("type".into(), "pipeline".into());
         let ins: Map<String, Value> = p
             .inputs
             .iter()
             .map(|i| {
-                let mut m = component_input(i.ty.as_str(), &i.rules);
-                if let Some(InputValue::Literal(l)) = &i.default {
-                    m.insert("default".into(), literal_json(l));
+                let mut im = component_input(i.ty.as_str(), i.rules);
+                if let Some(l) = i.default {
+                    im.insert("default".into(), literal_json(l));
                 }
-                (i.name.clone(), m.into())
+                (i.name.to_owned(), im.into())
             })
             .collect();
-        c.insert("inputs".into(), ins.into());
-        let outs: Map<String, Value> = p
-            .outputs
-            .iter()
-            .enumerate()
-            .map(|(i, o)| {
-                let mut m = Map::new();
-                m.insert("type".into(), o.ty.as_str().into());
-                if let Some(mode) = p.output_mode(i) {
-                    m.insert("mode".into(), mode.as_str().into());
-                }
-                (o.name.clone(), m.into())
-            })
-            .collect();
-        c.insert("outputs".into(), outs.into());
-        c.insert("jobs".into(), self.jobs(p)?.into());
-        Ok(c)
+        m.insert("inputs".into(), ins.into());
+        m.insert("outputs".into(), outputs(&p.outputs, false).into());
+        m.insert("jobs".into(), self.jobs(&p.nodes)?.into());
+        Ok(m)
     }
+}
+
+/// `$schema`, `name`, `display_name`, `description` and `type` of a component.
+fn header(c: &ComponentModel<'_>, schema: &str, kind: &str) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("$schema".into(), schema.into());
+    m.insert("name".into(), c.name.into());
+    if let Some(d) = c.display_name {
+        m.insert("display_name".into(), d.into());
+    }
+    if let Some(d) = c.description {
+        m.insert("description".into(), d.into());
+    }
+    m.insert("type".into(), kind.into());
+    m
 }
 
 /// A component input: its type and rules (`optional`, `min`, `max`, `enum`).
@@ -372,47 +368,51 @@ fn component_input(ty: &str, rules: &InputRules) -> Map<String, Value> {
 }
 
 fn command_component(
-    step: &StepDef,
-    env: &str,
+    c: &ComponentModel<'_>,
+    cmd: &CommandModel,
     base: &Path,
-) -> Result<Map<String, Value>, WireError> {
-    let mut c = Map::new();
-    c.insert(
-        "$schema".into(),
-        "https://azuremlschemas.azureedge.net/latest/commandComponent.schema.json".into(),
+) -> Map<String, Value> {
+    let mut m = header(
+        c,
+        "https://azuremlschemas.azureedge.net/latest/commandComponent.schema.json",
+        "command",
     );
-    c.insert("name".into(), step.name.into());
-    if let Some(d) = step.display_name {
-        c.insert("display_name".into(), d.into());
+    if let Some(path) = &cmd.code {
+        m.insert("code".into(), rel(base, path).into());
     }
-    if let Some(d) = step.description {
-        c.insert("description".into(), d.into());
-    }
-    c.insert("type".into(), "command".into());
-    if let Some(path) = step.source_path() {
-        c.insert("code".into(), rel(base, &path).into());
-    }
-    c.insert("command".into(), step.command.into());
-    c.insert("environment".into(), env.into());
-    let ins: Map<String, Value> = step
+    m.insert("command".into(), cmd.command.into());
+    m.insert("environment".into(), cmd.environment.into());
+    let ins: Map<String, Value> = cmd
         .inputs
         .iter()
-        .map(|i| {
+        .map(|(name, ty, rules)| {
             (
-                i.name.to_owned(),
-                component_input(i.ty.as_str(), &i.rules).into(),
+                (*name).to_owned(),
+                component_input(ty.as_str(), rules).into(),
             )
         })
         .collect();
-    c.insert("inputs".into(), ins.into());
-    let outs: Map<String, Value> = step
+    m.insert("inputs".into(), ins.into());
+    let outs: Map<String, Value> = cmd
         .outputs
         .iter()
-        .map(|o| (o.name.to_owned(), json!({ "type": o.ty.as_str() })))
+        .map(|(name, ty)| ((*name).to_owned(), json!({ "type": ty.as_str() })))
         .collect();
-    c.insert("outputs".into(), outs.into());
-    c.insert("is_deterministic".into(), step.reuse.into());
-    Ok(c)
+    m.insert("outputs".into(), outs.into());
+    m.insert("is_deterministic".into(), cmd.is_deterministic.into());
+    m
+}
+
+/// A literal as a typed YAML scalar (the REST rendering writes every literal as a string).
+fn literal_json(l: &Literal) -> serde_json::Value {
+    match l {
+        Literal::Integer(v) => (*v).into(),
+        Literal::Number(v) => serde_json::Number::from_f64(*v)
+            .map(serde_json::Value::Number)
+            .unwrap_or(serde_json::Value::Null),
+        Literal::Boolean(v) => (*v).into(),
+        Literal::String(v) => v.clone().into(),
+    }
 }
 
 /// Renders a JSON-shaped document as block YAML that YAML 1.1 and 1.2 readers read alike.
