@@ -27,6 +27,8 @@ async fn env() -> Env {
     let azurite = Azurite::start();
     let fake = FakeAzureMl::start_on_azurite(&azurite, CONTAINER).await;
     fake.accept_token("cli", TOKEN);
+    // `publish` and `schedule create` check the computes the pipeline names, as `submit` does.
+    fake.add_compute("aml-compute", "AmlCompute");
     Env { azurite, fake }
 }
 
@@ -544,6 +546,7 @@ fn section(method: &str, path: &str) -> &'static str {
         _ if path.contains("/components/") && method == "PUT" => "§13 Publish",
         _ if path.contains("/components/") => "§13 Publish / Disable-enable (read)",
         _ if path.contains("/codes/") => "§6 code asset",
+        _ if path.contains("/computes/") => "§9 compute (checked before any upload)",
         _ if path.contains("/datastores") => "§8 datastore",
         _ if path.contains("/jobs/") => "§3 job",
         _ if path.contains("/schedules/") => "§13 Schedules",

@@ -12,19 +12,29 @@ use serde_json::json;
 
 #[tokio::test]
 async fn a_long_running_operation_says_its_status_while_it_runs() {
-    let fake = FakeAzureMl::start_with(FakeAmlOptions {
-        operation_polls: 2,
-        ..Default::default()
-    })
-    .await;
-    // The first poll asks to wait a second before the next one.
+    let fake = FakeAzureMl::start_with(FakeAmlOptions::default()).await;
+    fake.add_compute("cpu", "AmlCompute");
+    // The PUT starts an operation; its first poll asks to wait a second, the second ends it.
+    let poll = format!("{}/fake/operations/lro-test", fake.url());
     fake.inject(
-        FaultRule::new("GET", "/fake/operations/").fault(Fault::Respond {
-            status: 200,
-            headers: vec![("retry-after".into(), "1".into())],
-            body: r#"{"status": "InProgress"}"#.into(),
+        FaultRule::new("PUT", "/computes/cpu").fault(Fault::Respond {
+            status: 201,
+            headers: vec![
+                ("azure-asyncoperation".into(), poll),
+                ("retry-after".into(), "0".into()),
+            ],
+            body: "{}".into(),
         }),
     );
+    for (status, wait) in [("InProgress", "1"), ("Succeeded", "0")] {
+        fake.inject(
+            FaultRule::new("GET", "/fake/operations/lro-test").fault(Fault::Respond {
+                status: 200,
+                headers: vec![("retry-after".into(), wait.into())],
+                body: format!(r#"{{"status": "{status}"}}"#),
+            }),
+        );
+    }
     let heard: Arc<Mutex<Vec<Notice>>> = Arc::default();
     let log = Arc::clone(&heard);
     let options = ArmClientOptions {
