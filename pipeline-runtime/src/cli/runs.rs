@@ -1,6 +1,7 @@
 //! `runs list|show|logs`: the run history, local or (with `--azure`) the Azure ML workspace's
 //! pipeline jobs.
 
+#[cfg(feature = "azure")]
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
