@@ -383,13 +383,7 @@ pub fn split_reference(
 
 /// Azure ML asset names: 1 to 255 letters, digits, `_` or `-`, starting with a letter or digit.
 pub(crate) fn check_name(name: &str) -> Result<(), OperateError> {
-    let ok = !name.is_empty()
-        && name.len() <= 255
-        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if ok {
+    if crate::wire::is_valid_name(name) {
         Ok(())
     } else {
         Err(OperateError::Invalid(format!(

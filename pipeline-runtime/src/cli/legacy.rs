@@ -120,13 +120,7 @@ pub fn submission(args: &LegacySubmitArgs) -> Result<PipelineSubmissionInfo, Cli
 /// Azure ML experiment names: 1 to 255 letters, digits, `_` or `-`, starting with a letter or a
 /// digit.
 fn check_experiment(name: &str) -> Result<(), CliError> {
-    let ok = !name.is_empty()
-        && name.len() <= 255
-        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if ok {
+    if crate::wire::is_valid_name(name) {
         Ok(())
     } else {
         Err(CliError::Usage(format!(

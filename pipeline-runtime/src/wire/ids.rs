@@ -182,6 +182,17 @@ impl DataAssetRef {
 /// The version placeholder an exported `azureml:NAME@latest` gets when no workspace resolved it.
 pub const LATEST_PLACEHOLDER: &str = "{latest}";
 
+/// Whether `name` is a valid Azure ML asset or experiment name: 1 to 255 letters, digits, `_` or
+/// `-`, starting with a letter or a digit.
+pub fn is_valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 255
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

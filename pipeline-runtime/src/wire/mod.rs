@@ -27,7 +27,7 @@ use crate::graph::{Binding, Component, DataLocation, InputValue, Pipeline};
 
 pub use ids::{
     CODE_VERSION, DataAssetRef, LATEST_PLACEHOLDER, LocalUpload, WorkspaceScope,
-    code_name_for_hash, component_version_path, datastore_uri, job_output_uri,
+    code_name_for_hash, component_version_path, datastore_uri, is_valid_name, job_output_uri,
 };
 pub use to_rest::{
     ANONYMOUS_COMPONENT, ComponentPut, ExportedRequest, RequestBody, RestBodies, WireContext,
