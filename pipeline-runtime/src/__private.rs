@@ -5,7 +5,7 @@ pub use crate::graph::__private::*;
 pub use crate::graph::{
     AssetType, Bound, Data, DataKind, DefaultValue, InputDef, InputMode, InputPort, InputRules,
     IntoParam, OutputAsset, OutputDef, OutputMode, OutputPort, Param, ParamType, ParamValue,
-    PipelineDef, PipelineInputDef, PipelineReturn, PortType, StepDef,
+    PipelineDef, PipelineInputDef, PipelineReturn, PortType, StepDef, StepKind,
 };
 
 /// The port a `Param<T>` argument (handle or plain value) points at.

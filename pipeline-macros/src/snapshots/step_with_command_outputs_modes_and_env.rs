@@ -5,6 +5,7 @@ fn split(raw: Data<UriFile>) -> (Data<UriFolder>, Data<UriFolder>) {
             name: "split_rows",
             display_name: ::core::option::Option::Some("Split rows"),
             description: ::core::option::Option::None,
+            kind: ::azureml_pipelines::__private::StepKind::Command,
             command: "echo ${{inputs.raw}} > ${{outputs.train}}/x",
             script: ::core::option::Option::None,
             source_dir: ::core::option::Option::None,

@@ -25,6 +25,7 @@ fn train(
             name: "train",
             display_name: ::core::option::Option::None,
             description: ::core::option::Option::None,
+            kind: ::azureml_pipelines::__private::StepKind::Command,
             command: "python train.py --data ${{inputs.data}} $[[--warm_start ${{inputs.warm_start}}]] --epochs ${{inputs.epochs}} $[[--rate ${{inputs.rate}}]] --speed ${{inputs.speed}} --output ${{outputs.output}}",
             script: ::core::option::Option::Some("train.py"),
             source_dir: ::core::option::Option::Some("tests/fixtures/steps"),

@@ -23,6 +23,7 @@ pub fn train(
             name: "train",
             display_name: ::core::option::Option::None,
             description: ::core::option::Option::Some("Trains the model."),
+            kind: ::azureml_pipelines::__private::StepKind::Command,
             command: "python train.py --data ${{inputs.data}} --epochs ${{inputs.epochs}} --model ${{outputs.model}}",
             script: ::core::option::Option::Some("train.py"),
             source_dir: ::core::option::Option::Some("tests/fixtures/steps"),

@@ -176,6 +176,7 @@ pub fn expand(m: &StepModel) -> TokenStream {
                 name: #name,
                 display_name: #display_name,
                 description: #description,
+                kind: #rt::StepKind::Command,
                 command: #command,
                 script: #script,
                 source_dir: #source_dir,

@@ -193,7 +193,15 @@ pub struct OutputAsset {
     pub path: Option<&'static str>,
 }
 
-/// A command step, as declared by `#[step(...)]` on a bodiless fn.
+/// What a step runs. A bodiless `#[step]` fn is a [`StepKind::Command`]; other kinds are
+/// declared by the macro's other forms.
+#[derive(Debug)]
+pub enum StepKind {
+    /// A command line (`command`), run in the step's snapshot folder: Azure ML's `command` node.
+    Command,
+}
+
+/// A step, as declared by `#[step(...)]`.
 #[derive(Debug)]
 pub struct StepDef {
     /// Component name (the fn name, or `name = "..."`).
@@ -202,6 +210,8 @@ pub struct StepDef {
     pub display_name: Option<&'static str>,
     /// Description (`description = "..."`, or the fn's doc comment).
     pub description: Option<&'static str>,
+    /// What the step runs.
+    pub kind: StepKind,
     /// The command line, with `${{inputs.x}}` / `${{outputs.y}}` placeholders.
     pub command: &'static str,
     /// The script the command runs, if declared with `script = "..."`.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use azureml_pipelines_runtime::graph::{
     AssetType, Binding, Component, DataLocation, InputDef, InputMode, InputRules, InputValue,
     Literal, Node, OutputDef, OutputRef, ParamType, Pipeline, PipelineInput, PortType, Settings,
-    StepDef,
+    StepDef, StepKind,
 };
 use azureml_pipelines_runtime::local::{Event, LocalError, RunOptions, RunSummary};
 
@@ -110,6 +110,7 @@ impl StepSpec {
             name: self.name,
             display_name: None,
             description: None,
+            kind: StepKind::Command,
             command: leak_str(self.command),
             script: self.script,
             source_dir: self.source_dir.map(leak_str),
