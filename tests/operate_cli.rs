@@ -636,3 +636,54 @@ async fn a_failed_provisioning_shows_the_service_error() {
         .operate(|s| s.endpoints["broken-ep"]["properties"]["provisioningState"].clone());
     assert_eq!(state, json!("Failed"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_versions_of_endpoints_deployments_and_schedules_are_settable() {
+    let env = env().await;
+    let run_with = |args: &[&str]| {
+        let mut c = cmd(&env, args);
+        c.env("AZUREML_API_VERSION_ENDPOINTS", "2025-12-01")
+            .env("AZUREML_API_VERSION_DEPLOYMENTS", "2025-01-01-preview")
+            .env("AZUREML_API_VERSION_SCHEDULES", "2024-10-01");
+        c
+    };
+    // Against the service: every endpoint and schedule request carries the chosen version.
+    let out = run_with(&["endpoint", "create", "versioned-ep"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let out = run_with(&["schedule", "create", "versioned", "--cron", "0 6 * * *"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let mut seen = (0, 0);
+    for r in env.fake.requests() {
+        let v = r.query.get("api-version").cloned().unwrap_or_default();
+        if r.path.contains("/batchEndpoints/") {
+            assert_eq!(v, "2025-12-01", "{} {}", r.method, r.path);
+            seen.0 += 1;
+        }
+        if r.path.contains("/schedules/") {
+            assert_eq!(v, "2024-10-01", "{} {}", r.method, r.path);
+            seen.1 += 1;
+        }
+    }
+    assert!(seen.0 >= 2 && seen.1 >= 2, "{seen:?}");
+    // `--dry-run` shows the same versions, the deployment PUT its own.
+    let out = run_with(&[
+        "endpoint",
+        "deploy",
+        "e1",
+        "--pipeline",
+        "p:3",
+        "--deployment",
+        "d1",
+        "--dry-run",
+    ])
+    .output()
+    .unwrap();
+    let plan: Vec<Value> = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(plan[0]["api-version"], json!("2025-12-01"));
+    assert_eq!(plan[3]["method"], json!("PUT"));
+    assert_eq!(plan[3]["api-version"], json!("2025-01-01-preview"));
+}

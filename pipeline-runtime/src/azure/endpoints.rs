@@ -48,12 +48,6 @@ use crate::wire::endpoint::{
     InvokeResponse,
 };
 
-/// api-version of batch endpoint PUT, GET, list and DELETE, and of deployment GET and list
-/// (what Microsoft's SDK sends, §13).
-pub const ENDPOINTS_API_VERSION: &str = "2023-10-01";
-/// api-version of a pipeline-component deployment PUT (§13).
-pub const DEPLOYMENT_PUT_API_VERSION: &str = "2023-02-01-preview";
-
 /// A resource after an idempotent change.
 #[derive(Clone, Debug)]
 pub struct Change<T> {
@@ -125,6 +119,20 @@ impl<'a> Endpoints<'a> {
         Self { ws }
     }
 
+    /// api-version of batch endpoint PUT, GET, list and DELETE, and of deployment GET, list and
+    /// DELETE: [`ApiVersions::endpoints`](super::ApiVersions::endpoints) (default
+    /// `2023-10-01`, what Microsoft's SDK sends, §13; `AZUREML_API_VERSION_ENDPOINTS`).
+    fn version(self) -> &'a str {
+        &self.ws.arm().options().api_versions.endpoints
+    }
+
+    /// api-version of a pipeline-component deployment PUT:
+    /// [`ApiVersions::deployments`](super::ApiVersions::deployments) (default
+    /// `2023-02-01-preview`, §13; `AZUREML_API_VERSION_DEPLOYMENTS`).
+    fn deployment_put_version(self) -> &'a str {
+        &self.ws.arm().options().api_versions.deployments
+    }
+
     fn url(self, endpoint: &str, deployment: Option<&str>) -> Url {
         match deployment {
             Some(d) => self.ws.url(&["batchEndpoints", endpoint, "deployments", d]),
@@ -140,12 +148,7 @@ impl<'a> Endpoints<'a> {
     pub async fn get(self, endpoint: &str) -> Result<Option<BatchEndpoint>, ArmError> {
         let op = format!("GET batchEndpoints/{endpoint}");
         let url = self.url(endpoint, None);
-        match self
-            .ws
-            .arm()
-            .get_json(url, ENDPOINTS_API_VERSION, &op)
-            .await
-        {
+        match self.ws.arm().get_json(url, self.version(), &op).await {
             Ok(e) => Ok(Some(e)),
             Err(e) if e.status() == Some(404) => Ok(None),
             Err(e) => Err(e),
@@ -167,7 +170,7 @@ impl<'a> Endpoints<'a> {
         let url = self.ws.url(&["batchEndpoints"]);
         self.ws
             .arm()
-            .list_all(url, ENDPOINTS_API_VERSION, "GET batchEndpoints")
+            .list_all(url, self.version(), "GET batchEndpoints")
             .await
     }
 
@@ -209,7 +212,7 @@ impl<'a> Endpoints<'a> {
     ) -> Result<BatchEndpoint, OperateError> {
         let op = format!("PUT batchEndpoints/{endpoint}");
         let url = self.url(endpoint, None);
-        self.put(url, ENDPOINTS_API_VERSION, &op, body).await
+        self.put(url, self.version(), &op, body).await
     }
 
     async fn put<T: serde::Serialize + serde::de::DeserializeOwned>(
@@ -244,10 +247,7 @@ impl<'a> Endpoints<'a> {
         let url = self.url(endpoint, deployment);
         let arm = self.ws.arm();
         let initial = match arm
-            .send(
-                ArmRequest::new(Method::Delete, url.clone(), &op)
-                    .api_version(ENDPOINTS_API_VERSION),
-            )
+            .send(ArmRequest::new(Method::Delete, url.clone(), &op).api_version(self.version()))
             .await
         {
             Ok(a) if a.status == 204 => return Ok(false),
@@ -255,7 +255,7 @@ impl<'a> Endpoints<'a> {
             Err(e) if e.status() == Some(404) => return Ok(false),
             Err(e) => return Err(e),
         };
-        arm.wait_for_completion(initial, Method::Delete, &url, ENDPOINTS_API_VERSION, &op)
+        arm.wait_for_completion(initial, Method::Delete, &url, self.version(), &op)
             .await?;
         Ok(true)
     }
@@ -264,10 +264,7 @@ impl<'a> Endpoints<'a> {
     pub async fn deployments(self, endpoint: &str) -> Result<Vec<BatchDeployment>, ArmError> {
         let url = self.ws.url(&["batchEndpoints", endpoint, "deployments"]);
         let op = format!("GET batchEndpoints/{endpoint}/deployments");
-        self.ws
-            .arm()
-            .list_all(url, ENDPOINTS_API_VERSION, &op)
-            .await
+        self.ws.arm().list_all(url, self.version(), &op).await
     }
 
     /// One deployment, `None` when it does not exist.
@@ -278,12 +275,7 @@ impl<'a> Endpoints<'a> {
     ) -> Result<Option<BatchDeployment>, ArmError> {
         let op = format!("GET batchEndpoints/{endpoint}/deployments/{deployment}");
         let url = self.url(endpoint, Some(deployment));
-        match self
-            .ws
-            .arm()
-            .get_json(url, ENDPOINTS_API_VERSION, &op)
-            .await
-        {
+        match self.ws.arm().get_json(url, self.version(), &op).await {
             Ok(d) => Ok(Some(d)),
             Err(e) if e.status() == Some(404) => Ok(None),
             Err(e) => Err(e),
@@ -343,7 +335,7 @@ impl<'a> Endpoints<'a> {
                 let url = self.url(endpoint, Some(deployment));
                 Change {
                     value: self
-                        .put(url, DEPLOYMENT_PUT_API_VERSION, &op, &body)
+                        .put(url, self.deployment_put_version(), &op, &body)
                         .await?,
                     changed: true,
                 }

@@ -20,9 +20,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::azure::endpoints::{
-    DEPLOYMENT_PUT_API_VERSION, ENDPOINTS_API_VERSION, Endpoints, InvokeOptions, InvokePlan,
-};
+use crate::azure::endpoints::{Endpoints, InvokeOptions, InvokePlan};
 use crate::azure::publish::{OperateError, split_reference};
 use crate::graph::Pipeline;
 use crate::wire::WorkspaceScope;
@@ -221,10 +219,10 @@ fn create(args: &CreateArgs) -> Result<ExitCode, CliError> {
         let scope = dry_run::scope(&args.config)?;
         let body = BatchEndpoint::new("{location}", args.description.clone());
         let planned = [
-            PlannedRequest::arm("GET", endpoint_path(&scope, e, None), ENDPOINTS_API_VERSION),
-            PlannedRequest::arm("GET", scope.id(), "2025-12-01")
+            PlannedRequest::arm("GET", endpoint_path(&scope, e, None), &versions().endpoints),
+            PlannedRequest::arm("GET", scope.id(), &versions().workspaces)
                 .only_if("the endpoint does not exist yet (its region)"),
-            PlannedRequest::arm("PUT", endpoint_path(&scope, e, None), ENDPOINTS_API_VERSION)
+            PlannedRequest::arm("PUT", endpoint_path(&scope, e, None), &versions().endpoints)
                 .with_body(json(&body)?, "endpoint.json")
                 .only_if("the endpoint does not exist yet, or its description differs"),
         ];
@@ -288,21 +286,21 @@ fn deploy(pipeline: &Pipeline, args: &DeployArgs) -> Result<ExitCode, CliError> 
             None,
         );
         let mut planned = vec![
-            PlannedRequest::arm("GET", endpoint_path(&scope, e, None), ENDPOINTS_API_VERSION),
+            PlannedRequest::arm("GET", endpoint_path(&scope, e, None), &versions().endpoints),
             PlannedRequest::arm(
                 "GET",
                 scope.component_version_id(&name, &version),
-                "2024-01-01-preview",
+                &versions().components,
             ),
             PlannedRequest::arm(
                 "GET",
                 endpoint_path(&scope, e, Some(&d)),
-                ENDPOINTS_API_VERSION,
+                &versions().endpoints,
             ),
             PlannedRequest::arm(
                 "PUT",
                 endpoint_path(&scope, e, Some(&d)),
-                DEPLOYMENT_PUT_API_VERSION,
+                &versions().deployments,
             )
             .with_body(json(&body)?, "deployment.json")
             .only_if("the deployment does not run this version yet"),
@@ -351,7 +349,7 @@ fn default_put(scope: &WorkspaceScope, e: &str, d: &str) -> PlannedRequest {
         deployment_name: Some(d.to_owned()),
     });
     let body = serde_json::to_value(&body).unwrap_or_default();
-    PlannedRequest::arm("PUT", endpoint_path(scope, e, None), ENDPOINTS_API_VERSION)
+    PlannedRequest::arm("PUT", endpoint_path(scope, e, None), &versions().endpoints)
         .with_body(body, "endpoint_default.json")
 }
 
@@ -360,11 +358,11 @@ fn set_default(args: &SetDefaultArgs) -> Result<ExitCode, CliError> {
     if args.dry_run.dry_run {
         let scope = dry_run::scope(&args.config)?;
         let planned = [
-            PlannedRequest::arm("GET", endpoint_path(&scope, e, None), ENDPOINTS_API_VERSION),
+            PlannedRequest::arm("GET", endpoint_path(&scope, e, None), &versions().endpoints),
             PlannedRequest::arm(
                 "GET",
                 endpoint_path(&scope, e, Some(d)),
-                ENDPOINTS_API_VERSION,
+                &versions().endpoints,
             )
             .only_if("the default is another deployment"),
             default_put(&scope, e, d).only_if(
@@ -457,7 +455,7 @@ fn delete(args: &DeleteArgs) -> Result<ExitCode, CliError> {
         let planned = [PlannedRequest::arm(
             "DELETE",
             endpoint_path(&scope, e, d),
-            ENDPOINTS_API_VERSION,
+            &versions().endpoints,
         )];
         return dry_run::show(&planned, args.dry_run.out.as_deref());
     }
@@ -510,7 +508,7 @@ fn invoke(pipeline: &Pipeline, args: &InvokeArgs) -> Result<ExitCode, CliError> 
         )
         .map_err(cli_error)?;
         let planned = [
-            PlannedRequest::arm("GET", endpoint_path(&scope, e, None), ENDPOINTS_API_VERSION),
+            PlannedRequest::arm("GET", endpoint_path(&scope, e, None), &versions().endpoints),
             PlannedRequest::arm(
                 "GET",
                 endpoint_path(
@@ -518,12 +516,12 @@ fn invoke(pipeline: &Pipeline, args: &InvokeArgs) -> Result<ExitCode, CliError> 
                     e,
                     Some(args.deployment.as_deref().unwrap_or("{default}")),
                 ),
-                ENDPOINTS_API_VERSION,
+                &versions().endpoints,
             ),
             PlannedRequest::arm(
                 "GET",
                 scope.component_version_id("{name}", "{version}"),
-                "2024-01-01-preview",
+                &versions().components,
             ),
             PlannedRequest {
                 method: "POST",
@@ -587,4 +585,9 @@ fn local_interface(pipeline: &Pipeline) -> crate::azure::components::ComponentVe
 
 pub(crate) fn json<T: serde::Serialize>(body: &T) -> Result<serde_json::Value, CliError> {
     crate::wire::to_json_value(body, "the request").map_err(CliError::Usage)
+}
+
+/// The api-versions `--dry-run` shows (`AZUREML_API_VERSION_<GROUP>` or the defaults).
+fn versions() -> crate::azure::ApiVersions {
+    crate::azure::ApiVersions::from_env()
 }
