@@ -318,6 +318,37 @@ async fn publish_deploy_invoke_disable_enable_and_schedule() {
         out.contains("deployment   v2 (default)\tcompare_models:2\tSucceeded"),
         "{out}"
     );
+    // Its last jobs, newest first, each with status, deployment and creation time: all three
+    // (over two pages of the data plane's list), then a bounded count.
+    let (third, created) = env.fake.operate(|s| {
+        let (name, job) = s
+            .jobs
+            .iter()
+            .max_by(|a, b| a.1.created.cmp(&b.1.created))
+            .unwrap();
+        (name.clone(), job.created.clone())
+    });
+    let listed: Vec<&str> = out.lines().filter(|l| l.starts_with("job ")).collect();
+    assert_eq!(listed.len(), 3, "{out}");
+    assert_eq!(
+        listed[0],
+        format!("job          {third}\tRunning\tv1\t{created}"),
+        "{out}"
+    );
+    assert!(
+        listed[1].starts_with(&format!("job          {}\tCompleted\tv1\t", jobs[1])),
+        "{out}"
+    );
+    assert!(
+        listed[2].starts_with(&format!("job          {}\tRunning\tv2\t", jobs[0])),
+        "{out}"
+    );
+    let (out, _) = ok(&env, &["endpoint", "show", "compare-ep", "--jobs", "1"]).await;
+    let listed: Vec<&str> = out.lines().filter(|l| l.starts_with("job ")).collect();
+    assert_eq!(listed.len(), 1, "{out}");
+    assert!(listed[0].contains(&third), "{out}");
+    let (out, _) = ok(&env, &["endpoint", "show", "compare-ep", "--jobs", "0"]).await;
+    assert!(!out.contains("job "), "{out}");
 
     // Schedules.
     let (out, _) = ok(

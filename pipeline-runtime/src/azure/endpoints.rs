@@ -13,6 +13,9 @@
 //!   the values checked against the published interface first. The body carries a job name
 //!   chosen here, so a retried POST never makes a second job.
 //!
+//! * [`Endpoints::jobs`] — the endpoint's last jobs, newest first, from the data plane that
+//!   lists the jobs of a batch endpoint (§10: `GET {api}/mferp/managementfrontend/…/batchEndpoints/{e}/jobs`).
+//!
 //! Every change is idempotent by name: the same call twice changes nothing the second time
 //! ([`Change::changed`] is false).
 //!
@@ -44,9 +47,18 @@ use super::publish::{OperateError, Versions};
 use super::secret::Secret;
 use super::workspace::Workspace;
 use crate::wire::endpoint::{
-    BatchDeployment, BatchEndpoint, BatchEndpointDefaults, InvokeInput, InvokeRequest,
+    BatchDeployment, BatchEndpoint, BatchEndpointDefaults, EndpointJob, InvokeInput, InvokeRequest,
     InvokeResponse,
 };
+
+/// api-version of the data plane listing an endpoint's jobs (what Microsoft's SDK sends from
+/// `BatchEndpointOperations.list_jobs`, §10). It is not an ARM api-version, so it is not one of
+/// the [`ApiVersions`](super::ApiVersions) groups.
+pub const ENDPOINT_JOBS_API_VERSION: &str = "2020-09-01-dataplanepreview";
+
+/// Most pages of an endpoint's job list read before the newest are picked (bounds the listing
+/// of an endpoint with a long history).
+const MAX_JOB_PAGES: usize = 20;
 
 /// A resource after an idempotent change.
 #[derive(Clone, Debug)]
@@ -265,6 +277,80 @@ impl<'a> Endpoints<'a> {
         let url = self.ws.url(&["batchEndpoints", endpoint, "deployments"]);
         let op = format!("GET batchEndpoints/{endpoint}/deployments");
         self.ws.arm().list_all(url, self.version(), &op).await
+    }
+
+    /// The last `count` jobs the deployments of `endpoint` started, newest first.
+    ///
+    /// How they are found: Azure ML keeps a batch endpoint's jobs on its data plane, listed by
+    /// `GET {api}/mferp/managementfrontend/subscriptions/{sub}/resourceGroups/{rg}/providers/
+    /// Microsoft.MachineLearningServices/workspaces/{ws}/batchEndpoints/{e}/jobs?api-version=
+    /// 2020-09-01-dataplanepreview` with an Azure ML token, `{api}` from workspace discovery
+    /// (reference §10, what `BatchEndpointOperations.list_jobs` of Microsoft's SDK sends). That
+    /// list holds exactly the endpoint's jobs, so no tag or property has to be matched; each job
+    /// names its deployment in its properties ([`EndpointJob::deployment`]). Pages are followed
+    /// (at most 20, same host only), then sorted by creation time, newest first.
+    pub async fn jobs(self, endpoint: &str, count: usize) -> Result<Vec<EndpointJob>, ArmError> {
+        let op = format!("GET batchEndpoints/{endpoint}/jobs");
+        let api = self.ws.discovery().await?.api.clone();
+        let bad = |message: String| ArmError::InvalidRequest {
+            operation: op.clone(),
+            message,
+        };
+        let mut url = Url::parse(&api).map_err(|e| bad(format!("bad discovery `api` URL: {e}")))?;
+        let config = self.ws.config();
+        url.path_segments_mut()
+            .map_err(|()| bad("discovery `api` URL cannot have a path".into()))?
+            .pop_if_empty()
+            .extend([
+                "mferp",
+                "managementfrontend",
+                "subscriptions",
+                &config.subscription_id,
+                "resourceGroups",
+                &config.resource_group,
+                "providers",
+                "Microsoft.MachineLearningServices",
+                "workspaces",
+                &config.workspace_name,
+                "batchEndpoints",
+                endpoint,
+                "jobs",
+            ]);
+        let origin = url.origin();
+        let mut jobs: Vec<EndpointJob> = Vec::new();
+        let mut next = Some(
+            ArmRequest::new(Method::Get, url, &op)
+                .api_version(ENDPOINT_JOBS_API_VERSION)
+                .scope(TokenScope::AzureMl),
+        );
+        let mut pages = 0;
+        while let Some(request) = next.take() {
+            let page: JobPage = self.ws.arm().send(request).await?.json(&op)?;
+            jobs.extend(page.value);
+            pages += 1;
+            if pages >= MAX_JOB_PAGES {
+                break;
+            }
+            if let Some(link) = page.next_link.filter(|l| !l.is_empty()) {
+                let link = Url::parse(&link).map_err(|e| bad(format!("bad nextLink: {e}")))?;
+                if link.origin() != origin {
+                    return Err(ArmError::ForeignLink {
+                        operation: op.clone(),
+                        url: super::secret::url_for_display(link.as_str()).to_owned(),
+                    });
+                }
+                // nextLink carries every query parameter, api-version included.
+                next = Some(ArmRequest::new(Method::Get, link, &op).scope(TokenScope::AzureMl));
+            }
+        }
+        // Newest first; jobs without a creation time last, by name for a stable order.
+        jobs.sort_by(|a, b| {
+            b.created_at()
+                .cmp(&a.created_at())
+                .then_with(|| a.name.cmp(&b.name))
+        });
+        jobs.truncate(count);
+        Ok(jobs)
     }
 
     /// One deployment, `None` when it does not exist.
@@ -537,6 +623,16 @@ impl InvokePlan {
         line.push_str(&format!(" -d '{}'", body.replace('\'', "'\\''")));
         line
     }
+}
+
+/// One page of an endpoint's jobs.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct JobPage {
+    #[serde(default)]
+    value: Vec<EndpointJob>,
+    #[serde(default)]
+    next_link: Option<String>,
 }
 
 /// `(name, version)` of a component version ARM id (`…/components/{n}/versions/{v}`).

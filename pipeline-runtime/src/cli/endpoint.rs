@@ -7,7 +7,7 @@
 //! endpoint deploy E --pipeline N:V [--deployment D] [--default] [--compute C]
 //! endpoint set-default E D
 //! endpoint list
-//! endpoint show E
+//! endpoint show E [--jobs N]
 //! endpoint delete E [--deployment D]
 //! endpoint invoke E [--deployment D] [--param k=v]… [--input k=URI]… [--experiment X] [--wait]
 //! ```
@@ -51,7 +51,7 @@ pub enum EndpointCommand {
     SetDefault(SetDefaultArgs),
     /// List the workspace's batch endpoints.
     List(ConfigOnly),
-    /// Show an endpoint: its deployments, the default, the scoring URI.
+    /// Show an endpoint: its deployments, the default, the scoring URI, its last jobs.
     Show(ShowArgs),
     /// Delete an endpoint, or only one of its deployments.
     Delete(DeleteArgs),
@@ -128,6 +128,9 @@ pub struct ConfigOnly {
 pub struct ShowArgs {
     /// The endpoint.
     pub endpoint: String,
+    /// How many of its last jobs to list, newest first (0: none).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub jobs: usize,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub config: AzureConfigArg,
@@ -443,6 +446,21 @@ fn show(args: &ShowArgs) -> Result<ExitCode, CliError> {
                 "deployment   {name}{mark}\t{runs}\t{}",
                 d.properties.provisioning_state.as_deref().unwrap_or("-")
             );
+        }
+        if args.jobs > 0 {
+            let jobs = endpoints.jobs(e, args.jobs).await?;
+            if jobs.is_empty() {
+                errln!("Endpoint `{e}` has run no jobs yet (`endpoint invoke {e}` starts one).");
+            }
+            for j in jobs {
+                outln!(
+                    "job          {}\t{}\t{}\t{}",
+                    j.name,
+                    j.properties.status.as_deref().unwrap_or("-"),
+                    j.deployment().unwrap_or("-"),
+                    j.created_at().unwrap_or("-")
+                );
+            }
         }
         Ok(ExitCode::SUCCESS)
     })

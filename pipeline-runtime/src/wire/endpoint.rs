@@ -319,6 +319,64 @@ pub struct InvokeResponse {
     pub properties: Value,
 }
 
+/// One job a batch endpoint's deployments started, as the data plane lists them
+/// (`GET {api}/mferp/managementfrontend/…/batchEndpoints/{e}/jobs?api-version=2020-09-01-dataplanepreview`,
+/// reference §10; the fields we read of the `BatchJobResource` the SDK's `list_jobs` parses).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointJob {
+    /// The job's id (when the service gives it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The job's name: `jobs/{name}` and `runs show --azure` follow it.
+    #[serde(default)]
+    pub name: String,
+    /// Who made it and when (`createdAt`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_data: Option<EndpointJobSystemData>,
+    /// Status and the job's own properties.
+    #[serde(default)]
+    pub properties: EndpointJobProperties,
+}
+
+/// `EndpointJob.systemData`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointJobSystemData {
+    /// When the job was created (ISO 8601).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+}
+
+/// `EndpointJob.properties`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointJobProperties {
+    /// `NotStarted`, `Running`, `Completed`, `Failed`, `Canceled`, …
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// The job's properties; the service writes the deployment that ran it under
+    /// `azureml.deploymentName` (read without regard to case).
+    #[serde(default)]
+    pub properties: BTreeMap<String, String>,
+}
+
+impl EndpointJob {
+    /// The deployment that ran it, when the job says.
+    pub fn deployment(&self) -> Option<&str> {
+        self.properties
+            .properties
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("azureml.deploymentName"))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// When it was created, when the service says.
+    pub fn created_at(&self) -> Option<&str> {
+        self.system_data.as_ref()?.created_at.as_deref()
+    }
+}
+
 /// The named pipeline component version `publish` registers: the pipeline's nodes, inputs (with
 /// defaults) and outputs, taken from the job `job` the wire room wrote for it (§13 "Publish":
 /// `type: pipeline`, no settings).
