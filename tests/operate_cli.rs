@@ -179,7 +179,7 @@ async fn publish_deploy_invoke_disable_enable_and_schedule() {
     assert_eq!(v1_job.deployment, "v1");
     assert_eq!(
         v1_job.body["properties"]["inputData"]["pipeline_arg"],
-        json!({"jobInputType": "Literal", "value": 20})
+        json!({"jobInputType": "Literal", "value": "20"})
     );
     assert_eq!(
         v1_job.body["properties"]["properties"]["experimentName"],
@@ -506,7 +506,7 @@ async fn dry_run_bodies_have_the_reference_shapes_and_contact_nothing() {
     assert_eq!(
         post["body"],
         json!({"properties": {"inputData": {
-            "pipeline_arg": {"jobInputType": "Literal", "value": 7},
+            "pipeline_arg": {"jobInputType": "Literal", "value": "7"},
             "iris": {"jobInputType": "UriFile", "uri": "azureml://datastores/workspaceblobstore/paths/iris/iris.csv"}},
             "name": "{job_name}"}})
     );

@@ -513,15 +513,24 @@ fn score(
     let Some(inputs) = body["properties"]["inputData"].as_object() else {
         return bad("properties.inputData is required");
     };
+    // What Microsoft's SDK sends: a typed literal (`{"jobInputType": "Literal", "value"}`, the
+    // value as text, or a JSON scalar as Microsoft's docs show), a bare JSON scalar (a plain
+    // Python value given to `invoke`), or a data input with its `uri`.
     for (name, input) in inputs {
+        if input.is_string() || input.is_number() || input.is_boolean() {
+            continue;
+        }
         match input["jobInputType"].as_str() {
-            Some("Literal") if !input["value"].is_null() => {}
+            Some("Literal")
+                if input["value"].is_string()
+                    || input["value"].is_number()
+                    || input["value"].is_boolean() => {}
             Some(
                 "UriFile" | "UriFolder" | "MLTable" | "MLFlowModel" | "CustomModel" | "TritonModel",
             ) if input["uri"].is_string() => {}
             _ => {
                 return bad(&format!(
-                    "inputData.{name}: jobInputType must be Literal (with value) or a data type with uri"
+                    "inputData.{name}: must be a literal (a JSON scalar, or jobInputType Literal with a value) or a data type with uri"
                 ));
             }
         }

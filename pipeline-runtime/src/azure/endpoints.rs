@@ -46,6 +46,7 @@ use super::components::ComponentVersion;
 use super::publish::{OperateError, Versions};
 use super::secret::Secret;
 use super::workspace::Workspace;
+use crate::graph::Literal;
 use crate::wire::endpoint::{
     BatchDeployment, BatchEndpoint, BatchEndpointDefaults, EndpointJob, InvokeInput, InvokeRequest,
     InvokeResponse,
@@ -714,22 +715,25 @@ pub fn invoke_body(
                 "`{key}` is a data input ({ty}): give it with `--input {key}=URI`"
             )));
         }
+        // Checked by type, sent as text written as in a pipeline job's literal inputs (the
+        // form and why: `wire::endpoint::InvokeInput`).
         let value = match ty.as_str() {
-            "integer" => text.trim().parse::<i64>().ok().map(Value::from),
+            "integer" => text.trim().parse::<i64>().ok().map(Literal::Integer),
             "number" => text
                 .trim()
                 .parse::<f64>()
                 .ok()
                 .filter(|f| f.is_finite())
-                .map(Value::from),
+                .map(Literal::Number),
             "boolean" => match text.trim().to_ascii_lowercase().as_str() {
-                "true" => Some(Value::Bool(true)),
-                "false" => Some(Value::Bool(false)),
+                "true" => Some(Literal::Boolean(true)),
+                "false" => Some(Literal::Boolean(false)),
                 _ => None,
             },
-            _ => Some(Value::from(text.clone())),
+            _ => Some(Literal::String(text.clone())),
         }
-        .ok_or_else(|| refuse(format!("`--param {key}={text}` is not a {ty}")))?;
+        .ok_or_else(|| refuse(format!("`--param {key}={text}` is not a {ty}")))?
+        .to_wire();
         if input_data
             .insert(key.clone(), InvokeInput::Literal { value })
             .is_some()
@@ -855,7 +859,7 @@ mod tests {
         assert_eq!(
             serde_json::to_value(&body).unwrap(),
             json!({"properties": {"inputData": {
-                "pipeline_arg": {"jobInputType": "Literal", "value": 20},
+                "pipeline_arg": {"jobInputType": "Literal", "value": "20"},
                 "iris": {"jobInputType": "UriFile", "uri": "azureml://datastores/d/paths/i.csv"}},
                 "name": "job1"}})
         );

@@ -279,13 +279,26 @@ pub struct InvokeProperties {
 }
 
 /// One invoke input, discriminated by `jobInputType` (PascalCase here, unlike ARM).
+///
+/// A parameter is sent as `{"jobInputType": "Literal", "value": "<text>"}`, the value as text
+/// written as in a pipeline job's literal inputs (`20`, `0.5`, `True`, `fast`). Why this form:
+/// azure-ai-ml 1.35 builds the invoke body in
+/// `azure/ai/ml/_schema/_deployment/batch/batch_job.py` (`BatchJobSchema.make`), which turns a
+/// typed parameter (`Input(type="integer"|"number"|"string"|"boolean", default=…)`) into the
+/// data plane's `LiteralJobInput(value=…)`, a model whose `value` is a string (as ARM's
+/// `LiteralJobInput.value: str` in the 2025-12-01 models), and passes a plain Python value
+/// through as a bare JSON value (the `"pipeline_arg": 20` reference §13 observed);
+/// `operations/_batch_endpoint_operations.py` (`invoke`) then POSTs it unchanged. The typed
+/// form is the one Microsoft documents (§10's example) and the one that carries the type
+/// discriminator, so the service cannot mistake a parameter for a data input; which other
+/// forms the service accepts is not verified offline (§12).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "jobInputType")]
 pub enum InvokeInput {
-    /// A literal parameter value, with its JSON type.
+    /// A literal parameter value, as text (see above).
     Literal {
         /// The value.
-        value: Value,
+        value: String,
     },
     /// A file.
     UriFile {
@@ -501,7 +514,7 @@ mod tests {
         );
         body.properties.input_data.insert(
             "pipeline_arg".into(),
-            InvokeInput::Literal { value: json!(20) },
+            InvokeInput::Literal { value: "20".into() },
         );
         body.properties
             .properties
@@ -510,7 +523,7 @@ mod tests {
             serde_json::to_value(&body).unwrap(),
             json!({"properties": {"inputData": {
                 "iris": {"jobInputType": "UriFile", "uri": "azureml://datastores/d/paths/a.csv"},
-                "pipeline_arg": {"jobInputType": "Literal", "value": 20}},
+                "pipeline_arg": {"jobInputType": "Literal", "value": "20"}},
                 "properties": {"experimentName": "x"}}})
         );
     }
