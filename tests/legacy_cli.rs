@@ -496,3 +496,89 @@ async fn a_throttled_submit_makes_exactly_one_run() {
     assert_eq!(stdout.trim(), runs[0].id);
     assert_eq!(env.v1.requests().len(), 3, "429, 503, then the run");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submit_wait_follows_the_run_and_the_exit_code_says_how_it_ended() {
+    let env = env().await;
+    env.v1.add_published_pipeline("pub-1", "scoring");
+    let wait = |extra: &[&str]| {
+        let mut args = vec![
+            "submit",
+            "--published-pipeline",
+            "pub-1",
+            "--experiment",
+            "batch_scoring",
+            "--wait",
+            "--poll-interval",
+            "0.05",
+        ];
+        args.extend_from_slice(extra);
+        legacy(&env, &args)
+    };
+    // Finished: exit 0, a line per status change, the run id on stdout.
+    let out = output(wait(&[])).await;
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let id = stdout.trim().to_owned();
+    assert!(stderr.contains(&format!("run {id}: Running")), "{stderr}");
+    assert!(stderr.contains(&format!("run {id}: Finished")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("Run {id} finished after ")),
+        "{stderr}"
+    );
+    let reads = env
+        .v1
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with(&format!("/PipelineRuns/{id}")))
+        .count();
+    assert_eq!(reads, 2, "one read while running, one at the end");
+    // Failed and canceled: exit 1, saying so.
+    for (outcome, said) in [
+        ("Failed", "failed after"),
+        ("Canceled", "was canceled after"),
+    ] {
+        env.v1.set_run_outcome(outcome);
+        let out = output(wait(&[])).await;
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(said), "{stderr}");
+    }
+    // A run that never ends: the command budget bounds the wait, exit 1 naming it.
+    env.v1.set_run_outcome("Running");
+    let mut cmd = wait(&[]);
+    cmd.env("AZUREML_COMMAND_BUDGET", "0.5");
+    let out = output(cmd).await;
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("AZUREML_COMMAND_BUDGET"), "{stderr}");
+    assert!(!stderr.contains(TOKEN), "{stderr}");
+    // Without --wait, nothing is read after the submit.
+    let before = env.v1.requests().len();
+    let out = output(legacy(
+        &env,
+        &[
+            "submit",
+            "--published-pipeline",
+            "pub-1",
+            "--experiment",
+            "x",
+        ],
+    ))
+    .await;
+    assert!(out.status.success());
+    assert_eq!(env.v1.requests().len(), before + 1);
+    // `--dry-run --wait` shows the status read after the submit, and contacts nothing.
+    let out = output(wait(&["--dry-run"])).await;
+    let plan: Vec<Value> = serde_json::from_slice(&out.stdout).expect("json plan");
+    assert_eq!(plan.len(), 2, "{plan:?}");
+    assert_eq!(plan[1]["method"], json!("GET"));
+    assert!(
+        plan[1]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("/PipelineRuns/{run_id}"),
+        "{plan:?}"
+    );
+    assert_eq!(env.v1.requests().len(), before + 1);
+}
