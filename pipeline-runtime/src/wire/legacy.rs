@@ -615,7 +615,7 @@ mod tests {
 
     #[test]
     fn unknown_entity_status_is_kept() {
-        let ended = |v: Value| {
+        let ended = |v: serde_json::Value| {
             serde_json::from_value::<PipelineRunStatus>(v)
                 .unwrap()
                 .outcome()
