@@ -718,3 +718,135 @@ async fn api_versions_of_endpoints_deployments_and_schedules_are_settable() {
     assert_eq!(plan[3]["method"], json!("PUT"));
     assert_eq!(plan[3]["api-version"], json!("2025-01-01-preview"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invoke_uploads_local_inputs_once_and_sends_their_uri() {
+    let env = env().await;
+    ok(&env, &["publish", "--version", "1"]).await;
+    ok(&env, &["endpoint", "create", "local-ep"]).await;
+    ok(
+        &env,
+        &[
+            "endpoint",
+            "deploy",
+            "local-ep",
+            "--pipeline",
+            "compare_models:1",
+        ],
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("iris.csv");
+    std::fs::write(&file, "sepal_length,species\n5.1,setosa\n").unwrap();
+    let local = format!("iris={}", file.display());
+
+    // First invoke: uploaded to the default datastore, the job gets its azureml:// URI.
+    let (job, err) = ok(&env, &["endpoint", "invoke", "local-ep", "--input", &local]).await;
+    assert!(err.contains("Uploaded input `iris`"), "{err}");
+    let body = env.fake.operate(|s| s.jobs[job.trim()].body.clone());
+    let uri = body["properties"]["inputData"]["iris"]["uri"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        body["properties"]["inputData"]["iris"]["jobInputType"],
+        json!("UriFile")
+    );
+    let prefix = "azureml://datastores/workspaceblobstore/paths/LocalUpload/";
+    assert!(
+        uri.starts_with(prefix) && uri.ends_with("/iris.csv"),
+        "{uri}"
+    );
+    let blob = &uri[prefix.len() - "LocalUpload/".len()..];
+    let blobs = env.azurite.list_blobs(CONTAINER).await;
+    assert!(blobs.iter().any(|b| b == blob), "{blob} not in {blobs:?}");
+    assert_eq!(
+        env.azurite.download(CONTAINER, blob).await,
+        b"sepal_length,species\n5.1,setosa\n"
+    );
+
+    // Second invoke of the same content: nothing uploaded, the same URI.
+    let (job2, err) = ok(&env, &["endpoint", "invoke", "local-ep", "--input", &local]).await;
+    assert!(err.contains("is already uploaded"), "{err}");
+    let body = env.fake.operate(|s| s.jobs[job2.trim()].body.clone());
+    assert_eq!(body["properties"]["inputData"]["iris"]["uri"], json!(uri));
+
+    // `--dry-run` shows the same place (its hash computed locally), contacting nothing.
+    let before = env.fake.requests().len();
+    let (out, _) = ok(
+        &env,
+        &[
+            "endpoint",
+            "invoke",
+            "local-ep",
+            "--input",
+            &local,
+            "--dry-run",
+        ],
+    )
+    .await;
+    let plan: Vec<Value> = serde_json::from_str(&out).unwrap();
+    let dry_uri = plan[3]["body"]["properties"]["inputData"]["iris"]["uri"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        dry_uri.replace("{default_datastore}", "workspaceblobstore"),
+        uri
+    );
+    assert_eq!(env.fake.requests().len(), before);
+
+    // URIs keep working; a folder for a file input, or a missing path: exit 2, no job, no upload.
+    ok(&env, &["endpoint", "invoke", "local-ep", "--input", IRIS]).await;
+    let jobs = env.fake.operate(|s| s.jobs.len());
+    let folder = format!("iris={}", dir.path().display());
+    let (code, _, err) = run(
+        &env,
+        &["endpoint", "invoke", "local-ep", "--input", &folder],
+    )
+    .await;
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("is a folder, but `iris` is a uri_file"),
+        "{err}"
+    );
+    let missing = format!("iris={}", dir.path().join("nope.csv").display());
+    let (code, _, err) = run(
+        &env,
+        &["endpoint", "invoke", "local-ep", "--input", &missing],
+    )
+    .await;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no such local file or folder"), "{err}");
+    // A wrong parameter is refused before anything is uploaded.
+    let other = dir.path().join("other.csv");
+    std::fs::write(&other, "x\n").unwrap();
+    let other_input = format!("iris={}", other.display());
+    let (code, _, err) = run(
+        &env,
+        &[
+            "endpoint",
+            "invoke",
+            "local-ep",
+            "--input",
+            &other_input,
+            "--param",
+            "pipeline_arg=ten",
+        ],
+    )
+    .await;
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(
+        env.azurite
+            .list_blobs(CONTAINER)
+            .await
+            .iter()
+            .filter(|b| b.starts_with("LocalUpload/"))
+            .count(),
+        blobs
+            .iter()
+            .filter(|b| b.starts_with("LocalUpload/"))
+            .count()
+    );
+    assert_eq!(env.fake.operate(|s| s.jobs.len()), jobs);
+}

@@ -42,7 +42,9 @@ use indexmap::IndexMap;
 use serde_json::Value;
 
 use super::arm::{ArmError, ArmRequest, TokenScope};
+use super::blob::UploadOptions;
 use super::components::ComponentVersion;
+use super::data::LocalData;
 use super::publish::{OperateError, Versions};
 use super::secret::Secret;
 use super::workspace::Workspace;
@@ -86,7 +88,8 @@ pub struct InvokeOptions {
     pub deployment: Option<String>,
     /// Parameter values by name, as text; typed by the published interface.
     pub params: Vec<(String, String)>,
-    /// Data inputs by name: datastore URIs (`azureml://…`), `https://` URLs or data assets.
+    /// Data inputs by name: datastore URIs (`azureml://…`), `https://` URLs, data assets, or
+    /// local files and folders (uploaded first, see [`Endpoints::plan_invoke`]).
     pub inputs: Vec<(String, String)>,
     /// The experiment the job is filed under.
     pub experiment: Option<String>,
@@ -107,6 +110,20 @@ pub struct InvokePlan {
     pub component: String,
     /// The body.
     pub body: InvokeRequest,
+    /// The local inputs put on the default datastore for it, in the order given.
+    pub uploads: Vec<UploadedInput>,
+}
+
+/// A local `--input` put on the workspace's default datastore for an invocation.
+#[derive(Clone, Debug)]
+pub struct UploadedInput {
+    /// The input's name.
+    pub input: String,
+    /// The local file or folder.
+    pub path: std::path::PathBuf,
+    /// Where it is now (`azureml://datastores/…/paths/LocalUpload/<hash>/<name>`), and what was
+    /// sent (`None`: an earlier upload of the same content was found and nothing was sent).
+    pub data: LocalData,
 }
 
 /// What [`Endpoints::invoke`] started.
@@ -487,7 +504,15 @@ impl<'a> Endpoints<'a> {
     }
 
     /// Checks an invocation of `endpoint` against the published interface and returns what
-    /// would be sent (nothing is sent).
+    /// would be sent (the invocation itself is not sent).
+    ///
+    /// An input given as a local file or folder (anything that is not an `azureml:`,
+    /// `https://`, `wasbs://` or `abfss://` URI) is checked (it exists, a file for `uri_file`, a
+    /// folder for `uri_folder` and `mltable`), then, once every other value is checked too,
+    /// uploaded to the workspace's default datastore under `LocalUpload/<object hash>/<name>` by
+    /// the same code as `data create` ([`super::data::DataAssets::upload_local`]; skipped when
+    /// an earlier upload of the same content is marked complete) and sent as its `azureml://`
+    /// URI ([`InvokePlan::uploads`]).
     ///
     /// # Errors
     ///
@@ -535,6 +560,34 @@ impl<'a> Endpoints<'a> {
             .job_name
             .clone()
             .unwrap_or_else(|| super::submit::new_job_name(&name));
+        // Local inputs: checked with the rest first (nothing is uploaded for a call that would
+        // be refused), then uploaded as `data create` and `submit` upload them, then sent as
+        // their `azureml://` URIs.
+        let locals = local_inputs(&component, &name, &version, opts)?;
+        let mut opts = opts.clone();
+        if !locals.is_empty() {
+            let mut pending = opts.clone();
+            for (i, _) in &locals {
+                pending.inputs[*i].1 = "azureml://datastores/pending/paths/upload".to_owned();
+            }
+            invoke_body(&component, &name, &version, &pending, job_name.clone())?;
+        }
+        let mut uploads = Vec::new();
+        for (i, path) in locals {
+            let input = opts.inputs[i].0.clone();
+            let data = self
+                .ws
+                .data()
+                .upload_local(
+                    &path,
+                    &format!("input `{input}`"),
+                    &UploadOptions::default(),
+                )
+                .await?;
+            opts.inputs[i].1 = data.uri.clone();
+            uploads.push(UploadedInput { input, path, data });
+        }
+        let opts = &opts;
         let body = invoke_body(&component, &name, &version, opts, job_name)?;
         let scoring_uri = found.properties.scoring_uri.clone().ok_or_else(|| {
             OperateError::Invalid(format!(
@@ -553,6 +606,7 @@ impl<'a> Endpoints<'a> {
             named_deployment: opts.deployment.is_some(),
             component: format!("{name}:{version}"),
             body,
+            uploads,
         })
     }
 
@@ -672,6 +726,64 @@ pub fn accepted_inputs(component: &ComponentVersion) -> Vec<(String, String, Opt
         .unwrap_or_default()
 }
 
+/// Whether an `--input` value is something the service reads itself (a data asset, a
+/// datastore URI, a storage URL), rather than a local path to upload.
+pub fn is_remote(value: &str) -> bool {
+    ["azureml:", "https://", "http://", "wasbs://", "abfss://"]
+        .iter()
+        .any(|p| value.starts_with(p))
+}
+
+/// The inputs of `opts` given as local paths, `(index in opts.inputs, path)`, checked against
+/// `component`'s interface: a known data input, an existing path, a file for `uri_file`, a
+/// folder for `uri_folder` and `mltable`.
+pub fn local_inputs(
+    component: &ComponentVersion,
+    name: &str,
+    version: &str,
+    opts: &InvokeOptions,
+) -> Result<Vec<(usize, std::path::PathBuf)>, OperateError> {
+    let accepted = accepted_inputs(component);
+    let mut locals = Vec::new();
+    for (i, (key, value)) in opts.inputs.iter().enumerate() {
+        if is_remote(value) {
+            continue;
+        }
+        let Some((_, ty, _)) = accepted.iter().find(|(n, _, _)| n == key) else {
+            // Unknown names are refused by `invoke_body`, with the list of what is accepted.
+            continue;
+        };
+        if is_literal(ty) {
+            continue;
+        }
+        let path = std::path::PathBuf::from(value);
+        let wrong = |problem: String| {
+            OperateError::Invalid(format!("{problem} (version `{version}` of `{name}`)"))
+        };
+        let meta = std::fs::metadata(&path).map_err(|e| {
+            OperateError::Invalid(format!(
+                "`--input {key}={value}`: no such local file or folder ({e}); give an existing \
+                 path or an `azureml://datastores/…` URI"
+            ))
+        })?;
+        match (ty.as_str(), meta.is_dir()) {
+            ("uri_file", true) => {
+                return Err(wrong(format!(
+                    "`--input {key}={value}` is a folder, but `{key}` is a uri_file: give a file"
+                )));
+            }
+            ("uri_folder" | "mltable", false) => {
+                return Err(wrong(format!(
+                    "`--input {key}={value}` is a file, but `{key}` is a {ty}: give a folder"
+                )));
+            }
+            _ => {}
+        }
+        locals.push((i, path));
+    }
+    Ok(locals)
+}
+
 fn is_literal(ty: &str) -> bool {
     matches!(ty, "integer" | "number" | "string" | "boolean")
 }
@@ -750,14 +862,10 @@ pub fn invoke_body(
                 "`{key}` is a parameter ({ty}): give it with `--param {key}=VALUE`"
             )));
         }
-        if !(uri.starts_with("azureml:")
-            || uri.starts_with("https://")
-            || uri.starts_with("wasbs://")
-            || uri.starts_with("abfss://"))
-        {
+        if !is_remote(uri) {
             return Err(refuse(format!(
-                "`--input {key}={uri}` is not a URI the service can read: upload the file with \
-                 `upload --azure` and give its `azureml://datastores/…` URI"
+                "`--input {key}={uri}` is a local path: `Endpoints::plan_invoke` uploads it \
+                 first, or give an `azureml://datastores/…` URI"
             )));
         }
         let uri = uri.clone();
@@ -897,7 +1005,7 @@ mod tests {
             "j".into(),
         )
         .unwrap_err();
-        assert!(e.to_string().contains("upload --azure"), "{e}");
+        assert!(e.to_string().contains("is a local path"), "{e}");
     }
 
     #[test]
@@ -917,6 +1025,7 @@ mod tests {
             named_deployment: true,
             component: "p:2".into(),
             body: InvokeRequest::default(),
+            uploads: Vec::new(),
         };
         let line = plan.curl();
         assert!(line.contains("Bearer $TOKEN"), "{line}");

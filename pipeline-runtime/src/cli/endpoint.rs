@@ -9,7 +9,7 @@
 //! endpoint list
 //! endpoint show E [--jobs N]
 //! endpoint delete E [--deployment D]
-//! endpoint invoke E [--deployment D] [--param k=v]… [--input k=URI]… [--experiment X] [--wait]
+//! endpoint invoke E [--deployment D] [--param k=v]… [--input k=URI|PATH]… [--experiment X] [--wait]
 //! ```
 //!
 //! Every command that changes something takes `--dry-run [--out DIR]` ([`super::dry_run`]).
@@ -163,7 +163,8 @@ pub struct InvokeArgs {
     /// A parameter value: `--param name=value`, typed by the published interface.
     #[arg(long = "param", value_name = "NAME=VALUE")]
     pub params: Vec<String>,
-    /// A data input: `--input name=azureml://datastores/DS/paths/P` (or an https URL).
+    /// A data input: `--input name=azureml://datastores/DS/paths/P`, an https URL, or a local
+    /// file or folder (uploaded to the default datastore first, skipped when already there).
     #[arg(long = "input", value_name = "NAME=URI")]
     pub inputs: Vec<String>,
     /// The experiment to file the job under.
@@ -514,6 +515,27 @@ fn invoke(pipeline: &Pipeline, args: &InvokeArgs) -> Result<ExitCode, CliError> 
         // Typed by this binary's own pipeline, since the published interface is not read.
         let scope = dry_run::scope(&args.config)?;
         let local = local_interface(pipeline);
+        // Local inputs would be uploaded first: the body shows where they would go (their
+        // object hash is computed here; the default datastore is named when the call is made).
+        let mut opts = opts;
+        for (i, path) in
+            crate::azure::endpoints::local_inputs(&local, &pipeline.name, "{version}", &opts)
+                .map_err(cli_error)?
+        {
+            let hash = crate::snapshot::object_hash(&path).map_err(|e| {
+                CliError::Usage(format!("cannot read `--input {}`: {e}", opts.inputs[i].0))
+            })?;
+            opts.inputs[i].1 = crate::wire::LocalUpload {
+                datastore: "{default_datastore}".into(),
+                hash,
+                name: path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "data".into()),
+                is_dir: path.is_dir(),
+            }
+            .uri();
+        }
         let body = crate::azure::endpoints::invoke_body(
             &local,
             &pipeline.name,
@@ -557,6 +579,24 @@ fn invoke(pipeline: &Pipeline, args: &InvokeArgs) -> Result<ExitCode, CliError> 
         let ws = workspace(args.config.file.as_deref())?;
         let endpoints = Endpoints::new(&ws);
         let plan: InvokePlan = endpoints.plan_invoke(e, &opts).await.map_err(cli_error)?;
+        for u in &plan.uploads {
+            match &u.data.uploaded {
+                Some(r) => errln!(
+                    "Uploaded input `{}` ({}, {} file(s), {} bytes) to {}.",
+                    u.input,
+                    u.path.display(),
+                    r.files,
+                    r.bytes,
+                    u.data.uri
+                ),
+                None => errln!(
+                    "Input `{}` ({}) is already uploaded at {}; nothing sent.",
+                    u.input,
+                    u.path.display(),
+                    u.data.uri
+                ),
+            }
+        }
         errln!(
             "The same call from any HTTP client (TOKEN: an access token for https://ml.azure.com, e.g. `az account get-access-token --resource https://ml.azure.com --query accessToken -o tsv`):"
         );
