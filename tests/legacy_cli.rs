@@ -582,3 +582,103 @@ async fn submit_wait_follows_the_run_and_the_exit_code_says_how_it_ended() {
     );
     assert_eq!(env.v1.requests().len(), before + 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_on_every_v1_call_still_make_one_run_each_and_the_status_right() {
+    let env = env().await;
+    env.v1.add_published_pipeline("pub-1", "scoring");
+    env.v1
+        .add_pipeline_endpoint("scoring-ep", &[("0", "pub-1"), ("1", "pub-2")], "0");
+    // A 429 with Retry-After, a 503 and a dropped connection on each v1 call. A submit carries
+    // no client-chosen id, so its dropped connection is one the service never acted on (one
+    // lost after the run started could make a second run: see `azure::legacy`); every other
+    // call is safe to repeat and gets a connection dropped after the service acted.
+    for (method, path, drop) in [
+        (
+            "GET",
+            "PipelineEndpoints/Name",
+            V1Fault::DropAfterProcessing,
+        ),
+        ("POST", "PipelineEndpointSubmit", V1Fault::Drop),
+        ("POST", "PipelineSubmit/pub-1", V1Fault::Drop),
+        ("GET", "PipelineRuns/", V1Fault::DropAfterProcessing),
+        (
+            "GET",
+            "PublishedPipelines/pub-1",
+            V1Fault::DropAfterProcessing,
+        ),
+        (
+            "PUT",
+            "Pipelines/pub-1/status",
+            V1Fault::DropAfterProcessing,
+        ),
+    ] {
+        env.v1.inject(
+            method,
+            path,
+            V1Fault::Throttle {
+                retry_after_secs: 1,
+            },
+            1,
+        );
+        env.v1.inject(method, path, V1Fault::Unavailable, 1);
+        env.v1.inject(method, path, drop, 1);
+    }
+    let run = |args: &[&str]| {
+        let mut cmd = legacy(&env, args);
+        cmd.env("AZUREML_MAX_RETRY_WAIT", "0.2");
+        output(cmd)
+    };
+    let out = run(&[
+        "submit",
+        "--pipeline-endpoint",
+        "scoring-ep",
+        "--version",
+        "1",
+        "--experiment",
+        "exp",
+    ])
+    .await;
+    assert!(out.status.success(), "{}", text(&out).1);
+    let out = run(&[
+        "submit",
+        "--published-pipeline",
+        "pub-1",
+        "--experiment",
+        "exp",
+        "--wait",
+        "--poll-interval",
+        "0.05",
+    ])
+    .await;
+    let (_, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("finished after"), "{stderr}");
+    let out = run(&["disable", "pub-1"]).await;
+    assert!(out.status.success(), "{}", text(&out).1);
+    assert_eq!(env.v1.status("pub-1").as_deref(), Some("Disabled"));
+    let out = run(&["enable", "pub-1"]).await;
+    assert!(out.status.success(), "{}", text(&out).1);
+    assert_eq!(env.v1.status("pub-1").as_deref(), Some("Active"));
+
+    let ran: Vec<(String, Option<String>)> = env
+        .v1
+        .runs()
+        .into_iter()
+        .map(|r| (r.pipeline_id, r.version))
+        .collect();
+    assert_eq!(
+        ran,
+        [
+            ("pub-2".to_owned(), Some("1".to_owned())),
+            ("pub-1".to_owned(), None)
+        ]
+    );
+    let faulted = env
+        .v1
+        .requests()
+        .iter()
+        .filter(|r| r.fault.is_some())
+        .count();
+    assert_eq!(faulted, 18, "every fault was met");
+}

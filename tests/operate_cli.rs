@@ -850,3 +850,88 @@ async fn invoke_uploads_local_inputs_once_and_sends_their_uri() {
     );
     assert_eq!(env.fake.operate(|s| s.jobs.len()), jobs);
 }
+
+/// A 429 with `Retry-After` (capped by `AZUREML_MAX_RETRY_WAIT`), a 503 and a connection dropped
+/// after the service acted, once each, on the next requests with this method and path.
+fn three_faults(env: &Env, method: &str, path: &str) {
+    for fault in [
+        Fault::throttle_secs(1),
+        Fault::unavailable(),
+        Fault::DropAfterProcessing,
+    ] {
+        env.fake
+            .inject(FaultRule::new(method, path).fault(fault).times(1));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_on_reads_schedules_and_archive_still_make_one_of_each() {
+    let env = env().await;
+    // The reads of the flow: endpoint, deployment, component version and job GETs.
+    for (method, path) in [
+        ("GET", "/batchEndpoints/compare-ep"),
+        ("GET", "/deployments/v1"),
+        ("GET", "/components/compare_models/versions/1"),
+        ("GET", "/jobs/"),
+    ] {
+        three_faults(&env, method, path);
+    }
+    let jobs = flow(&env).await;
+    // Archive and restore PUTs, the component list, the endpoint's job list, schedule PUTs and
+    // GETs.
+    for (method, path) in [
+        ("PUT", "/components/compare_models/versions/1"),
+        ("GET", "/components/compare_models/versions"),
+        ("GET", "/mferp/"),
+        ("PUT", "/schedules/nightly"),
+        ("GET", "/schedules/nightly"),
+    ] {
+        three_faults(&env, method, path);
+    }
+    ok(&env, &["published", "disable", "compare_models:1"]).await;
+    let (out, _) = ok(&env, &["published", "list", "compare_models"]).await;
+    assert!(out.contains("compare_models:1\tdisabled"), "{out}");
+    ok(&env, &["published", "enable", "compare_models:1"]).await;
+    let (out, _) = ok(&env, &["published", "list", "compare_models"]).await;
+    assert!(out.contains("compare_models:1\tenabled"), "{out}");
+    let (out, _) = ok(&env, &["endpoint", "show", "compare-ep"]).await;
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("job ")).count(),
+        2,
+        "{out}"
+    );
+    let (out, _) = ok(
+        &env,
+        &["schedule", "create", "nightly", "--cron", "0 6 * * *"],
+    )
+    .await;
+    assert_eq!(out.trim(), "enabled");
+    let (out, _) = ok(&env, &["schedule", "disable", "nightly"]).await;
+    assert_eq!(out.trim(), "disabled");
+    let (out, _) = ok(&env, &["schedule", "enable", "nightly"]).await;
+    assert_eq!(out.trim(), "enabled");
+
+    let (endpoints, deployments, invoked, schedules) = env.fake.operate(|s| {
+        (
+            s.endpoints.len(),
+            s.deployments_of("compare-ep"),
+            s.jobs.clone(),
+            s.schedules.clone(),
+        )
+    });
+    assert_eq!(endpoints, 1);
+    assert_eq!(deployments, ["v1", "v2"]);
+    assert_eq!(invoked.len(), 2, "{:?}", invoked.keys());
+    assert!(jobs.iter().all(|j| invoked.contains_key(j)));
+    assert_eq!(schedules.len(), 1);
+    assert_eq!(schedules["nightly"]["properties"]["isEnabled"], json!(true));
+    // Every injected fault was met: 9 rules × 3 faults.
+    let faulted: Vec<String> = env
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| r.fault.is_some())
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(faulted.len(), 27, "{faulted:#?}");
+}
