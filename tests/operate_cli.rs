@@ -6,6 +6,10 @@
 
 mod support;
 
+use azureml_pipelines::graph::{DataLocation, InputValue};
+use azureml_pipelines::prelude::*;
+use azureml_pipelines::wire::{self, WireContext};
+
 use std::process::{Command, Output};
 
 use azureml_pipelines_testkit::azurite::Azurite;
@@ -934,4 +938,70 @@ async fn faults_on_reads_schedules_and_archive_still_make_one_of_each() {
         .map(|r| format!("{} {}", r.method, r.path))
         .collect();
     assert_eq!(faulted.len(), 27, "{faulted:#?}");
+}
+
+#[step(
+    command = "python fit.py --train ${{inputs.train}} --rate ${{inputs.rate}} --model ${{outputs.model}}",
+    environment = "azureml:AzureML-sklearn-1.5@latest",
+    outputs(model(mode = "upload"))
+)]
+fn fit_rate(
+    train: Data<UriFolder>,
+    #[min(0.0)]
+    #[max(1.0)]
+    rate: Param<f64>,
+) -> Data<UriFolder>;
+
+#[pipeline(outputs(model))]
+fn tuned(
+    train: Data<UriFolder>,
+    #[default(0.1)]
+    #[min(0.0)]
+    #[max(1.0)]
+    rate: Param<f64>,
+) -> Data<UriFolder> {
+    fit_rate(train, rate)
+}
+
+#[pipeline(default_compute = "cpu-cluster", outputs(model))]
+fn around_tuned(train: Data<UriFolder>, rate: Param<f64>) -> Data<UriFolder> {
+    tuned(train, rate)
+}
+
+#[test]
+fn a_published_interface_is_the_one_a_job_declares_for_the_same_pipeline() {
+    // `tuned` published, and `tuned` as a sub-pipeline inside a job: the same inputs (types,
+    // default, rules) and outputs (type, mode), written by the one lowering.
+    let inner = azureml_pipelines::build(tuned).unwrap();
+    let outer = azureml_pipelines::build(around_tuned).unwrap();
+    let train = || {
+        Some(InputValue::Data(DataLocation::Uri(
+            "azureml://datastores/d/paths/t/".into(),
+        )))
+    };
+    let in_job = wire::rest_bodies(&outer, &[train(), None], &WireContext::default()).unwrap();
+    let sub = in_job
+        .components
+        .iter()
+        .map(|c| serde_json::to_value(&c.body).unwrap())
+        .find(|c| c["properties"]["componentSpec"]["type"] == "pipeline")
+        .expect("the sub-pipeline's component");
+    let own = wire::rest_bodies(&inner, &[train(), None], &WireContext::default()).unwrap();
+    let published = wire::endpoint::pipeline_component(&inner, &own.job, "tuned", None).unwrap();
+    let published = serde_json::to_value(&published).unwrap();
+    let (p, j) = (
+        &published["properties"]["componentSpec"],
+        &sub["properties"]["componentSpec"],
+    );
+    assert_eq!(p["inputs"], j["inputs"]);
+    assert_eq!(p["outputs"], j["outputs"]);
+    assert_eq!(
+        p["inputs"]["rate"],
+        json!({"type": "number", "default": "0.1", "min": "0.0", "max": "1.0"})
+    );
+    assert_eq!(
+        p["outputs"]["model"],
+        json!({"type": "uri_folder", "mode": "upload"})
+    );
+    assert_eq!(p["type"], json!("pipeline"));
 }

@@ -7,18 +7,17 @@
 //! version; the *default version* is the endpoint's `defaults.deploymentName`. Invoking
 //! `POST`s an [`InvokeRequest`] to the endpoint's `scoringUri`.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::WireError;
 use super::rest::{
-    ComponentInput, ComponentOutput, ComponentSpec, ComponentType, ComponentVersion,
-    ComponentVersionProperties, JobBase,
+    ComponentSpec, ComponentType, ComponentVersion, ComponentVersionProperties, JobBase,
 };
-use crate::graph::{InputValue, Pipeline};
+use crate::graph::Pipeline;
 
 /// `PUT {WS}/batchEndpoints/{e}` body and GET answer (`BatchEndpoint`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -390,45 +389,27 @@ impl EndpointJob {
     }
 }
 
-/// The named pipeline component version `publish` registers: the pipeline's nodes, inputs (with
-/// defaults) and outputs, taken from the job `job` the wire room wrote for it (§13 "Publish":
-/// `type: pipeline`, no settings).
+/// The named pipeline component version `publish` registers (§13 "Publish": `type: pipeline`,
+/// no settings): the pipeline's nodes as the job `job` the wire room wrote for it, and its
+/// inputs (with defaults and rules) and outputs (with modes) from the one lowering
+/// ([`super::lower`]: the pipeline lowered as a component, rendered by the same code that
+/// writes a sub-pipeline's component into a job), so the published interface cannot drift from
+/// what the job declares.
+///
+/// # Errors
+///
+/// What the lowering refuses (a step without an environment, …); publishing has already
+/// written the job, so in practice the same errors were reported there first.
 pub fn pipeline_component(
     pipeline: &Pipeline,
     job: &JobBase,
     name: &str,
     description: Option<String>,
-) -> ComponentVersion {
-    let mut inputs = IndexMap::new();
-    for i in &pipeline.inputs {
-        let default = match &i.default {
-            Some(InputValue::Literal(l)) => Some(l.to_wire()),
-            _ => None,
-        };
-        inputs.insert(
-            i.name.clone(),
-            ComponentInput {
-                default,
-                ..ComponentInput::new(i.ty.as_str(), &i.rules)
-            },
-        );
-    }
-    let outputs = pipeline
-        .outputs
-        .iter()
-        .enumerate()
-        .map(|(i, o)| {
-            (
-                o.name.clone(),
-                ComponentOutput {
-                    output_type: Cow::Borrowed(o.ty.as_str()),
-                    mode: pipeline.output_mode(i).map(|m| Cow::Borrowed(m.as_str())),
-                },
-            )
-        })
-        .collect();
+) -> Result<ComponentVersion, WireError> {
+    let interface = super::lower::lower_as_component(pipeline)?;
+    let (inputs, outputs) = super::to_rest::pipeline_interface(&interface);
     let description = description.or_else(|| pipeline.description.clone());
-    ComponentVersion {
+    Ok(ComponentVersion {
         properties: ComponentVersionProperties {
             component_spec: ComponentSpec {
                 name: name.to_owned(),
@@ -449,7 +430,7 @@ pub fn pipeline_component(
             is_anonymous: false,
             is_archived: false,
         },
-    }
+    })
 }
 
 #[cfg(test)]
