@@ -367,8 +367,9 @@ pub struct EndpointJobProperties {
     /// `NotStarted`, `Running`, `Completed`, `Failed`, `Canceled`, …
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
-    /// The job's properties; the service writes the deployment that ran it under
-    /// `azureml.deploymentName` (read without regard to case).
+    /// The job's properties. The deployment that ran it is read from
+    /// `azureml.deploymentName` (without regard to case); the reference does not document
+    /// the key, so a job without it shows no deployment rather than a guess.
     #[serde(default)]
     pub properties: BTreeMap<String, String>,
 }
