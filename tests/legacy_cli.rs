@@ -496,3 +496,189 @@ async fn a_throttled_submit_makes_exactly_one_run() {
     assert_eq!(stdout.trim(), runs[0].id);
     assert_eq!(env.v1.requests().len(), 3, "429, 503, then the run");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submit_wait_follows_the_run_and_the_exit_code_says_how_it_ended() {
+    let env = env().await;
+    env.v1.add_published_pipeline("pub-1", "scoring");
+    let wait = |extra: &[&str]| {
+        let mut args = vec![
+            "submit",
+            "--published-pipeline",
+            "pub-1",
+            "--experiment",
+            "batch_scoring",
+            "--wait",
+            "--poll-interval",
+            "0.05",
+        ];
+        args.extend_from_slice(extra);
+        legacy(&env, &args)
+    };
+    // Finished: exit 0, a line per status change, the run id on stdout.
+    let out = output(wait(&[])).await;
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let id = stdout.trim().to_owned();
+    assert!(stderr.contains(&format!("run {id}: Running")), "{stderr}");
+    assert!(stderr.contains(&format!("run {id}: Finished")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("Run {id} finished after ")),
+        "{stderr}"
+    );
+    let reads = env
+        .v1
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with(&format!("/PipelineRuns/{id}")))
+        .count();
+    assert_eq!(reads, 2, "one read while running, one at the end");
+    // Failed and canceled: exit 1, saying so.
+    for (outcome, said) in [
+        ("Failed", "failed after"),
+        ("Canceled", "was canceled after"),
+    ] {
+        env.v1.set_run_outcome(outcome);
+        let out = output(wait(&[])).await;
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(said), "{stderr}");
+    }
+    // A run that never ends: the command budget bounds the wait, exit 1 naming it.
+    env.v1.set_run_outcome("Running");
+    let mut cmd = wait(&[]);
+    cmd.env("AZUREML_COMMAND_BUDGET", "0.5");
+    let out = output(cmd).await;
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("AZUREML_COMMAND_BUDGET"), "{stderr}");
+    assert!(!stderr.contains(TOKEN), "{stderr}");
+    // Without --wait, nothing is read after the submit.
+    let before = env.v1.requests().len();
+    let out = output(legacy(
+        &env,
+        &[
+            "submit",
+            "--published-pipeline",
+            "pub-1",
+            "--experiment",
+            "x",
+        ],
+    ))
+    .await;
+    assert!(out.status.success());
+    assert_eq!(env.v1.requests().len(), before + 1);
+    // `--dry-run --wait` shows the status read after the submit, and contacts nothing.
+    let out = output(wait(&["--dry-run"])).await;
+    let plan: Vec<Value> = serde_json::from_slice(&out.stdout).expect("json plan");
+    assert_eq!(plan.len(), 2, "{plan:?}");
+    assert_eq!(plan[1]["method"], json!("GET"));
+    assert!(
+        plan[1]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("/PipelineRuns/{run_id}"),
+        "{plan:?}"
+    );
+    assert_eq!(env.v1.requests().len(), before + 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_on_every_v1_call_still_make_one_run_each_and_the_status_right() {
+    let env = env().await;
+    env.v1.add_published_pipeline("pub-1", "scoring");
+    env.v1
+        .add_pipeline_endpoint("scoring-ep", &[("0", "pub-1"), ("1", "pub-2")], "0");
+    // A 429 with Retry-After, a 503 and a dropped connection on each v1 call. A submit carries
+    // no client-chosen id, so its dropped connection is one the service never acted on (one
+    // lost after the run started could make a second run: see `azure::legacy`); every other
+    // call is safe to repeat and gets a connection dropped after the service acted.
+    for (method, path, drop) in [
+        (
+            "GET",
+            "PipelineEndpoints/Name",
+            V1Fault::DropAfterProcessing,
+        ),
+        ("POST", "PipelineEndpointSubmit", V1Fault::Drop),
+        ("POST", "PipelineSubmit/pub-1", V1Fault::Drop),
+        ("GET", "PipelineRuns/", V1Fault::DropAfterProcessing),
+        (
+            "GET",
+            "PublishedPipelines/pub-1",
+            V1Fault::DropAfterProcessing,
+        ),
+        (
+            "PUT",
+            "Pipelines/pub-1/status",
+            V1Fault::DropAfterProcessing,
+        ),
+    ] {
+        env.v1.inject(
+            method,
+            path,
+            V1Fault::Throttle {
+                retry_after_secs: 1,
+            },
+            1,
+        );
+        env.v1.inject(method, path, V1Fault::Unavailable, 1);
+        env.v1.inject(method, path, drop, 1);
+    }
+    let run = |args: &[&str]| {
+        let mut cmd = legacy(&env, args);
+        cmd.env("AZUREML_MAX_RETRY_WAIT", "0.2");
+        output(cmd)
+    };
+    let out = run(&[
+        "submit",
+        "--pipeline-endpoint",
+        "scoring-ep",
+        "--version",
+        "1",
+        "--experiment",
+        "exp",
+    ])
+    .await;
+    assert!(out.status.success(), "{}", text(&out).1);
+    let out = run(&[
+        "submit",
+        "--published-pipeline",
+        "pub-1",
+        "--experiment",
+        "exp",
+        "--wait",
+        "--poll-interval",
+        "0.05",
+    ])
+    .await;
+    let (_, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("finished after"), "{stderr}");
+    let out = run(&["disable", "pub-1"]).await;
+    assert!(out.status.success(), "{}", text(&out).1);
+    assert_eq!(env.v1.status("pub-1").as_deref(), Some("Disabled"));
+    let out = run(&["enable", "pub-1"]).await;
+    assert!(out.status.success(), "{}", text(&out).1);
+    assert_eq!(env.v1.status("pub-1").as_deref(), Some("Active"));
+
+    let ran: Vec<(String, Option<String>)> = env
+        .v1
+        .runs()
+        .into_iter()
+        .map(|r| (r.pipeline_id, r.version))
+        .collect();
+    assert_eq!(
+        ran,
+        [
+            ("pub-2".to_owned(), Some("1".to_owned())),
+            ("pub-1".to_owned(), None)
+        ]
+    );
+    let faulted = env
+        .v1
+        .requests()
+        .iter()
+        .filter(|r| r.fault.is_some())
+        .count();
+    assert_eq!(faulted, 18, "every fault was met");
+}

@@ -6,6 +6,10 @@
 
 mod support;
 
+use azureml_pipelines::graph::{DataLocation, InputValue};
+use azureml_pipelines::prelude::*;
+use azureml_pipelines::wire::{self, WireContext};
+
 use std::process::{Command, Output};
 
 use azureml_pipelines_testkit::azurite::Azurite;
@@ -179,7 +183,7 @@ async fn publish_deploy_invoke_disable_enable_and_schedule() {
     assert_eq!(v1_job.deployment, "v1");
     assert_eq!(
         v1_job.body["properties"]["inputData"]["pipeline_arg"],
-        json!({"jobInputType": "Literal", "value": 20})
+        json!({"jobInputType": "Literal", "value": "20"})
     );
     assert_eq!(
         v1_job.body["properties"]["properties"]["experimentName"],
@@ -318,6 +322,37 @@ async fn publish_deploy_invoke_disable_enable_and_schedule() {
         out.contains("deployment   v2 (default)\tcompare_models:2\tSucceeded"),
         "{out}"
     );
+    // Its last jobs, newest first, each with status, deployment and creation time: all three
+    // (over two pages of the data plane's list), then a bounded count.
+    let (third, created) = env.fake.operate(|s| {
+        let (name, job) = s
+            .jobs
+            .iter()
+            .max_by(|a, b| a.1.created.cmp(&b.1.created))
+            .unwrap();
+        (name.clone(), job.created.clone())
+    });
+    let listed: Vec<&str> = out.lines().filter(|l| l.starts_with("job ")).collect();
+    assert_eq!(listed.len(), 3, "{out}");
+    assert_eq!(
+        listed[0],
+        format!("job          {third}\tRunning\tv1\t{created}"),
+        "{out}"
+    );
+    assert!(
+        listed[1].starts_with(&format!("job          {}\tCompleted\tv1\t", jobs[1])),
+        "{out}"
+    );
+    assert!(
+        listed[2].starts_with(&format!("job          {}\tRunning\tv2\t", jobs[0])),
+        "{out}"
+    );
+    let (out, _) = ok(&env, &["endpoint", "show", "compare-ep", "--jobs", "1"]).await;
+    let listed: Vec<&str> = out.lines().filter(|l| l.starts_with("job ")).collect();
+    assert_eq!(listed.len(), 1, "{out}");
+    assert!(listed[0].contains(&third), "{out}");
+    let (out, _) = ok(&env, &["endpoint", "show", "compare-ep", "--jobs", "0"]).await;
+    assert!(!out.contains("job "), "{out}");
 
     // Schedules.
     let (out, _) = ok(
@@ -475,7 +510,7 @@ async fn dry_run_bodies_have_the_reference_shapes_and_contact_nothing() {
     assert_eq!(
         post["body"],
         json!({"properties": {"inputData": {
-            "pipeline_arg": {"jobInputType": "Literal", "value": 7},
+            "pipeline_arg": {"jobInputType": "Literal", "value": "7"},
             "iris": {"jobInputType": "UriFile", "uri": "azureml://datastores/workspaceblobstore/paths/iris/iris.csv"}},
             "name": "{job_name}"}})
     );
@@ -635,4 +670,338 @@ async fn a_failed_provisioning_shows_the_service_error() {
         .fake
         .operate(|s| s.endpoints["broken-ep"]["properties"]["provisioningState"].clone());
     assert_eq!(state, json!("Failed"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_versions_of_endpoints_deployments_and_schedules_are_settable() {
+    let env = env().await;
+    let run_with = |args: &[&str]| {
+        let mut c = cmd(&env, args);
+        c.env("AZUREML_API_VERSION_ENDPOINTS", "2025-12-01")
+            .env("AZUREML_API_VERSION_DEPLOYMENTS", "2025-01-01-preview")
+            .env("AZUREML_API_VERSION_SCHEDULES", "2024-10-01");
+        c
+    };
+    // Against the service: every endpoint and schedule request carries the chosen version.
+    let out = run_with(&["endpoint", "create", "versioned-ep"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let out = run_with(&["schedule", "create", "versioned", "--cron", "0 6 * * *"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let mut seen = (0, 0);
+    for r in env.fake.requests() {
+        let v = r.query.get("api-version").cloned().unwrap_or_default();
+        if r.path.contains("/batchEndpoints/") {
+            assert_eq!(v, "2025-12-01", "{} {}", r.method, r.path);
+            seen.0 += 1;
+        }
+        if r.path.contains("/schedules/") {
+            assert_eq!(v, "2024-10-01", "{} {}", r.method, r.path);
+            seen.1 += 1;
+        }
+    }
+    assert!(seen.0 >= 2 && seen.1 >= 2, "{seen:?}");
+    // `--dry-run` shows the same versions, the deployment PUT its own.
+    let out = run_with(&[
+        "endpoint",
+        "deploy",
+        "e1",
+        "--pipeline",
+        "p:3",
+        "--deployment",
+        "d1",
+        "--dry-run",
+    ])
+    .output()
+    .unwrap();
+    let plan: Vec<Value> = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(plan[0]["api-version"], json!("2025-12-01"));
+    assert_eq!(plan[3]["method"], json!("PUT"));
+    assert_eq!(plan[3]["api-version"], json!("2025-01-01-preview"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invoke_uploads_local_inputs_once_and_sends_their_uri() {
+    let env = env().await;
+    ok(&env, &["publish", "--version", "1"]).await;
+    ok(&env, &["endpoint", "create", "local-ep"]).await;
+    ok(
+        &env,
+        &[
+            "endpoint",
+            "deploy",
+            "local-ep",
+            "--pipeline",
+            "compare_models:1",
+        ],
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("iris.csv");
+    std::fs::write(&file, "sepal_length,species\n5.1,setosa\n").unwrap();
+    let local = format!("iris={}", file.display());
+
+    // First invoke: uploaded to the default datastore, the job gets its azureml:// URI.
+    let (job, err) = ok(&env, &["endpoint", "invoke", "local-ep", "--input", &local]).await;
+    assert!(err.contains("Uploaded input `iris`"), "{err}");
+    let body = env.fake.operate(|s| s.jobs[job.trim()].body.clone());
+    let uri = body["properties"]["inputData"]["iris"]["uri"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        body["properties"]["inputData"]["iris"]["jobInputType"],
+        json!("UriFile")
+    );
+    let prefix = "azureml://datastores/workspaceblobstore/paths/LocalUpload/";
+    assert!(
+        uri.starts_with(prefix) && uri.ends_with("/iris.csv"),
+        "{uri}"
+    );
+    let blob = &uri[prefix.len() - "LocalUpload/".len()..];
+    let blobs = env.azurite.list_blobs(CONTAINER).await;
+    assert!(blobs.iter().any(|b| b == blob), "{blob} not in {blobs:?}");
+    assert_eq!(
+        env.azurite.download(CONTAINER, blob).await,
+        b"sepal_length,species\n5.1,setosa\n"
+    );
+
+    // Second invoke of the same content: nothing uploaded, the same URI.
+    let (job2, err) = ok(&env, &["endpoint", "invoke", "local-ep", "--input", &local]).await;
+    assert!(err.contains("is already uploaded"), "{err}");
+    let body = env.fake.operate(|s| s.jobs[job2.trim()].body.clone());
+    assert_eq!(body["properties"]["inputData"]["iris"]["uri"], json!(uri));
+
+    // `--dry-run` shows the same place (its hash computed locally), contacting nothing.
+    let before = env.fake.requests().len();
+    let (out, _) = ok(
+        &env,
+        &[
+            "endpoint",
+            "invoke",
+            "local-ep",
+            "--input",
+            &local,
+            "--dry-run",
+        ],
+    )
+    .await;
+    let plan: Vec<Value> = serde_json::from_str(&out).unwrap();
+    let dry_uri = plan[3]["body"]["properties"]["inputData"]["iris"]["uri"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        dry_uri.replace("{default_datastore}", "workspaceblobstore"),
+        uri
+    );
+    assert_eq!(env.fake.requests().len(), before);
+
+    // URIs keep working; a folder for a file input, or a missing path: exit 2, no job, no upload.
+    ok(&env, &["endpoint", "invoke", "local-ep", "--input", IRIS]).await;
+    let jobs = env.fake.operate(|s| s.jobs.len());
+    let folder = format!("iris={}", dir.path().display());
+    let (code, _, err) = run(
+        &env,
+        &["endpoint", "invoke", "local-ep", "--input", &folder],
+    )
+    .await;
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("is a folder, but `iris` is a uri_file"),
+        "{err}"
+    );
+    let missing = format!("iris={}", dir.path().join("nope.csv").display());
+    let (code, _, err) = run(
+        &env,
+        &["endpoint", "invoke", "local-ep", "--input", &missing],
+    )
+    .await;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no such local file or folder"), "{err}");
+    // A wrong parameter is refused before anything is uploaded.
+    let other = dir.path().join("other.csv");
+    std::fs::write(&other, "x\n").unwrap();
+    let other_input = format!("iris={}", other.display());
+    let (code, _, err) = run(
+        &env,
+        &[
+            "endpoint",
+            "invoke",
+            "local-ep",
+            "--input",
+            &other_input,
+            "--param",
+            "pipeline_arg=ten",
+        ],
+    )
+    .await;
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(
+        env.azurite
+            .list_blobs(CONTAINER)
+            .await
+            .iter()
+            .filter(|b| b.starts_with("LocalUpload/"))
+            .count(),
+        blobs
+            .iter()
+            .filter(|b| b.starts_with("LocalUpload/"))
+            .count()
+    );
+    assert_eq!(env.fake.operate(|s| s.jobs.len()), jobs);
+}
+
+/// A 429 with `Retry-After` (capped by `AZUREML_MAX_RETRY_WAIT`), a 503 and a connection dropped
+/// after the service acted, once each, on the next requests with this method and path.
+fn three_faults(env: &Env, method: &str, path: &str) {
+    for fault in [
+        Fault::throttle_secs(1),
+        Fault::unavailable(),
+        Fault::DropAfterProcessing,
+    ] {
+        env.fake
+            .inject(FaultRule::new(method, path).fault(fault).times(1));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_on_reads_schedules_and_archive_still_make_one_of_each() {
+    let env = env().await;
+    // The reads of the flow: endpoint, deployment, component version and job GETs.
+    for (method, path) in [
+        ("GET", "/batchEndpoints/compare-ep"),
+        ("GET", "/deployments/v1"),
+        ("GET", "/components/compare_models/versions/1"),
+        ("GET", "/jobs/"),
+    ] {
+        three_faults(&env, method, path);
+    }
+    let jobs = flow(&env).await;
+    // Archive and restore PUTs, the component list, the endpoint's job list, schedule PUTs and
+    // GETs.
+    for (method, path) in [
+        ("PUT", "/components/compare_models/versions/1"),
+        ("GET", "/components/compare_models/versions"),
+        ("GET", "/mferp/"),
+        ("PUT", "/schedules/nightly"),
+        ("GET", "/schedules/nightly"),
+    ] {
+        three_faults(&env, method, path);
+    }
+    ok(&env, &["published", "disable", "compare_models:1"]).await;
+    let (out, _) = ok(&env, &["published", "list", "compare_models"]).await;
+    assert!(out.contains("compare_models:1\tdisabled"), "{out}");
+    ok(&env, &["published", "enable", "compare_models:1"]).await;
+    let (out, _) = ok(&env, &["published", "list", "compare_models"]).await;
+    assert!(out.contains("compare_models:1\tenabled"), "{out}");
+    let (out, _) = ok(&env, &["endpoint", "show", "compare-ep"]).await;
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("job ")).count(),
+        2,
+        "{out}"
+    );
+    let (out, _) = ok(
+        &env,
+        &["schedule", "create", "nightly", "--cron", "0 6 * * *"],
+    )
+    .await;
+    assert_eq!(out.trim(), "enabled");
+    let (out, _) = ok(&env, &["schedule", "disable", "nightly"]).await;
+    assert_eq!(out.trim(), "disabled");
+    let (out, _) = ok(&env, &["schedule", "enable", "nightly"]).await;
+    assert_eq!(out.trim(), "enabled");
+
+    let (endpoints, deployments, invoked, schedules) = env.fake.operate(|s| {
+        (
+            s.endpoints.len(),
+            s.deployments_of("compare-ep"),
+            s.jobs.clone(),
+            s.schedules.clone(),
+        )
+    });
+    assert_eq!(endpoints, 1);
+    assert_eq!(deployments, ["v1", "v2"]);
+    assert_eq!(invoked.len(), 2, "{:?}", invoked.keys());
+    assert!(jobs.iter().all(|j| invoked.contains_key(j)));
+    assert_eq!(schedules.len(), 1);
+    assert_eq!(schedules["nightly"]["properties"]["isEnabled"], json!(true));
+    // Every injected fault was met: 9 rules × 3 faults.
+    let faulted: Vec<String> = env
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| r.fault.is_some())
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(faulted.len(), 27, "{faulted:#?}");
+}
+
+#[step(
+    command = "python fit.py --train ${{inputs.train}} --rate ${{inputs.rate}} --model ${{outputs.model}}",
+    environment = "azureml:AzureML-sklearn-1.5@latest",
+    outputs(model(mode = "upload"))
+)]
+fn fit_rate(
+    train: Data<UriFolder>,
+    #[min(0.0)]
+    #[max(1.0)]
+    rate: Param<f64>,
+) -> Data<UriFolder>;
+
+#[pipeline(outputs(model))]
+fn tuned(
+    train: Data<UriFolder>,
+    #[default(0.1)]
+    #[min(0.0)]
+    #[max(1.0)]
+    rate: Param<f64>,
+) -> Data<UriFolder> {
+    fit_rate(train, rate)
+}
+
+#[pipeline(default_compute = "cpu-cluster", outputs(model))]
+fn around_tuned(train: Data<UriFolder>, rate: Param<f64>) -> Data<UriFolder> {
+    tuned(train, rate)
+}
+
+#[test]
+fn a_published_interface_is_the_one_a_job_declares_for_the_same_pipeline() {
+    // `tuned` published, and `tuned` as a sub-pipeline inside a job: the same inputs (types,
+    // default, rules) and outputs (type, mode), written by the one lowering.
+    let inner = azureml_pipelines::build(tuned).unwrap();
+    let outer = azureml_pipelines::build(around_tuned).unwrap();
+    let train = || {
+        Some(InputValue::Data(DataLocation::Uri(
+            "azureml://datastores/d/paths/t/".into(),
+        )))
+    };
+    let in_job = wire::rest_bodies(&outer, &[train(), None], &WireContext::default()).unwrap();
+    let sub = in_job
+        .components
+        .iter()
+        .map(|c| serde_json::to_value(&c.body).unwrap())
+        .find(|c| c["properties"]["componentSpec"]["type"] == "pipeline")
+        .expect("the sub-pipeline's component");
+    let own = wire::rest_bodies(&inner, &[train(), None], &WireContext::default()).unwrap();
+    let published = wire::endpoint::pipeline_component(&inner, &own.job, "tuned", None).unwrap();
+    let published = serde_json::to_value(&published).unwrap();
+    let (p, j) = (
+        &published["properties"]["componentSpec"],
+        &sub["properties"]["componentSpec"],
+    );
+    assert_eq!(p["inputs"], j["inputs"]);
+    assert_eq!(p["outputs"], j["outputs"]);
+    assert_eq!(
+        p["inputs"]["rate"],
+        json!({"type": "number", "default": "0.1", "min": "0.0", "max": "1.0"})
+    );
+    assert_eq!(
+        p["outputs"]["model"],
+        json!({"type": "uri_folder", "mode": "upload"})
+    );
+    assert_eq!(p["type"], json!("pipeline"));
 }

@@ -50,6 +50,8 @@ async fn flow(
 ) -> (Vec<f64>, Vec<usize>) {
     let fake = FakeAzureMl::start_on_azurite(azurite, container).await;
     fake.accept_token("bench", TOKEN);
+    // `publish` checks the compute the pipeline names, as `submit` does.
+    fake.add_compute("aml-compute", "AmlCompute");
     fake.set_latency(latency);
     let o = fake.options();
     let mut times = Vec::new();

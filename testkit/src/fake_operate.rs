@@ -15,6 +15,9 @@
 //! | `/jobs/{n}` of an invoked job | GET |
 //! | `/schedules`, `/schedules/{n}` | GET, GET/PUT/DELETE |
 //!
+//! and the data plane listing an endpoint's jobs (§10), newest first, two a page with a
+//! `nextLink`: `GET /mferp/managementfrontend/subscriptions/…/workspaces/{ws}/batchEndpoints/{e}/jobs`
+//! (api-version `2020-09-01-dataplanepreview` required);
 //! and, without api-version, `POST /fake/scoring/{e}/jobs` (the scoring URI),
 //! `GET /fake/operate/operations/{id}`, and the run-history children of an invoked job (none).
 //! [`crate::fake_aml::FakeAzureMl::operate`] reads and steers this state.
@@ -47,6 +50,18 @@ pub struct InvokedJob {
     pub body: Value,
     /// GETs answered so far (the status moves Running → Completed).
     pub gets: usize,
+    /// When it was created (ISO 8601; one second after the job before it).
+    pub created: String,
+}
+
+impl InvokedJob {
+    fn status(&self) -> &'static str {
+        if self.gets > 1 {
+            "Completed"
+        } else {
+            "Running"
+        }
+    }
 }
 
 /// Batch endpoints, deployments, invoked jobs and schedules.
@@ -147,6 +162,9 @@ pub fn route(
         headers,
     } = ctx;
     match segments {
+        ["mferp", "managementfrontend", rest @ ..] => {
+            return Some(list_endpoint_jobs(s, base, rest, query));
+        }
         ["fake", "operate", "operations", id] => return Some(poll(s, id)),
         ["fake", "scoring", e, "jobs"] if method == "POST" => {
             return Some(score(s, components, e, headers, body));
@@ -210,7 +228,7 @@ pub fn route(
         ("GET", ["jobs", n]) => {
             let job = s.jobs.get_mut(*n).expect("checked above");
             job.gets += 1;
-            let status = if job.gets > 1 { "Completed" } else { "Running" };
+            let status = job.status();
             let experiment = job.body["properties"]["properties"]["experimentName"]
                 .as_str()
                 .unwrap_or("Default")
@@ -495,15 +513,24 @@ fn score(
     let Some(inputs) = body["properties"]["inputData"].as_object() else {
         return bad("properties.inputData is required");
     };
+    // What Microsoft's SDK sends: a typed literal (`{"jobInputType": "Literal", "value"}`, the
+    // value as text, or a JSON scalar as Microsoft's docs show), a bare JSON scalar (a plain
+    // Python value given to `invoke`), or a data input with its `uri`.
     for (name, input) in inputs {
+        if input.is_string() || input.is_number() || input.is_boolean() {
+            continue;
+        }
         match input["jobInputType"].as_str() {
-            Some("Literal") if !input["value"].is_null() => {}
+            Some("Literal")
+                if input["value"].is_string()
+                    || input["value"].is_number()
+                    || input["value"].is_boolean() => {}
             Some(
                 "UriFile" | "UriFolder" | "MLTable" | "MLFlowModel" | "CustomModel" | "TritonModel",
             ) if input["uri"].is_string() => {}
             _ => {
                 return bad(&format!(
-                    "inputData.{name}: jobInputType must be Literal (with value) or a data type with uri"
+                    "inputData.{name}: must be a literal (a JSON scalar, or jobInputType Literal with a value) or a data type with uri"
                 ));
             }
         }
@@ -534,15 +561,78 @@ fn score(
         .as_str()
         .map(str::to_owned)
         .unwrap_or_else(|| format!("batchjob-{:06}", s.next));
+    let created = format!(
+        "2026-01-01T{:02}:{:02}:{:02}Z",
+        (s.next / 3600) % 24,
+        (s.next / 60) % 60,
+        s.next % 60
+    );
     s.jobs.entry(name.clone()).or_insert_with(|| InvokedJob {
         endpoint: e.to_owned(),
         deployment: d.clone(),
         component_id,
         body: body.clone(),
         gets: 0,
+        created,
     });
     respond(
         200,
         &json!({"id": name, "name": name, "properties": {"status": "NotStarted", "deployment": d}}),
     )
+}
+
+/// `GET /mferp/managementfrontend/…/batchEndpoints/{e}/jobs`: the endpoint's jobs, newest first,
+/// two a page (`$skip` in the `nextLink`).
+fn list_endpoint_jobs(
+    s: &OperateState,
+    base: &str,
+    rest: &[&str],
+    query: &BTreeMap<String, String>,
+) -> Answer {
+    let [
+        "subscriptions",
+        _,
+        "resourceGroups",
+        _,
+        "providers",
+        _,
+        "workspaces",
+        _,
+        "batchEndpoints",
+        e,
+        "jobs",
+    ] = rest
+    else {
+        return error(404, "NotFound", "unknown data-plane path");
+    };
+    if query.get("api-version").map(String::as_str) != Some("2020-09-01-dataplanepreview") {
+        return bad("api-version must be 2020-09-01-dataplanepreview");
+    }
+    if !s.endpoints.contains_key(*e) {
+        return not_found("batchEndpoints", e);
+    }
+    let mut jobs: Vec<(&String, &InvokedJob)> =
+        s.jobs.iter().filter(|(_, j)| j.endpoint == *e).collect();
+    jobs.sort_by(|a, b| b.1.created.cmp(&a.1.created));
+    let skip: usize = query.get("$skip").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let value: Vec<Value> = jobs
+        .iter()
+        .skip(skip)
+        .take(2)
+        .map(|(name, j)| {
+            json!({"id": name, "name": name, "systemData": {"createdAt": j.created},
+                   "properties": {"status": j.status(), "properties": {
+                       "azureml.batchrun": "true", "azureml.endpointName": j.endpoint,
+                       "azureml.deploymentName": j.deployment}}})
+        })
+        .collect();
+    let mut page = json!({ "value": value });
+    if skip + 2 < jobs.len() {
+        page["nextLink"] = json!(format!(
+            "{base}/mferp/managementfrontend/{}?api-version=2020-09-01-dataplanepreview&$skip={}",
+            rest.join("/"),
+            skip + 2
+        ));
+    }
+    respond(200, &page)
 }

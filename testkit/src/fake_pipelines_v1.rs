@@ -12,6 +12,7 @@
 //! | `GET PipelineEndpoints/Name?Name={name}`, `GET PipelineEndpoints/Id/{id}` | the `PipelineEndpointEntity`; 404 unknown |
 //! | `GET PublishedPipelines/{id}` | the published pipeline with its `EntityStatus`; 404 unknown |
 //! | `PUT Pipelines/{id}/status` with the JSON string `"Active"` or `"Disabled"` | 200; 400 for any other body; 404 unknown |
+//! | `GET PipelineRuns/{runId}` | the `PipelineRunEntity`: `Running` at the first GET, then the outcome ([`FakePipelinesV1::set_run_outcome`], default `Finished`); 404 unknown |
 //!
 //! Every request needs an accepted bearer token (401 otherwise) and is recorded
 //! ([`FakePipelinesV1::requests`]) with its `Authorization` value redacted. Submit bodies are
@@ -102,6 +103,8 @@ pub struct V1Run {
     pub experiment: String,
     /// `ParameterAssignments`.
     pub parameters: BTreeMap<String, String>,
+    /// Status GETs answered so far.
+    pub gets: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -133,6 +136,7 @@ struct State {
     published: BTreeMap<String, Published>,
     endpoints: BTreeMap<String, Endpoint>,
     runs: Vec<V1Run>,
+    run_outcome: String,
     status_puts: usize,
     requests: Vec<V1Request>,
     faults: Vec<FaultRule>,
@@ -179,6 +183,7 @@ impl FakePipelinesV1 {
             published: BTreeMap::new(),
             endpoints: BTreeMap::new(),
             runs: Vec::new(),
+            run_outcome: "Finished".to_owned(),
             status_puts: 0,
             requests: Vec::new(),
             faults: Vec::new(),
@@ -284,6 +289,12 @@ impl FakePipelinesV1 {
     /// The runs started so far, in order.
     pub fn runs(&self) -> Vec<V1Run> {
         self.state().runs.clone()
+    }
+
+    /// The `StatusCode` runs end with, from their second status GET on (default `Finished`;
+    /// `Failed` or `Canceled` for the other endings).
+    pub fn set_run_outcome(&self, status_code: &str) {
+        self.state().run_outcome = status_code.to_owned();
     }
 
     /// How many `PUT Pipelines/{id}/status` were answered 200.
@@ -585,6 +596,25 @@ fn route(
                 &format!("Published pipeline {id} not found."),
             ),
         },
+        ("GET", ["PipelineRuns", id]) => {
+            let outcome = s.run_outcome.clone();
+            let Some(run) = s.runs.iter_mut().find(|r| r.id == *id) else {
+                return error(404, "NotFound", &format!("Pipeline run {id} not found."));
+            };
+            run.gets += 1;
+            let code = if run.gets > 1 {
+                outcome
+            } else {
+                "Running".to_owned()
+            };
+            respond(
+                200,
+                &json!({"Id": run.id, "Status": {"StatusCode": code, "StatusDetail": null},
+                        "PipelineId": run.pipeline_id,
+                        "RunHistoryExperimentName": run.experiment,
+                        "ParameterAssignments": run.parameters}),
+            )
+        }
         ("PUT", ["Pipelines", id, "status"]) => {
             let status = match body.as_str() {
                 Some(v @ ("Active" | "Disabled")) => v.to_owned(),
@@ -687,6 +717,7 @@ fn start_run(
         version,
         experiment: experiment.clone(),
         parameters: parameters.clone(),
+        gets: 0,
     };
     s.runs.push(run);
     respond(

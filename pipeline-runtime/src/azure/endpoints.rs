@@ -13,6 +13,9 @@
 //!   the values checked against the published interface first. The body carries a job name
 //!   chosen here, so a retried POST never makes a second job.
 //!
+//! * [`Endpoints::jobs`] — the endpoint's last jobs, newest first, from the data plane that
+//!   lists the jobs of a batch endpoint (§10: `GET {api}/mferp/managementfrontend/…/batchEndpoints/{e}/jobs`).
+//!
 //! Every change is idempotent by name: the same call twice changes nothing the second time
 //! ([`Change::changed`] is false).
 //!
@@ -35,24 +38,16 @@
 //! ```
 
 use azure_core::http::{Method, Url};
-use indexmap::IndexMap;
-use serde_json::Value;
 
 use super::arm::{ArmError, ArmRequest, TokenScope};
-use super::components::ComponentVersion;
+use super::blob::UploadOptions;
+use super::data::LocalData;
 use super::publish::{OperateError, Versions};
 use super::secret::Secret;
 use super::workspace::Workspace;
 use crate::wire::endpoint::{
-    BatchDeployment, BatchEndpoint, BatchEndpointDefaults, InvokeInput, InvokeRequest,
-    InvokeResponse,
+    BatchDeployment, BatchEndpoint, BatchEndpointDefaults, InvokeRequest, InvokeResponse,
 };
-
-/// api-version of batch endpoint PUT, GET, list and DELETE, and of deployment GET and list
-/// (what Microsoft's SDK sends, §13).
-pub const ENDPOINTS_API_VERSION: &str = "2023-10-01";
-/// api-version of a pipeline-component deployment PUT (§13).
-pub const DEPLOYMENT_PUT_API_VERSION: &str = "2023-02-01-preview";
 
 /// A resource after an idempotent change.
 #[derive(Clone, Debug)]
@@ -79,7 +74,8 @@ pub struct InvokeOptions {
     pub deployment: Option<String>,
     /// Parameter values by name, as text; typed by the published interface.
     pub params: Vec<(String, String)>,
-    /// Data inputs by name: datastore URIs (`azureml://…`), `https://` URLs or data assets.
+    /// Data inputs by name: datastore URIs (`azureml://…`), `https://` URLs, data assets, or
+    /// local files and folders (uploaded first, see [`Endpoints::plan_invoke`]).
     pub inputs: Vec<(String, String)>,
     /// The experiment the job is filed under.
     pub experiment: Option<String>,
@@ -100,6 +96,20 @@ pub struct InvokePlan {
     pub component: String,
     /// The body.
     pub body: InvokeRequest,
+    /// The local inputs put on the default datastore for it, in the order given.
+    pub uploads: Vec<UploadedInput>,
+}
+
+/// A local `--input` put on the workspace's default datastore for an invocation.
+#[derive(Clone, Debug)]
+pub struct UploadedInput {
+    /// The input's name.
+    pub input: String,
+    /// The local file or folder.
+    pub path: std::path::PathBuf,
+    /// Where it is now (`azureml://datastores/…/paths/LocalUpload/<hash>/<name>`), and what was
+    /// sent (`None`: an earlier upload of the same content was found and nothing was sent).
+    pub data: LocalData,
 }
 
 /// What [`Endpoints::invoke`] started.
@@ -125,6 +135,20 @@ impl<'a> Endpoints<'a> {
         Self { ws }
     }
 
+    /// api-version of batch endpoint PUT, GET, list and DELETE, and of deployment GET, list and
+    /// DELETE: [`ApiVersions::endpoints`](super::ApiVersions::endpoints) (default
+    /// `2023-10-01`, what Microsoft's SDK sends, §13; `AZUREML_API_VERSION_ENDPOINTS`).
+    fn version(self) -> &'a str {
+        &self.ws.arm().options().api_versions.endpoints
+    }
+
+    /// api-version of a pipeline-component deployment PUT:
+    /// [`ApiVersions::deployments`](super::ApiVersions::deployments) (default
+    /// `2023-02-01-preview`, §13; `AZUREML_API_VERSION_DEPLOYMENTS`).
+    fn deployment_put_version(self) -> &'a str {
+        &self.ws.arm().options().api_versions.deployments
+    }
+
     fn url(self, endpoint: &str, deployment: Option<&str>) -> Url {
         match deployment {
             Some(d) => self.ws.url(&["batchEndpoints", endpoint, "deployments", d]),
@@ -140,12 +164,7 @@ impl<'a> Endpoints<'a> {
     pub async fn get(self, endpoint: &str) -> Result<Option<BatchEndpoint>, ArmError> {
         let op = format!("GET batchEndpoints/{endpoint}");
         let url = self.url(endpoint, None);
-        match self
-            .ws
-            .arm()
-            .get_json(url, ENDPOINTS_API_VERSION, &op)
-            .await
-        {
+        match self.ws.arm().get_json(url, self.version(), &op).await {
             Ok(e) => Ok(Some(e)),
             Err(e) if e.status() == Some(404) => Ok(None),
             Err(e) => Err(e),
@@ -167,7 +186,7 @@ impl<'a> Endpoints<'a> {
         let url = self.ws.url(&["batchEndpoints"]);
         self.ws
             .arm()
-            .list_all(url, ENDPOINTS_API_VERSION, "GET batchEndpoints")
+            .list_all(url, self.version(), "GET batchEndpoints")
             .await
     }
 
@@ -209,7 +228,7 @@ impl<'a> Endpoints<'a> {
     ) -> Result<BatchEndpoint, OperateError> {
         let op = format!("PUT batchEndpoints/{endpoint}");
         let url = self.url(endpoint, None);
-        self.put(url, ENDPOINTS_API_VERSION, &op, body).await
+        self.put(url, self.version(), &op, body).await
     }
 
     async fn put<T: serde::Serialize + serde::de::DeserializeOwned>(
@@ -244,10 +263,7 @@ impl<'a> Endpoints<'a> {
         let url = self.url(endpoint, deployment);
         let arm = self.ws.arm();
         let initial = match arm
-            .send(
-                ArmRequest::new(Method::Delete, url.clone(), &op)
-                    .api_version(ENDPOINTS_API_VERSION),
-            )
+            .send(ArmRequest::new(Method::Delete, url.clone(), &op).api_version(self.version()))
             .await
         {
             Ok(a) if a.status == 204 => return Ok(false),
@@ -255,7 +271,7 @@ impl<'a> Endpoints<'a> {
             Err(e) if e.status() == Some(404) => return Ok(false),
             Err(e) => return Err(e),
         };
-        arm.wait_for_completion(initial, Method::Delete, &url, ENDPOINTS_API_VERSION, &op)
+        arm.wait_for_completion(initial, Method::Delete, &url, self.version(), &op)
             .await?;
         Ok(true)
     }
@@ -264,10 +280,7 @@ impl<'a> Endpoints<'a> {
     pub async fn deployments(self, endpoint: &str) -> Result<Vec<BatchDeployment>, ArmError> {
         let url = self.ws.url(&["batchEndpoints", endpoint, "deployments"]);
         let op = format!("GET batchEndpoints/{endpoint}/deployments");
-        self.ws
-            .arm()
-            .list_all(url, ENDPOINTS_API_VERSION, &op)
-            .await
+        self.ws.arm().list_all(url, self.version(), &op).await
     }
 
     /// One deployment, `None` when it does not exist.
@@ -278,12 +291,7 @@ impl<'a> Endpoints<'a> {
     ) -> Result<Option<BatchDeployment>, ArmError> {
         let op = format!("GET batchEndpoints/{endpoint}/deployments/{deployment}");
         let url = self.url(endpoint, Some(deployment));
-        match self
-            .ws
-            .arm()
-            .get_json(url, ENDPOINTS_API_VERSION, &op)
-            .await
-        {
+        match self.ws.arm().get_json(url, self.version(), &op).await {
             Ok(d) => Ok(Some(d)),
             Err(e) if e.status() == Some(404) => Ok(None),
             Err(e) => Err(e),
@@ -343,7 +351,7 @@ impl<'a> Endpoints<'a> {
                 let url = self.url(endpoint, Some(deployment));
                 Change {
                     value: self
-                        .put(url, DEPLOYMENT_PUT_API_VERSION, &op, &body)
+                        .put(url, self.deployment_put_version(), &op, &body)
                         .await?,
                     changed: true,
                 }
@@ -408,7 +416,15 @@ impl<'a> Endpoints<'a> {
     }
 
     /// Checks an invocation of `endpoint` against the published interface and returns what
-    /// would be sent (nothing is sent).
+    /// would be sent (the invocation itself is not sent).
+    ///
+    /// An input given as a local file or folder (anything that is not an `azureml:`,
+    /// `https://`, `wasbs://` or `abfss://` URI) is checked (it exists, a file for `uri_file`, a
+    /// folder for `uri_folder` and `mltable`), then, once every other value is checked too,
+    /// uploaded to the workspace's default datastore under `LocalUpload/<object hash>/<name>` by
+    /// the same code as `data create` ([`super::data::DataAssets::upload_local`]; skipped when
+    /// an earlier upload of the same content is marked complete) and sent as its `azureml://`
+    /// URI ([`InvokePlan::uploads`]).
     ///
     /// # Errors
     ///
@@ -456,6 +472,34 @@ impl<'a> Endpoints<'a> {
             .job_name
             .clone()
             .unwrap_or_else(|| super::submit::new_job_name(&name));
+        // Local inputs: checked with the rest first (nothing is uploaded for a call that would
+        // be refused), then uploaded as `data create` and `submit` upload them, then sent as
+        // their `azureml://` URIs.
+        let locals = local_inputs(&component, &name, &version, opts)?;
+        let mut opts = opts.clone();
+        if !locals.is_empty() {
+            let mut pending = opts.clone();
+            for (i, _) in &locals {
+                pending.inputs[*i].1 = "azureml://datastores/pending/paths/upload".to_owned();
+            }
+            invoke_body(&component, &name, &version, &pending, job_name.clone())?;
+        }
+        let mut uploads = Vec::new();
+        for (i, path) in locals {
+            let input = opts.inputs[i].0.clone();
+            let data = self
+                .ws
+                .data()
+                .upload_local(
+                    &path,
+                    &format!("input `{input}`"),
+                    &UploadOptions::default(),
+                )
+                .await?;
+            opts.inputs[i].1 = data.uri.clone();
+            uploads.push(UploadedInput { input, path, data });
+        }
+        let opts = &opts;
         let body = invoke_body(&component, &name, &version, opts, job_name)?;
         let scoring_uri = found.properties.scoring_uri.clone().ok_or_else(|| {
             OperateError::Invalid(format!(
@@ -474,6 +518,7 @@ impl<'a> Endpoints<'a> {
             named_deployment: opts.deployment.is_some(),
             component: format!("{name}:{version}"),
             body,
+            uploads,
         })
     }
 
@@ -547,155 +592,12 @@ impl InvokePlan {
     }
 }
 
-/// `(name, version)` of a component version ARM id (`…/components/{n}/versions/{v}`).
-pub fn component_name_version(id: &str) -> Option<(String, String)> {
-    let parts: Vec<&str> = id.trim_end_matches('/').rsplit('/').take(4).collect();
-    match parts.as_slice() {
-        [v, versions, n, components]
-            if versions.eq_ignore_ascii_case("versions")
-                && components.eq_ignore_ascii_case("components") =>
-        {
-            Some(((*n).to_owned(), (*v).to_owned()))
-        }
-        _ => None,
-    }
-}
-
-/// The inputs a published version accepts: `(name, type, default)` in declaration order.
-pub fn accepted_inputs(component: &ComponentVersion) -> Vec<(String, String, Option<String>)> {
-    component.properties.component_spec["inputs"]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| {
-                    (
-                        k.clone(),
-                        v["type"].as_str().unwrap_or("string").to_owned(),
-                        v.get("default").and_then(|d| match d {
-                            Value::String(s) => Some(s.clone()),
-                            Value::Null => None,
-                            other => Some(other.to_string()),
-                        }),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn is_literal(ty: &str) -> bool {
-    matches!(ty, "integer" | "number" | "string" | "boolean")
-}
-
-/// The invoke body for `opts` checked against `component`'s inputs: every name known, every
-/// parameter of its type, every data input without a default given.
-pub fn invoke_body(
-    component: &ComponentVersion,
-    name: &str,
-    version: &str,
-    opts: &InvokeOptions,
-    job_name: String,
-) -> Result<InvokeRequest, OperateError> {
-    let accepted = accepted_inputs(component);
-    let listing = || {
-        accepted
-            .iter()
-            .map(|(n, t, d)| {
-                let how = if is_literal(t) { "--param" } else { "--input" };
-                let default = d
-                    .as_ref()
-                    .map_or(String::new(), |d| format!(" (default: {d})"));
-                format!("  {how} {n}: {t}{default}")
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    let refuse = |problem: String| OperateError::Interface {
-        problem,
-        name: name.to_owned(),
-        version: version.to_owned(),
-        accepted: listing(),
-    };
-    let mut input_data = IndexMap::new();
-    for (key, text) in &opts.params {
-        let Some((_, ty, _)) = accepted.iter().find(|(n, _, _)| n == key) else {
-            return Err(refuse(format!("unknown parameter `{key}`")));
-        };
-        if !is_literal(ty) {
-            return Err(refuse(format!(
-                "`{key}` is a data input ({ty}): give it with `--input {key}=URI`"
-            )));
-        }
-        let value = match ty.as_str() {
-            "integer" => text.trim().parse::<i64>().ok().map(Value::from),
-            "number" => text
-                .trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|f| f.is_finite())
-                .map(Value::from),
-            "boolean" => match text.trim().to_ascii_lowercase().as_str() {
-                "true" => Some(Value::Bool(true)),
-                "false" => Some(Value::Bool(false)),
-                _ => None,
-            },
-            _ => Some(Value::from(text.clone())),
-        }
-        .ok_or_else(|| refuse(format!("`--param {key}={text}` is not a {ty}")))?;
-        if input_data
-            .insert(key.clone(), InvokeInput::Literal { value })
-            .is_some()
-        {
-            return Err(refuse(format!("`{key}` is given twice")));
-        }
-    }
-    for (key, uri) in &opts.inputs {
-        let Some((_, ty, _)) = accepted.iter().find(|(n, _, _)| n == key) else {
-            return Err(refuse(format!("unknown input `{key}`")));
-        };
-        if is_literal(ty) {
-            return Err(refuse(format!(
-                "`{key}` is a parameter ({ty}): give it with `--param {key}=VALUE`"
-            )));
-        }
-        if !(uri.starts_with("azureml:")
-            || uri.starts_with("https://")
-            || uri.starts_with("wasbs://")
-            || uri.starts_with("abfss://"))
-        {
-            return Err(refuse(format!(
-                "`--input {key}={uri}` is not a URI the service can read: upload the file with \
-                 `upload --azure` and give its `azureml://datastores/…` URI"
-            )));
-        }
-        let uri = uri.clone();
-        let input = match ty.as_str() {
-            "uri_file" => InvokeInput::UriFile { uri },
-            "mltable" => InvokeInput::MlTable { uri },
-            _ => InvokeInput::UriFolder { uri },
-        };
-        if input_data.insert(key.clone(), input).is_some() {
-            return Err(refuse(format!("`{key}` is given twice")));
-        }
-    }
-    if let Some((n, t, _)) = accepted
-        .iter()
-        .find(|(n, t, d)| !is_literal(t) && d.is_none() && !input_data.contains_key(n))
-    {
-        return Err(refuse(format!(
-            "input `{n}` ({t}) has no default: give it with `--input {n}=URI`"
-        )));
-    }
-    let mut body = InvokeRequest::default();
-    body.properties.input_data = input_data;
-    body.properties.name = Some(job_name);
-    if let Some(x) = &opts.experiment {
-        body.properties
-            .properties
-            .insert("experimentName".to_owned(), x.clone());
-    }
-    Ok(body)
-}
+mod interface;
+mod jobs;
+pub use interface::{
+    accepted_inputs, component_name_version, invoke_body, is_remote, local_inputs,
+};
+pub use jobs::ENDPOINT_JOBS_API_VERSION;
 
 /// Deployment names: 1 to 32 letters, digits and `-`, starting with a letter or a digit.
 fn check_deployment_name(name: &str) -> Result<(), OperateError> {
@@ -731,91 +633,6 @@ fn check_endpoint_name(name: &str) -> Result<(), OperateError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    fn component() -> ComponentVersion {
-        serde_json::from_value(json!({"id": "/c/components/p/versions/1", "name": "1",
-            "properties": {"componentSpec": {"type": "pipeline", "inputs": {
-                "iris": {"type": "uri_file"},
-                "pipeline_arg": {"type": "integer", "default": "10"}}}}}))
-        .unwrap()
-    }
-
-    fn opts(params: &[(&str, &str)], inputs: &[(&str, &str)]) -> InvokeOptions {
-        let pairs =
-            |l: &[(&str, &str)]| l.iter().map(|(a, b)| ((*a).into(), (*b).into())).collect();
-        InvokeOptions {
-            params: pairs(params),
-            inputs: pairs(inputs),
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn values_are_typed_by_the_published_interface() {
-        let body = invoke_body(
-            &component(),
-            "p",
-            "1",
-            &opts(
-                &[("pipeline_arg", "20")],
-                &[("iris", "azureml://datastores/d/paths/i.csv")],
-            ),
-            "job1".into(),
-        )
-        .unwrap();
-        assert_eq!(
-            serde_json::to_value(&body).unwrap(),
-            json!({"properties": {"inputData": {
-                "pipeline_arg": {"jobInputType": "Literal", "value": 20},
-                "iris": {"jobInputType": "UriFile", "uri": "azureml://datastores/d/paths/i.csv"}},
-                "name": "job1"}})
-        );
-    }
-
-    #[test]
-    fn unknown_names_and_wrong_types_list_what_the_version_accepts() {
-        let iris = [("iris", "azureml://datastores/d/paths/i.csv")];
-        for (params, want) in [
-            (vec![("nope", "1")], "unknown parameter `nope`"),
-            (vec![("pipeline_arg", "ten")], "is not a integer"),
-            (vec![("iris", "x")], "is a data input"),
-        ] {
-            let e =
-                invoke_body(&component(), "p", "1", &opts(&params, &iris), "j".into()).unwrap_err();
-            let text = e.to_string();
-            assert!(text.contains(want), "{text}");
-            assert!(
-                text.contains("--param pipeline_arg: integer (default: 10)"),
-                "{text}"
-            );
-            assert!(e.is_bad_input());
-        }
-        let e = invoke_body(&component(), "p", "1", &opts(&[], &[]), "j".into()).unwrap_err();
-        assert!(
-            e.to_string()
-                .contains("input `iris` (uri_file) has no default"),
-            "{e}"
-        );
-        let e = invoke_body(
-            &component(),
-            "p",
-            "1",
-            &opts(&[], &[("iris", "./local.csv")]),
-            "j".into(),
-        )
-        .unwrap_err();
-        assert!(e.to_string().contains("upload --azure"), "{e}");
-    }
-
-    #[test]
-    fn component_ids_split_into_name_and_version() {
-        assert_eq!(
-            component_name_version("/s/x/components/p/versions/3"),
-            Some(("p".into(), "3".into()))
-        );
-        assert_eq!(component_name_version("/s/x/models/p/versions/3"), None);
-    }
 
     #[test]
     fn the_curl_line_has_a_token_placeholder() {
@@ -825,6 +642,7 @@ mod tests {
             named_deployment: true,
             component: "p:2".into(),
             body: InvokeRequest::default(),
+            uploads: Vec::new(),
         };
         let line = plan.curl();
         assert!(line.contains("Bearer $TOKEN"), "{line}");

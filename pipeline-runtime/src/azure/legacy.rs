@@ -29,6 +29,13 @@
 //! let body = PipelineSubmissionInfo::new("batch_scoring").parameter("process_count_per_node", "6");
 //! let run = v1.submit_published("0f1e2d3c-…", &body).await?;
 //! println!("started run {}", run.id);
+//! // `run.wait_for_completion()`: poll `GET PipelineRuns/{id}` until it ends.
+//! let (_, outcome) = v1
+//!     .follow_run(&run.id, std::time::Duration::from_secs(5), |r| {
+//!         println!("{:?}", r.status.as_ref().and_then(|s| s.code()));
+//!     })
+//!     .await?;
+//! println!("ended {outcome:?}");
 //! // `PipelineEndpoint.submit("batch_scoring", pipeline_version="2")`:
 //! let (_endpoint, run) = v1.submit_endpoint_by_name("scoring", Some("2"), &body).await?;
 //! println!("started run {}", run.id);
@@ -45,7 +52,7 @@ use super::workspace::Workspace;
 use crate::wire::WorkspaceScope;
 use crate::wire::legacy::{
     EntityStatus, LegacyRequest, PipelineEndpointEntity, PipelineRunEntity, PipelineSubmissionInfo,
-    PublishedPipelineEntity,
+    PublishedPipelineEntity, RunOutcome,
 };
 
 /// The v1 pipelines service of a [`Workspace`].
@@ -205,6 +212,40 @@ impl<'a> LegacyPipelines<'a> {
         }
         let run = self.submit_endpoint(&endpoint.id, version, body).await?;
         Ok((endpoint, run))
+    }
+
+    /// The run `run_id` with its status (`GET PipelineRuns/{runId}`, §11 "run status").
+    pub async fn get_run(&self, run_id: &str) -> Result<PipelineRunEntity, ArmError> {
+        let request = LegacyRequest::get_run(run_id);
+        match self.send(&request).await {
+            Ok(answer) => answer.json(&request.operation()),
+            Err(e) if e.status() == Some(404) => Err(e.with_hint(format!(
+                "no pipeline run with id `{run_id}` in workspace `{}`",
+                self.ws.config().workspace_name
+            ))),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Follows run `run_id` until it ends, reading its status every `interval`; `on_status`
+    /// is told each status read. Returns the run as last read and how it ended.
+    ///
+    /// Bounded as every request is: each read has the retry budget, and all of them the
+    /// command budget when one runs ([`super::retry::start_command_budget`]).
+    pub async fn follow_run(
+        &self,
+        run_id: &str,
+        interval: std::time::Duration,
+        mut on_status: impl FnMut(&PipelineRunEntity),
+    ) -> Result<(PipelineRunEntity, RunOutcome), ArmError> {
+        loop {
+            let run = self.get_run(run_id).await?;
+            on_status(&run);
+            if let Some(outcome) = run.status.as_ref().and_then(|s| s.outcome()) {
+                return Ok((run, outcome));
+            }
+            tokio::time::sleep(interval).await;
+        }
     }
 
     /// The published pipeline `pipeline_id` (`GET PublishedPipelines/{id}`).

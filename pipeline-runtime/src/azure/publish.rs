@@ -193,7 +193,8 @@ pub async fn publish_with_events(
         &prepared.bodies.job,
         &name,
         opts.description.clone(),
-    );
+    )
+    .map_err(SubmitError::from)?;
     let spec =
         crate::wire::to_json_value(&body.properties.component_spec, "the pipeline component")
             .map_err(OperateError::Invalid)?;

@@ -26,9 +26,6 @@ use super::workspace::Workspace;
 use crate::wire::rest::PipelineJob;
 use crate::wire::schedule::{Schedule, Trigger};
 
-/// api-version of schedule PUT, GET, list and DELETE (what Microsoft's SDK sends, §13).
-pub const SCHEDULES_API_VERSION: &str = "2023-06-01-preview";
-
 /// Schedules of a [`Workspace`].
 #[derive(Debug, Clone, Copy)]
 pub struct Schedules<'a> {
@@ -41,6 +38,13 @@ impl<'a> Schedules<'a> {
         Self { ws }
     }
 
+    /// api-version of schedule PUT, GET, list and DELETE:
+    /// [`ApiVersions::schedules`](super::ApiVersions::schedules) (default `2023-06-01-preview`,
+    /// what Microsoft's SDK sends, §13; `AZUREML_API_VERSION_SCHEDULES`).
+    fn version(self) -> &'a str {
+        &self.ws.arm().options().api_versions.schedules
+    }
+
     fn url(self, name: &str) -> Url {
         self.ws.url(&["schedules", name])
     }
@@ -51,7 +55,7 @@ impl<'a> Schedules<'a> {
         match self
             .ws
             .arm()
-            .get_json(self.url(name), SCHEDULES_API_VERSION, &op)
+            .get_json(self.url(name), self.version(), &op)
             .await
         {
             Ok(s) => Ok(Some(s)),
@@ -74,7 +78,7 @@ impl<'a> Schedules<'a> {
         url.query_pairs_mut().append_pair("listViewType", "All");
         self.ws
             .arm()
-            .list_all(url, SCHEDULES_API_VERSION, "GET schedules")
+            .list_all(url, self.version(), "GET schedules")
             .await
     }
 
@@ -132,10 +136,7 @@ impl<'a> Schedules<'a> {
         let url = self.url(name);
         let arm = self.ws.arm();
         let initial = match arm
-            .send(
-                ArmRequest::new(Method::Delete, url.clone(), &op)
-                    .api_version(SCHEDULES_API_VERSION),
-            )
+            .send(ArmRequest::new(Method::Delete, url.clone(), &op).api_version(self.version()))
             .await
         {
             Ok(a) if a.status == 204 => return Ok(false),
@@ -143,7 +144,7 @@ impl<'a> Schedules<'a> {
             Err(e) if e.status() == Some(404) => return Ok(false),
             Err(e) => return Err(e),
         };
-        arm.wait_for_completion(initial, Method::Delete, &url, SCHEDULES_API_VERSION, &op)
+        arm.wait_for_completion(initial, Method::Delete, &url, self.version(), &op)
             .await?;
         Ok(true)
     }
@@ -156,12 +157,12 @@ impl<'a> Schedules<'a> {
         let initial = arm
             .send(
                 ArmRequest::new(Method::Put, url.clone(), &op)
-                    .api_version(SCHEDULES_API_VERSION)
+                    .api_version(self.version())
                     .json(json),
             )
             .await?;
         let done = arm
-            .wait_for_completion(initial, Method::Put, &url, SCHEDULES_API_VERSION, &op)
+            .wait_for_completion(initial, Method::Put, &url, self.version(), &op)
             .await?;
         Ok(done.json(&op)?)
     }

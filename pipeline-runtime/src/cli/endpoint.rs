@@ -7,9 +7,9 @@
 //! endpoint deploy E --pipeline N:V [--deployment D] [--default] [--compute C]
 //! endpoint set-default E D
 //! endpoint list
-//! endpoint show E
+//! endpoint show E [--jobs N]
 //! endpoint delete E [--deployment D]
-//! endpoint invoke E [--deployment D] [--param k=v]… [--input k=URI]… [--experiment X] [--wait]
+//! endpoint invoke E [--deployment D] [--param k=v]… [--input k=URI|PATH]… [--experiment X] [--wait]
 //! ```
 //!
 //! Every command that changes something takes `--dry-run [--out DIR]` ([`super::dry_run`]).
@@ -20,9 +20,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::azure::endpoints::{
-    DEPLOYMENT_PUT_API_VERSION, ENDPOINTS_API_VERSION, Endpoints, InvokeOptions, InvokePlan,
-};
+use crate::azure::endpoints::{Endpoints, InvokeOptions, InvokePlan};
 use crate::azure::publish::{OperateError, split_reference};
 use crate::graph::Pipeline;
 use crate::wire::WorkspaceScope;
@@ -53,7 +51,7 @@ pub enum EndpointCommand {
     SetDefault(SetDefaultArgs),
     /// List the workspace's batch endpoints.
     List(ConfigOnly),
-    /// Show an endpoint: its deployments, the default, the scoring URI.
+    /// Show an endpoint: its deployments, the default, the scoring URI, its last jobs.
     Show(ShowArgs),
     /// Delete an endpoint, or only one of its deployments.
     Delete(DeleteArgs),
@@ -130,6 +128,9 @@ pub struct ConfigOnly {
 pub struct ShowArgs {
     /// The endpoint.
     pub endpoint: String,
+    /// How many of its last jobs to list, newest first (0: none).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub jobs: usize,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub config: AzureConfigArg,
@@ -162,7 +163,8 @@ pub struct InvokeArgs {
     /// A parameter value: `--param name=value`, typed by the published interface.
     #[arg(long = "param", value_name = "NAME=VALUE")]
     pub params: Vec<String>,
-    /// A data input: `--input name=azureml://datastores/DS/paths/P` (or an https URL).
+    /// A data input: `--input name=azureml://datastores/DS/paths/P`, an https URL, or a local
+    /// file or folder (uploaded to the default datastore first, skipped when already there).
     #[arg(long = "input", value_name = "NAME=URI")]
     pub inputs: Vec<String>,
     /// The experiment to file the job under.
@@ -221,10 +223,10 @@ fn create(args: &CreateArgs) -> Result<ExitCode, CliError> {
         let scope = dry_run::scope(&args.config)?;
         let body = BatchEndpoint::new("{location}", args.description.clone());
         let planned = [
-            PlannedRequest::arm("GET", endpoint_path(&scope, e, None), ENDPOINTS_API_VERSION),
-            PlannedRequest::arm("GET", scope.id(), "2025-12-01")
+            PlannedRequest::arm("GET", endpoint_path(&scope, e, None), &versions().endpoints),
+            PlannedRequest::arm("GET", scope.id(), &versions().workspaces)
                 .only_if("the endpoint does not exist yet (its region)"),
-            PlannedRequest::arm("PUT", endpoint_path(&scope, e, None), ENDPOINTS_API_VERSION)
+            PlannedRequest::arm("PUT", endpoint_path(&scope, e, None), &versions().endpoints)
                 .with_body(json(&body)?, "endpoint.json")
                 .only_if("the endpoint does not exist yet, or its description differs"),
         ];
@@ -288,21 +290,21 @@ fn deploy(pipeline: &Pipeline, args: &DeployArgs) -> Result<ExitCode, CliError> 
             None,
         );
         let mut planned = vec![
-            PlannedRequest::arm("GET", endpoint_path(&scope, e, None), ENDPOINTS_API_VERSION),
+            PlannedRequest::arm("GET", endpoint_path(&scope, e, None), &versions().endpoints),
             PlannedRequest::arm(
                 "GET",
                 scope.component_version_id(&name, &version),
-                "2024-01-01-preview",
+                &versions().components,
             ),
             PlannedRequest::arm(
                 "GET",
                 endpoint_path(&scope, e, Some(&d)),
-                ENDPOINTS_API_VERSION,
+                &versions().endpoints,
             ),
             PlannedRequest::arm(
                 "PUT",
                 endpoint_path(&scope, e, Some(&d)),
-                DEPLOYMENT_PUT_API_VERSION,
+                &versions().deployments,
             )
             .with_body(json(&body)?, "deployment.json")
             .only_if("the deployment does not run this version yet"),
@@ -351,7 +353,7 @@ fn default_put(scope: &WorkspaceScope, e: &str, d: &str) -> PlannedRequest {
         deployment_name: Some(d.to_owned()),
     });
     let body = serde_json::to_value(&body).unwrap_or_default();
-    PlannedRequest::arm("PUT", endpoint_path(scope, e, None), ENDPOINTS_API_VERSION)
+    PlannedRequest::arm("PUT", endpoint_path(scope, e, None), &versions().endpoints)
         .with_body(body, "endpoint_default.json")
 }
 
@@ -360,11 +362,11 @@ fn set_default(args: &SetDefaultArgs) -> Result<ExitCode, CliError> {
     if args.dry_run.dry_run {
         let scope = dry_run::scope(&args.config)?;
         let planned = [
-            PlannedRequest::arm("GET", endpoint_path(&scope, e, None), ENDPOINTS_API_VERSION),
+            PlannedRequest::arm("GET", endpoint_path(&scope, e, None), &versions().endpoints),
             PlannedRequest::arm(
                 "GET",
                 endpoint_path(&scope, e, Some(d)),
-                ENDPOINTS_API_VERSION,
+                &versions().endpoints,
             )
             .only_if("the default is another deployment"),
             default_put(&scope, e, d).only_if(
@@ -446,6 +448,21 @@ fn show(args: &ShowArgs) -> Result<ExitCode, CliError> {
                 d.properties.provisioning_state.as_deref().unwrap_or("-")
             );
         }
+        if args.jobs > 0 {
+            let jobs = endpoints.jobs(e, args.jobs).await?;
+            if jobs.is_empty() {
+                errln!("Endpoint `{e}` has run no jobs yet (`endpoint invoke {e}` starts one).");
+            }
+            for j in jobs {
+                outln!(
+                    "job          {}\t{}\t{}\t{}",
+                    j.name,
+                    j.properties.status.as_deref().unwrap_or("-"),
+                    j.deployment().unwrap_or("-"),
+                    j.created_at().unwrap_or("-")
+                );
+            }
+        }
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -457,7 +474,7 @@ fn delete(args: &DeleteArgs) -> Result<ExitCode, CliError> {
         let planned = [PlannedRequest::arm(
             "DELETE",
             endpoint_path(&scope, e, d),
-            ENDPOINTS_API_VERSION,
+            &versions().endpoints,
         )];
         return dry_run::show(&planned, args.dry_run.out.as_deref());
     }
@@ -498,6 +515,27 @@ fn invoke(pipeline: &Pipeline, args: &InvokeArgs) -> Result<ExitCode, CliError> 
         // Typed by this binary's own pipeline, since the published interface is not read.
         let scope = dry_run::scope(&args.config)?;
         let local = local_interface(pipeline);
+        // Local inputs would be uploaded first: the body shows where they would go (their
+        // object hash is computed here; the default datastore is named when the call is made).
+        let mut opts = opts;
+        for (i, path) in
+            crate::azure::endpoints::local_inputs(&local, &pipeline.name, "{version}", &opts)
+                .map_err(cli_error)?
+        {
+            let hash = crate::snapshot::object_hash(&path).map_err(|e| {
+                CliError::Usage(format!("cannot read `--input {}`: {e}", opts.inputs[i].0))
+            })?;
+            opts.inputs[i].1 = crate::wire::LocalUpload {
+                datastore: "{default_datastore}".into(),
+                hash,
+                name: path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "data".into()),
+                is_dir: path.is_dir(),
+            }
+            .uri();
+        }
         let body = crate::azure::endpoints::invoke_body(
             &local,
             &pipeline.name,
@@ -510,7 +548,7 @@ fn invoke(pipeline: &Pipeline, args: &InvokeArgs) -> Result<ExitCode, CliError> 
         )
         .map_err(cli_error)?;
         let planned = [
-            PlannedRequest::arm("GET", endpoint_path(&scope, e, None), ENDPOINTS_API_VERSION),
+            PlannedRequest::arm("GET", endpoint_path(&scope, e, None), &versions().endpoints),
             PlannedRequest::arm(
                 "GET",
                 endpoint_path(
@@ -518,12 +556,12 @@ fn invoke(pipeline: &Pipeline, args: &InvokeArgs) -> Result<ExitCode, CliError> 
                     e,
                     Some(args.deployment.as_deref().unwrap_or("{default}")),
                 ),
-                ENDPOINTS_API_VERSION,
+                &versions().endpoints,
             ),
             PlannedRequest::arm(
                 "GET",
                 scope.component_version_id("{name}", "{version}"),
-                "2024-01-01-preview",
+                &versions().components,
             ),
             PlannedRequest {
                 method: "POST",
@@ -541,6 +579,24 @@ fn invoke(pipeline: &Pipeline, args: &InvokeArgs) -> Result<ExitCode, CliError> 
         let ws = workspace(args.config.file.as_deref())?;
         let endpoints = Endpoints::new(&ws);
         let plan: InvokePlan = endpoints.plan_invoke(e, &opts).await.map_err(cli_error)?;
+        for u in &plan.uploads {
+            match &u.data.uploaded {
+                Some(r) => errln!(
+                    "Uploaded input `{}` ({}, {} file(s), {} bytes) to {}.",
+                    u.input,
+                    u.path.display(),
+                    r.files,
+                    r.bytes,
+                    u.data.uri
+                ),
+                None => errln!(
+                    "Input `{}` ({}) is already uploaded at {}; nothing sent.",
+                    u.input,
+                    u.path.display(),
+                    u.data.uri
+                ),
+            }
+        }
         errln!(
             "The same call from any HTTP client (TOKEN: an access token for https://ml.azure.com, e.g. `az account get-access-token --resource https://ml.azure.com --query accessToken -o tsv`):"
         );
@@ -587,4 +643,9 @@ fn local_interface(pipeline: &Pipeline) -> crate::azure::components::ComponentVe
 
 pub(crate) fn json<T: serde::Serialize>(body: &T) -> Result<serde_json::Value, CliError> {
     crate::wire::to_json_value(body, "the request").map_err(CliError::Usage)
+}
+
+/// The api-versions `--dry-run` shows (`AZUREML_API_VERSION_<GROUP>` or the defaults).
+fn versions() -> crate::azure::ApiVersions {
+    crate::azure::ApiVersions::from_env()
 }

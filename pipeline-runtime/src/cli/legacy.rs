@@ -2,9 +2,9 @@
 //! ML's v1 SDK, through the workspace's v1 pipelines service ([`crate::azure::legacy`]).
 //!
 //! ```text
-//! legacy submit --published-pipeline ID --experiment X [--param k=v]…
-//! legacy submit --pipeline-endpoint NAME [--version V] --experiment X [--param k=v]…
-//! legacy submit --pipeline-endpoint-id ID [--version V] --experiment X [--param k=v]…
+//! legacy submit --published-pipeline ID --experiment X [--param k=v]… [--wait]
+//! legacy submit --pipeline-endpoint NAME [--version V] --experiment X [--param k=v]… [--wait]
+//! legacy submit --pipeline-endpoint-id ID [--version V] --experiment X [--param k=v]… [--wait]
 //! legacy disable ID
 //! legacy enable ID
 //! ```
@@ -13,15 +13,21 @@
 //! written to `DIR/requests.json` with one file per body) in the form of `export --format json`,
 //! with `"host": "{pipelines}"` standing for the workspace's discovered v1 host.
 //!
-//! Exit codes: 0 done (also when nothing needed changing), 1 the service refused or failed (an
-//! unknown id included: the error names it), 2 bad usage (a `--param` without `=`, a bad
-//! experiment name), found before any request.
+//! `--wait` follows the run (`GET PipelineRuns/{id}`) until it ends, printing each status
+//! change, and a line when nothing changed for `--heartbeat`; every read counts against the
+//! command budget (`AZUREML_COMMAND_BUDGET`), so the wait is bounded by it.
+//!
+//! Exit codes: 0 done (also when nothing needed changing; with `--wait`, the run finished), 1
+//! the service refused or failed (an unknown id included: the error names it; with `--wait`, the
+//! run failed or was canceled), 2 bad usage (a `--param` without `=`, a bad experiment name),
+//! found before any request.
 
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use crate::azure::legacy::{LegacyPipelines, StatusChange};
 use crate::wire::WorkspaceScope;
-use crate::wire::legacy::{EntityStatus, LegacyRequest, PipelineSubmissionInfo};
+use crate::wire::legacy::{EntityStatus, LegacyRequest, PipelineSubmissionInfo, RunOutcome};
 
 use super::CliError;
 use super::args::AzureConfigArg;
@@ -70,6 +76,15 @@ pub struct LegacySubmitArgs {
     /// A pipeline parameter value: `--param name=value` (sent as a string).
     #[arg(long = "param", value_name = "NAME=VALUE")]
     pub params: Vec<String>,
+    /// Follow the run until it ends (exit 0 finished, 1 failed or canceled).
+    #[arg(long)]
+    pub wait: bool,
+    /// Seconds between two status reads with `--wait`.
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = super::args::seconds)]
+    pub poll_interval: Duration,
+    /// With `--wait`: say that the run is still going when nothing changed for this long.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = super::args::seconds)]
+    pub heartbeat: Duration,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub dry_run: DryRunArgs,
@@ -146,10 +161,16 @@ fn submit(args: &LegacySubmitArgs) -> Result<ExitCode, CliError> {
                 &body,
             )],
         };
-        let planned: Vec<PlannedRequest> = requests
+        let mut planned: Vec<PlannedRequest> = requests
             .into_iter()
             .map(|request| planned(request, &scope, "legacy_submit.json"))
             .collect();
+        if args.wait {
+            planned.push(
+                self::planned(LegacyRequest::get_run(RUN_ID), &scope, "")
+                    .only_if("--wait: repeated every --poll-interval until the run ends"),
+            );
+        }
         return dry_run::show(&planned, args.dry_run.out.as_deref());
     }
     super::azure_workspace::block_on(async {
@@ -203,7 +224,68 @@ fn submit(args: &LegacySubmitArgs) -> Result<ExitCode, CliError> {
         );
         errln!("Studio: {}", studio_url(&ws.resource_id(), &run.id));
         outln!("{}", run.id);
-        Ok(ExitCode::SUCCESS)
+        if !args.wait {
+            errln!("`legacy submit --wait` follows the run to its end.");
+            return Ok(ExitCode::SUCCESS);
+        }
+        follow(&v1, &run.id, args.poll_interval, args.heartbeat).await
+    })
+}
+
+/// Follows run `id` to its end with progress lines; the exit code says how it ended.
+async fn follow(
+    v1: &LegacyPipelines<'_>,
+    id: &str,
+    interval: Duration,
+    heartbeat: Duration,
+) -> Result<ExitCode, CliError> {
+    let started = Instant::now();
+    let stamp = || {
+        let s = started.elapsed().as_secs();
+        format!("{:>3}:{:02}", s / 60, s % 60)
+    };
+    let mut last: Option<String> = None;
+    let mut last_line = Instant::now();
+    let followed = v1
+        .follow_run(id, interval, |run| {
+            let code = run
+                .status
+                .as_ref()
+                .and_then(|s| s.code())
+                .unwrap_or("unknown")
+                .to_owned();
+            if last.as_deref() != Some(code.as_str()) {
+                errln!("[{}] run {id}: {code}", stamp());
+                last = Some(code);
+                last_line = Instant::now();
+            } else if last_line.elapsed() >= heartbeat {
+                errln!(
+                    "[{}] run {id}: still {code}; waiting for it to finish",
+                    stamp()
+                );
+                last_line = Instant::now();
+            }
+        })
+        .await;
+    let (_, outcome) = match followed {
+        Ok(f) => f,
+        Err(e) => return Ok(failed(&e)),
+    };
+    let elapsed = stamp();
+    let elapsed = elapsed.trim();
+    Ok(match outcome {
+        RunOutcome::Finished => {
+            errln!("Run {id} finished after {elapsed}.");
+            ExitCode::SUCCESS
+        }
+        RunOutcome::Failed => {
+            errln!("Run {id} failed after {elapsed}; its logs are in the studio (link above).");
+            ExitCode::from(1)
+        }
+        RunOutcome::Canceled => {
+            errln!("Run {id} was canceled after {elapsed}.");
+            ExitCode::from(1)
+        }
     })
 }
 
@@ -294,6 +376,8 @@ fn set_status(args: &LegacyStatusArgs, status: EntityStatus) -> Result<ExitCode,
 
 /// Stands for the endpoint id a name is looked up to, in a dry run.
 const ENDPOINT_ID: &str = "{endpoint_id}";
+/// Stands for the id of the run a submit starts, in a dry run.
+const RUN_ID: &str = "{run_id}";
 
 /// A v1 request as a dry run shows it: on the `{pipelines}` host, without an `api-version`.
 fn planned(request: LegacyRequest, scope: &WorkspaceScope, file: &str) -> PlannedRequest {
@@ -302,7 +386,8 @@ fn planned(request: LegacyRequest, scope: &WorkspaceScope, file: &str) -> Planne
         host: Some("{pipelines}".to_owned()),
         path: request
             .path(scope)
-            .replace("%7Bendpoint_id%7D", ENDPOINT_ID),
+            .replace("%7Bendpoint_id%7D", ENDPOINT_ID)
+            .replace("%7Brun_id%7D", RUN_ID),
         api_version: None,
         body: request.body,
         file: file.to_owned(),

@@ -130,7 +130,8 @@ fn dry(pipeline: &Pipeline, args: &PublishArgs, name: &str) -> Result<ExitCode, 
         "2024-01-01-preview",
     ));
     let body =
-        wire::endpoint::pipeline_component(pipeline, &bodies.job, name, args.description.clone());
+        wire::endpoint::pipeline_component(pipeline, &bodies.job, name, args.description.clone())
+            .map_err(|e| CliError::from(crate::azure::submit::SubmitError::from(e)))?;
     planned.push(
         PlannedRequest::arm(
             "PUT",

@@ -7,7 +7,7 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use crate::azure::schedules::{SCHEDULES_API_VERSION, Schedules};
+use crate::azure::schedules::Schedules;
 use crate::azure::submit::{self, SubmitOptions};
 use crate::graph::Pipeline;
 use crate::wire::schedule::{Frequency, RecurrenceSchedule, Schedule, Trigger};
@@ -240,11 +240,11 @@ fn create(pipeline: &Pipeline, args: &CreateArgs) -> Result<ExitCode, CliError> 
         planned.push(PlannedRequest::arm(
             "GET",
             path(&scope, name),
-            SCHEDULES_API_VERSION,
+            &schedules_version(),
         ));
         let body = Schedule::create_job(bodies.job.properties, trigger, Some(name.clone()));
         planned.push(
-            PlannedRequest::arm("PUT", path(&scope, name), SCHEDULES_API_VERSION)
+            PlannedRequest::arm("PUT", path(&scope, name), &schedules_version())
                 .with_body(json(&body)?, "schedule.json")
                 .only_if("the schedule does not exist with this trigger and job"),
         );
@@ -337,8 +337,8 @@ fn set_enabled(args: &Changing, enabled: bool) -> Result<ExitCode, CliError> {
     if args.dry_run.dry_run {
         let scope = dry_run::scope(&args.config)?;
         let planned = [
-            PlannedRequest::arm("GET", path(&scope, name), SCHEDULES_API_VERSION),
-            PlannedRequest::arm("PUT", path(&scope, name), SCHEDULES_API_VERSION)
+            PlannedRequest::arm("GET", path(&scope, name), &schedules_version()),
+            PlannedRequest::arm("PUT", path(&scope, name), &schedules_version())
                 .with_body(
                     serde_json::json!({"properties": {"trigger": "{as read}", "action": "{as read}", "isEnabled": enabled}}),
                     "schedule.json",
@@ -375,7 +375,7 @@ fn delete(args: &Changing) -> Result<ExitCode, CliError> {
         let planned = [PlannedRequest::arm(
             "DELETE",
             path(&scope, name),
-            SCHEDULES_API_VERSION,
+            &schedules_version(),
         )];
         return dry_run::show(&planned, args.dry_run.out.as_deref());
     }
@@ -388,4 +388,9 @@ fn delete(args: &Changing) -> Result<ExitCode, CliError> {
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// The schedules api-version `--dry-run` shows (`AZUREML_API_VERSION_SCHEDULES` or the default).
+fn schedules_version() -> String {
+    crate::azure::ApiVersions::from_env().schedules
 }

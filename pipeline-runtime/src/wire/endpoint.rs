@@ -7,18 +7,17 @@
 //! version; the *default version* is the endpoint's `defaults.deploymentName`. Invoking
 //! `POST`s an [`InvokeRequest`] to the endpoint's `scoringUri`.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::WireError;
 use super::rest::{
-    ComponentInput, ComponentOutput, ComponentSpec, ComponentType, ComponentVersion,
-    ComponentVersionProperties, JobBase,
+    ComponentSpec, ComponentType, ComponentVersion, ComponentVersionProperties, JobBase,
 };
-use crate::graph::{InputValue, Pipeline};
+use crate::graph::Pipeline;
 
 /// `PUT {WS}/batchEndpoints/{e}` body and GET answer (`BatchEndpoint`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -279,13 +278,26 @@ pub struct InvokeProperties {
 }
 
 /// One invoke input, discriminated by `jobInputType` (PascalCase here, unlike ARM).
+///
+/// A parameter is sent as `{"jobInputType": "Literal", "value": "<text>"}`, the value as text
+/// written as in a pipeline job's literal inputs (`20`, `0.5`, `True`, `fast`). Why this form:
+/// azure-ai-ml 1.35 builds the invoke body in
+/// `azure/ai/ml/_schema/_deployment/batch/batch_job.py` (`BatchJobSchema.make`), which turns a
+/// typed parameter (`Input(type="integer"|"number"|"string"|"boolean", default=…)`) into the
+/// data plane's `LiteralJobInput(value=…)`, a model whose `value` is a string (as ARM's
+/// `LiteralJobInput.value: str` in the 2025-12-01 models), and passes a plain Python value
+/// through as a bare JSON value (the `"pipeline_arg": 20` reference §13 observed);
+/// `operations/_batch_endpoint_operations.py` (`invoke`) then POSTs it unchanged. The typed
+/// form is the one Microsoft documents (§10's example) and the one that carries the type
+/// discriminator, so the service cannot mistake a parameter for a data input; which other
+/// forms the service accepts is not verified offline (§12).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "jobInputType")]
 pub enum InvokeInput {
-    /// A literal parameter value, with its JSON type.
+    /// A literal parameter value, as text (see above).
     Literal {
         /// The value.
-        value: Value,
+        value: String,
     },
     /// A file.
     UriFile {
@@ -319,45 +331,86 @@ pub struct InvokeResponse {
     pub properties: Value,
 }
 
-/// The named pipeline component version `publish` registers: the pipeline's nodes, inputs (with
-/// defaults) and outputs, taken from the job `job` the wire room wrote for it (§13 "Publish":
-/// `type: pipeline`, no settings).
+/// One job a batch endpoint's deployments started, as the data plane lists them
+/// (`GET {api}/mferp/managementfrontend/…/batchEndpoints/{e}/jobs?api-version=2020-09-01-dataplanepreview`,
+/// reference §10; the fields we read of the `BatchJobResource` the SDK's `list_jobs` parses).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointJob {
+    /// The job's id (when the service gives it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The job's name: `jobs/{name}` and `runs show --azure` follow it.
+    #[serde(default)]
+    pub name: String,
+    /// Who made it and when (`createdAt`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_data: Option<EndpointJobSystemData>,
+    /// Status and the job's own properties.
+    #[serde(default)]
+    pub properties: EndpointJobProperties,
+}
+
+/// `EndpointJob.systemData`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointJobSystemData {
+    /// When the job was created (ISO 8601).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+}
+
+/// `EndpointJob.properties`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointJobProperties {
+    /// `NotStarted`, `Running`, `Completed`, `Failed`, `Canceled`, …
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// The job's properties. The deployment that ran it is read from
+    /// `azureml.deploymentName` (without regard to case); the reference does not document
+    /// the key, so a job without it shows no deployment rather than a guess.
+    #[serde(default)]
+    pub properties: BTreeMap<String, String>,
+}
+
+impl EndpointJob {
+    /// The deployment that ran it, when the job says.
+    pub fn deployment(&self) -> Option<&str> {
+        self.properties
+            .properties
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("azureml.deploymentName"))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// When it was created, when the service says.
+    pub fn created_at(&self) -> Option<&str> {
+        self.system_data.as_ref()?.created_at.as_deref()
+    }
+}
+
+/// The named pipeline component version `publish` registers (§13 "Publish": `type: pipeline`,
+/// no settings): the pipeline's nodes as the job `job` the wire room wrote for it, and its
+/// inputs (with defaults and rules) and outputs (with modes) from the one lowering
+/// ([`super::lower`]: the pipeline lowered as a component, rendered by the same code that
+/// writes a sub-pipeline's component into a job), so the published interface cannot drift from
+/// what the job declares.
+///
+/// # Errors
+///
+/// What the lowering refuses (a step without an environment, …); publishing has already
+/// written the job, so in practice the same errors were reported there first.
 pub fn pipeline_component(
     pipeline: &Pipeline,
     job: &JobBase,
     name: &str,
     description: Option<String>,
-) -> ComponentVersion {
-    let mut inputs = IndexMap::new();
-    for i in &pipeline.inputs {
-        let default = match &i.default {
-            Some(InputValue::Literal(l)) => Some(l.to_wire()),
-            _ => None,
-        };
-        inputs.insert(
-            i.name.clone(),
-            ComponentInput {
-                default,
-                ..ComponentInput::new(i.ty.as_str(), &i.rules)
-            },
-        );
-    }
-    let outputs = pipeline
-        .outputs
-        .iter()
-        .enumerate()
-        .map(|(i, o)| {
-            (
-                o.name.clone(),
-                ComponentOutput {
-                    output_type: Cow::Borrowed(o.ty.as_str()),
-                    mode: pipeline.output_mode(i).map(|m| Cow::Borrowed(m.as_str())),
-                },
-            )
-        })
-        .collect();
+) -> Result<ComponentVersion, WireError> {
+    let interface = super::lower::lower_as_component(pipeline)?;
+    let (inputs, outputs) = super::to_rest::pipeline_interface(&interface);
     let description = description.or_else(|| pipeline.description.clone());
-    ComponentVersion {
+    Ok(ComponentVersion {
         properties: ComponentVersionProperties {
             component_spec: ComponentSpec {
                 name: name.to_owned(),
@@ -378,7 +431,7 @@ pub fn pipeline_component(
             is_anonymous: false,
             is_archived: false,
         },
-    }
+    })
 }
 
 #[cfg(test)]
@@ -443,7 +496,7 @@ mod tests {
         );
         body.properties.input_data.insert(
             "pipeline_arg".into(),
-            InvokeInput::Literal { value: json!(20) },
+            InvokeInput::Literal { value: "20".into() },
         );
         body.properties
             .properties
@@ -452,7 +505,7 @@ mod tests {
             serde_json::to_value(&body).unwrap(),
             json!({"properties": {"inputData": {
                 "iris": {"jobInputType": "UriFile", "uri": "azureml://datastores/d/paths/a.csv"},
-                "pipeline_arg": {"jobInputType": "Literal", "value": 20}},
+                "pipeline_arg": {"jobInputType": "Literal", "value": "20"}},
                 "properties": {"experimentName": "x"}}})
         );
     }

@@ -94,6 +94,16 @@ impl LegacyRequest {
         }
     }
 
+    /// `GET PipelineRuns/{run_id}`: a run and its status (§11 "run status").
+    pub fn get_run(run_id: &str) -> Self {
+        Self {
+            method: "GET",
+            segments: segs(&["PipelineRuns", run_id]),
+            query: Vec::new(),
+            body: None,
+        }
+    }
+
     /// `PUT Pipelines/{pipeline_id}/status` with the JSON string `"Active"` or `"Disabled"`
     /// (§13: the route the v1 SDK's `enable()`/`disable()` use).
     pub fn set_status(pipeline_id: &str, status: EntityStatus) -> Self {
@@ -378,6 +388,28 @@ impl PipelineRunStatus {
             PipelineRunStatus::Code(c) => Some(c),
         }
     }
+
+    /// How the run ended, `None` while it has not (`NotStarted`, `Queued`, `Running`,
+    /// `CancelRequested`, or a code this crate does not know).
+    pub fn outcome(&self) -> Option<RunOutcome> {
+        match self.code()?.to_ascii_lowercase().as_str() {
+            "finished" | "completed" => Some(RunOutcome::Finished),
+            "failed" => Some(RunOutcome::Failed),
+            "canceled" | "cancelled" => Some(RunOutcome::Canceled),
+            _ => None,
+        }
+    }
+}
+
+/// How a v1 pipeline run ended (`PipelineRunStatusCode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunOutcome {
+    /// `Finished`: every step succeeded.
+    Finished,
+    /// `Failed`.
+    Failed,
+    /// `Canceled`.
+    Canceled,
 }
 
 /// Whether a published pipeline (or endpoint) accepts runs.
@@ -583,6 +615,22 @@ mod tests {
 
     #[test]
     fn unknown_entity_status_is_kept() {
+        let ended = |v: serde_json::Value| {
+            serde_json::from_value::<PipelineRunStatus>(v)
+                .unwrap()
+                .outcome()
+        };
+        assert_eq!(
+            ended(json!({"StatusCode": "Finished"})),
+            Some(RunOutcome::Finished)
+        );
+        assert_eq!(ended(json!("Failed")), Some(RunOutcome::Failed));
+        assert_eq!(
+            ended(json!({"StatusCode": "Canceled"})),
+            Some(RunOutcome::Canceled)
+        );
+        assert_eq!(ended(json!({"StatusCode": "Running"})), None);
+        assert_eq!(ended(json!({"StatusCode": "CancelRequested"})), None);
         let s: EntityStatus = serde_json::from_value(json!("Archived")).unwrap();
         assert_eq!(s, EntityStatus::Other("Archived".into()));
         let s: EntityStatus = serde_json::from_value(json!("Disabled")).unwrap();

@@ -412,28 +412,34 @@ fn lower_step(
     })
 }
 
+/// `pipeline` itself lowered as a pipeline component's interface and nodes (what publishing
+/// registers): the same lowering its sub-pipelines get inside a job, so a published interface is
+/// the job's.
+pub(crate) fn lower_as_component(p: &Pipeline) -> Result<PipelineComponentModel<'_>, WireError> {
+    Ok(PipelineComponentModel {
+        inputs: p
+            .inputs
+            .iter()
+            .map(|i| ComponentInputModel {
+                name: &i.name,
+                ty: i.ty,
+                default: match &i.default {
+                    Some(InputValue::Literal(l)) => Some(l),
+                    _ => None,
+                },
+                rules: &i.rules,
+            })
+            .collect(),
+        outputs: lower_outputs(p),
+        nodes: lower_nodes(p)?,
+    })
+}
+
 fn lower_pipeline_component(p: &Pipeline) -> Result<ComponentModel<'_>, WireError> {
-    let nodes = lower_nodes(p)?;
     Ok(ComponentModel {
         name: &p.name,
         display_name: p.display_name.as_deref(),
         description: p.description.as_deref(),
-        kind: ComponentKind::Pipeline(PipelineComponentModel {
-            inputs: p
-                .inputs
-                .iter()
-                .map(|i| ComponentInputModel {
-                    name: &i.name,
-                    ty: i.ty,
-                    default: match &i.default {
-                        Some(InputValue::Literal(l)) => Some(l),
-                        _ => None,
-                    },
-                    rules: &i.rules,
-                })
-                .collect(),
-            outputs: lower_outputs(p),
-            nodes,
-        }),
+        kind: ComponentKind::Pipeline(lower_as_component(p)?),
     })
 }

@@ -396,33 +396,7 @@ impl Builder<'_> {
         p: &PipelineComponentModel<'_>,
     ) -> Result<ComponentSpec, WireError> {
         let jobs = self.nodes(&p.nodes)?;
-        let inputs = p
-            .inputs
-            .iter()
-            .map(|i| {
-                (
-                    i.name.to_owned(),
-                    ComponentInput {
-                        // Defaults are strings on the wire, as Microsoft's SDK writes them.
-                        default: i.default.map(Literal::to_wire),
-                        ..ComponentInput::new(i.ty.as_str(), i.rules)
-                    },
-                )
-            })
-            .collect();
-        let outputs = p
-            .outputs
-            .iter()
-            .map(|o| {
-                (
-                    o.name.to_owned(),
-                    ComponentOutput {
-                        output_type: Cow::Borrowed(o.ty.as_str()),
-                        mode: o.mode.map(|m| Cow::Borrowed(m.as_str())),
-                    },
-                )
-            })
-            .collect();
+        let (inputs, outputs) = pipeline_interface(p);
         Ok(ComponentSpec {
             name: c.name.to_owned(),
             display_name: c.display_name.map(str::to_owned),
@@ -525,4 +499,43 @@ fn data_input_type(ty: PortType) -> JobInputType {
         PortType::Data(asset) => asset.into(),
         PortType::Param(_) => JobInputType::Literal,
     }
+}
+
+/// The inputs and outputs of a lowered pipeline component as REST writes them: what a
+/// sub-pipeline's component and a published pipeline (`wire::endpoint::pipeline_component`)
+/// declare.
+pub(crate) fn pipeline_interface(
+    p: &PipelineComponentModel<'_>,
+) -> (
+    IndexMap<String, ComponentInput>,
+    IndexMap<String, ComponentOutput>,
+) {
+    let inputs = p
+        .inputs
+        .iter()
+        .map(|i| {
+            (
+                i.name.to_owned(),
+                ComponentInput {
+                    // Defaults are strings on the wire, as Microsoft's SDK writes them.
+                    default: i.default.map(Literal::to_wire),
+                    ..ComponentInput::new(i.ty.as_str(), i.rules)
+                },
+            )
+        })
+        .collect();
+    let outputs = p
+        .outputs
+        .iter()
+        .map(|o| {
+            (
+                o.name.to_owned(),
+                ComponentOutput {
+                    output_type: Cow::Borrowed(o.ty.as_str()),
+                    mode: o.mode.map(|m| Cow::Borrowed(m.as_str())),
+                },
+            )
+        })
+        .collect();
+    (inputs, outputs)
 }

@@ -28,6 +28,13 @@ pub struct ApiVersions {
     pub computes: String,
     /// Datastores and `listSecrets` (default `2024-10-01-preview`).
     pub datastores: String,
+    /// Batch endpoint PUT, GET, list and DELETE, and deployment GET, list and DELETE (default
+    /// `2023-10-01`).
+    pub endpoints: String,
+    /// Pipeline-component batch deployment PUT (default `2023-02-01-preview`).
+    pub deployments: String,
+    /// Schedule PUT, GET, list and DELETE (default `2023-06-01-preview`).
+    pub schedules: String,
 }
 
 impl Default for ApiVersions {
@@ -41,13 +48,17 @@ impl Default for ApiVersions {
             environments: "2023-04-01-preview".into(),
             computes: "2023-08-01-preview".into(),
             datastores: "2024-10-01-preview".into(),
+            endpoints: "2023-10-01".into(),
+            deployments: "2023-02-01-preview".into(),
+            schedules: "2023-06-01-preview".into(),
         }
     }
 }
 
 impl ApiVersions {
     /// The defaults with overrides from `AZUREML_API_VERSION_<GROUP>` variables (`JOBS`,
-    /// `COMPONENTS`, `CODES`, `DATASTORES`, `COMPUTES`, `WORKSPACES`, `DATA`, `ENVIRONMENTS`),
+    /// `COMPONENTS`, `CODES`, `DATASTORES`, `COMPUTES`, `WORKSPACES`, `DATA`, `ENVIRONMENTS`,
+    /// `ENDPOINTS`, `DEPLOYMENTS`, `SCHEDULES`),
     /// e.g. `AZUREML_API_VERSION_JOBS=2025-12-01`.
     pub fn from_env() -> Self {
         Self::with_overrides(|key| std::env::var(key).ok().filter(|v| !v.trim().is_empty()))
@@ -65,6 +76,9 @@ impl ApiVersions {
             ("ENVIRONMENTS", &mut v.environments),
             ("COMPUTES", &mut v.computes),
             ("DATASTORES", &mut v.datastores),
+            ("ENDPOINTS", &mut v.endpoints),
+            ("DEPLOYMENTS", &mut v.deployments),
+            ("SCHEDULES", &mut v.schedules),
         ] {
             if let Some(value) = lookup(&format!("AZUREML_API_VERSION_{group}")) {
                 *slot = value.trim().to_owned();
@@ -207,5 +221,33 @@ mod tests {
         });
         assert_eq!(v.jobs, "2025-12-01");
         assert_eq!(v.components, ApiVersions::default().components);
+    }
+
+    #[test]
+    fn operate_groups_default_to_the_sdk_and_take_overrides() {
+        let d = ApiVersions::default();
+        assert_eq!(
+            (
+                d.endpoints.as_str(),
+                d.deployments.as_str(),
+                d.schedules.as_str()
+            ),
+            ("2023-10-01", "2023-02-01-preview", "2023-06-01-preview")
+        );
+        let v = ApiVersions::with_overrides(|k| match k {
+            "AZUREML_API_VERSION_ENDPOINTS" => Some("2025-12-01".to_owned()),
+            "AZUREML_API_VERSION_DEPLOYMENTS" => Some("2024-10-01".to_owned()),
+            "AZUREML_API_VERSION_SCHEDULES" => Some("2025-01-01-preview".to_owned()),
+            _ => None,
+        });
+        assert_eq!(
+            (
+                v.endpoints.as_str(),
+                v.deployments.as_str(),
+                v.schedules.as_str()
+            ),
+            ("2025-12-01", "2024-10-01", "2025-01-01-preview")
+        );
+        assert_eq!(v.jobs, d.jobs);
     }
 }
