@@ -451,9 +451,10 @@ pub fn spark(
             "docker_args",
             "timeout",
             "env",
+            "environment",
             "copy_mode",
         ],
-        "a Spark step takes `entry`, `args`, `py_files`, `conf(...)`, the driver and executor settings, and `compute` or `instance_type` with `runtime_version`",
+        "a Spark step runs in the Spark runtime and takes `entry`, `args`, `py_files`, `conf(...)`, the driver and executor settings, and `compute` or `instance_type` with `runtime_version`",
     );
     // Where it runs: an attached Synapse pool, or serverless Spark.
     let compute = written.span("compute");

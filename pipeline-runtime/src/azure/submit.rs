@@ -365,7 +365,7 @@ pub async fn prepare(
     let scope = ws.scope();
     // Checked before anything is uploaded: every step needs an environment.
     for step in pipeline.steps() {
-        if step.environment.is_none() {
+        if step.environment.is_none() && matches!(step.kind, crate::graph::StepKind::Command) {
             return Err(WireError::NoEnvironment { step: step.name }.into());
         }
     }
