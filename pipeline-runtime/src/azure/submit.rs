@@ -383,6 +383,14 @@ pub async fn prepare(
             slot.insert(version);
         }
     }
+    // Data assets named with a version (`azureml:NAME:VERSION`) must exist: checked before
+    // anything is uploaded, a missing one named with the versions its asset has.
+    let mut checked = std::collections::BTreeSet::new();
+    for (_, name, version) in wire::versioned_data_assets(pipeline, values) {
+        if checked.insert((name.clone(), version.clone())) {
+            ws.data().get_version(&name, &version).await?;
+        }
+    }
 
     let folders = wire::snapshot_folders(pipeline);
     let hashed = hash_snapshots(folders, events).await?;

@@ -84,6 +84,24 @@ pub fn latest_data_assets(
         .collect()
 }
 
+/// The data assets the pipeline names with a version (`azureml:NAME:VERSION`, in `values` or
+/// inside the graph), each with a label for messages: `(label, name, version)`. Submission
+/// checks that each exists before anything is uploaded.
+pub fn versioned_data_assets(
+    pipeline: &Pipeline,
+    values: &[Option<InputValue>],
+) -> Vec<(String, String, String)> {
+    data_locations(pipeline, values)
+        .into_iter()
+        .filter_map(|(label, loc)| match loc {
+            DataLocation::Uri(u) => {
+                DataAssetRef::parse(u).and_then(|r| r.version.map(|v| (label, r.name, v)))
+            }
+            DataLocation::Local(_) => None,
+        })
+        .collect()
+}
+
 fn data_locations<'a>(
     pipeline: &'a Pipeline,
     values: &'a [Option<InputValue>],
