@@ -1,32 +1,18 @@
 //! The copy and Spark forms of `#[step]`: `#[step(copy, …)]` (Azure ML's `data_transfer` node,
 //! task `copy_data`) and `#[step(spark, …)]` (its `spark` node). Their own arguments are read
-//! here, and checked against the ports and the arguments of the command form they do not take.
+//! in `kind_args.rs` and checked here against the ports and the arguments of the command form they do not take.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
 use syn::{LitInt, LitStr};
 
+pub use super::kind_args::{KEYS, KindArgs, parse_key};
+
 use super::model::OutputModel;
 use super::parse::StepArgs;
-use crate::attr::{Once, int_value, skip_value, string_value};
+use crate::attr::Once;
 use crate::ctx::Ctxt;
 use crate::sig::{InputMode, Port};
-
-/// The arguments only the copy and Spark forms take.
-pub const KEYS: &[&str] = &[
-    "copy",
-    "spark",
-    "copy_mode",
-    "entry",
-    "py_files",
-    "conf",
-    "driver_cores",
-    "driver_memory",
-    "executor_cores",
-    "executor_memory",
-    "executor_instances",
-    "runtime_version",
-];
 
 const COPY_MODES: &[&str] = &["merge_with_overwrite", "fail_if_conflict"];
 
@@ -38,151 +24,6 @@ const RESOURCE_CONF: &[(&str, &str)] = &[
     ("spark.executor.memory", "executor_memory"),
     ("spark.executor.instances", "executor_instances"),
 ];
-
-/// The copy and Spark arguments as written.
-#[derive(Default)]
-pub struct KindArgs {
-    pub copy: Once<()>,
-    pub spark: Once<()>,
-    pub copy_mode: Once<LitStr>,
-    pub entry: Once<LitStr>,
-    pub py_files: Once<Vec<LitStr>>,
-    pub conf: Once<Vec<(LitStr, LitStr)>>,
-    pub driver_cores: Once<LitInt>,
-    pub driver_memory: Once<LitStr>,
-    pub executor_cores: Once<LitInt>,
-    pub executor_memory: Once<LitStr>,
-    pub executor_instances: Once<LitInt>,
-    pub runtime_version: Once<LitStr>,
-}
-
-/// Reads one of [`KEYS`]; `false` when `key` is not one of them.
-pub fn parse_key(
-    cx: &mut Ctxt,
-    meta: &syn::meta::ParseNestedMeta,
-    key: &str,
-    span: Span,
-    out: &mut KindArgs,
-) -> bool {
-    macro_rules! string {
-        ($field:ident) => {
-            if let Some(v) = string_value(cx, meta, key) {
-                out.$field.set(cx, "step", key, span, v);
-            }
-        };
-    }
-    macro_rules! int {
-        ($field:ident) => {
-            if let Some(v) = int_value(cx, meta, key) {
-                out.$field.set(cx, "step", key, span, v);
-            }
-        };
-    }
-    match key {
-        "copy" | "spark" => {
-            if !meta.input.is_empty() && !meta.input.peek(syn::Token![,]) {
-                cx.error_spanned_by(
-                    &meta.path,
-                    format!(
-                        "`{key}` is a bare word that picks the step's form: `#[step({key}, …)]`"
-                    ),
-                );
-                let _ = skip_value(meta);
-            }
-            let flag = if key == "copy" {
-                &mut out.copy
-            } else {
-                &mut out.spark
-            };
-            flag.set(cx, "step", key, span, ());
-        }
-        "copy_mode" => string!(copy_mode),
-        "entry" => string!(entry),
-        "driver_memory" => string!(driver_memory),
-        "executor_memory" => string!(executor_memory),
-        "runtime_version" => string!(runtime_version),
-        "driver_cores" => int!(driver_cores),
-        "executor_cores" => int!(executor_cores),
-        "executor_instances" => int!(executor_instances),
-        "py_files" => {
-            if let Some(list) = string_list(cx, meta, key) {
-                out.py_files.set(cx, "step", key, span, list);
-            }
-        }
-        "conf" => {
-            if let Some(pairs) = conf(cx, meta) {
-                out.conf.set(cx, "step", key, span, pairs);
-            }
-        }
-        _ => return false,
-    }
-    true
-}
-
-/// `= ["a.py", "b.py"]`.
-fn string_list(cx: &mut Ctxt, meta: &syn::meta::ParseNestedMeta, key: &str) -> Option<Vec<LitStr>> {
-    let hint = format!("`{key}` expects a list of strings: `{key} = [\"utils.py\"]`");
-    if !meta.input.peek(syn::Token![=]) {
-        cx.error_spanned_by(&meta.path, &hint);
-        let _ = skip_value(meta);
-        return None;
-    }
-    let expr: syn::Expr = match meta.value().and_then(|v| v.parse()) {
-        Ok(e) => e,
-        Err(e) => {
-            cx.push(e);
-            return None;
-        }
-    };
-    let syn::Expr::Array(array) = expr else {
-        cx.error_spanned_by(&expr, hint);
-        return None;
-    };
-    let mut out = Vec::new();
-    for elem in array.elems {
-        match elem {
-            syn::Expr::Lit(syn::ExprLit {
-                lit: syn::Lit::Str(s),
-                ..
-            }) => out.push(s),
-            other => cx.error_spanned_by(&other, &hint),
-        }
-    }
-    Some(out)
-}
-
-/// `conf("spark.sql.shuffle.partitions" = "8", …)`: Spark keys have dots, so they are strings.
-fn conf(cx: &mut Ctxt, meta: &syn::meta::ParseNestedMeta) -> Option<Vec<(LitStr, LitStr)>> {
-    const HINT: &str = "`conf` expects Spark settings as strings: `conf(\"spark.sql.shuffle.partitions\" = \"8\")`";
-    if !meta.input.peek(syn::token::Paren) {
-        cx.error_spanned_by(&meta.path, HINT);
-        let _ = skip_value(meta);
-        return None;
-    }
-    fn entries(
-        input: syn::parse::ParseStream,
-    ) -> syn::Result<syn::punctuated::Punctuated<(LitStr, LitStr), syn::Token![,]>> {
-        let content;
-        syn::parenthesized!(content in input);
-        content.parse_terminated(
-            |input| {
-                let key: LitStr = input.parse()?;
-                input.parse::<syn::Token![=]>()?;
-                let value: LitStr = input.parse()?;
-                Ok((key, value))
-            },
-            syn::Token![,],
-        )
-    }
-    let parsed = entries(meta.input);
-    match parsed {
-        Ok(list) => Some(list.into_iter().collect()),
-        Err(e) => {
-            cx.push(syn::Error::new(e.span(), format!("{e}; {HINT}")));
-            None
-        }
-    }
-}
 
 /// Which form a step has.
 pub enum KindModel {
@@ -311,7 +152,8 @@ pub fn form(cx: &mut Ctxt, k: &KindArgs) -> Option<&'static str> {
                 *span,
                 "a step is either `copy` or `spark`, not both; declare two steps",
             );
-            None
+            // Checked as a copy, so that nothing asks for a command.
+            Some("copy")
         }
         (Some(_), None) => Some("copy"),
         (None, Some(_)) => Some("spark"),
@@ -491,8 +333,9 @@ pub fn spark(
             "`entry` needs `source_dir = \"...\"`: the folder uploaded as the step's code, relative to the crate's root",
         ),
         (Some(lit), Some((dir, full))) if full.is_dir() => {
-            super::model::check_script(cx, &lit.value(), dir, full, lit.span());
-            tracked.push(format!("{dir}/{}", lit.value()));
+            if check_file(cx, "entry", lit, dir, full) {
+                tracked.push(format!("{dir}/{}", lit.value()));
+            }
         }
         _ => {}
     }
@@ -502,8 +345,9 @@ pub fn spark(
         if let Some((dir, full)) = f.source_dir
             && full.is_dir()
         {
-            super::model::check_script(cx, &v, dir, full, lit.span());
-            tracked.push(format!("{dir}/{v}"));
+            if check_file(cx, "py_files", lit, dir, full) {
+                tracked.push(format!("{dir}/{v}"));
+            }
         }
         py_files.push(v);
     }
@@ -606,6 +450,53 @@ pub fn spark(
         runtime_version: k.runtime_version.get().map(LitStr::value),
     });
     (model, args)
+}
+
+/// Checks that `lit` names a file inside the code folder; `true` when it does.
+fn check_file(cx: &mut Ctxt, key: &str, lit: &LitStr, dir: &str, full: &std::path::Path) -> bool {
+    let file = lit.value();
+    let path = std::path::Path::new(&file);
+    if file.is_empty()
+        || path.is_absolute()
+        || file.contains("..")
+        || file.contains(char::is_whitespace)
+    {
+        cx.error_spanned_by(
+            lit,
+            format!("`{key}` names a file inside `source_dir`, relative to it and without spaces (e.g. `\"main.py\"`)"),
+        );
+        return false;
+    }
+    if full.join(path).is_file() {
+        return true;
+    }
+    let mut found: Vec<String> = std::fs::read_dir(full)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter(|e| e.path().is_file())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort();
+    let refs: Vec<&str> = found.iter().map(String::as_str).collect();
+    let hint = match crate::names::did_you_mean(&file, &refs) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None if found.is_empty() => "it holds no files".to_owned(),
+        None => format!(
+            "it holds {}",
+            refs.iter()
+                .take(8)
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    cx.error_spanned_by(
+        lit,
+        format!("`{key}` file `{file}` does not exist in `{dir}`; {hint}"),
+    );
+    false
 }
 
 fn missing(key: &str) -> String {

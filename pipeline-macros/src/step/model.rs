@@ -394,7 +394,7 @@ fn check_port(cx: &mut Ctxt, name: &str, span: Span) {
     }
 }
 
-pub(super) fn check_script(cx: &mut Ctxt, script: &str, dir: &str, full_dir: &Path, span: Span) {
+fn check_script(cx: &mut Ctxt, script: &str, dir: &str, full_dir: &Path, span: Span) {
     if script.is_empty() || Path::new(script).is_absolute() || script.contains("..") {
         cx.error_at(
             span,
