@@ -1002,7 +1002,7 @@ async fn data_create_tabular_on_azure_uploads_the_mltable_and_registers_it() {
     // What Azurite holds: the MLTable file, at the path the version points at.
     let blob = format!("{}MLTable", &data_uri[prefix.len()..]);
     let blobs = azurite.list_blobs(CONTAINER).await;
-    assert_eq!(blobs, [blob.clone()], "{blobs:?}");
+    assert_eq!(blobs, std::slice::from_ref(&blob), "{blobs:?}");
     let table: Value =
         serde_yaml_ng::from_slice(&azurite.download(CONTAINER, &blob).await).unwrap();
     assert_eq!(table["paths"], json!([{"pattern": pattern}]));

@@ -332,10 +332,8 @@ pub fn spark(
             lit,
             "`entry` needs `source_dir = \"...\"`: the folder uploaded as the step's code, relative to the crate's root",
         ),
-        (Some(lit), Some((dir, full))) if full.is_dir() => {
-            if check_file(cx, "entry", lit, dir, full) {
-                tracked.push(format!("{dir}/{}", lit.value()));
-            }
+        (Some(lit), Some((dir, full))) if full.is_dir() && check_file(cx, "entry", lit, dir, full) => {
+            tracked.push(format!("{dir}/{}", lit.value()));
         }
         _ => {}
     }
@@ -344,10 +342,9 @@ pub fn spark(
         let v = lit.value();
         if let Some((dir, full)) = f.source_dir
             && full.is_dir()
+            && check_file(cx, "py_files", lit, dir, full)
         {
-            if check_file(cx, "py_files", lit, dir, full) {
-                tracked.push(format!("{dir}/{v}"));
-            }
+            tracked.push(format!("{dir}/{v}"));
         }
         py_files.push(v);
     }
