@@ -69,7 +69,7 @@ fn on_path(path_env: &std::ffi::OsStr) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::{StepKind, UriFolder};
+    use crate::graph::StepKind;
 
     #[test]
     fn the_command_line_has_py_files_every_conf_the_entry_and_args() {
@@ -83,7 +83,6 @@ mod tests {
             executor_instances: 2,
             runtime_version: Some("3.4"),
         };
-        let _ = std::marker::PhantomData::<UriFolder>;
         let def = crate::graph::StepDef {
             name: "wordcount",
             display_name: None,
@@ -107,9 +106,9 @@ mod tests {
         };
         assert_eq!(
             template(&def, &SPARK),
-            "spark-submit --py-files utils.py,more.py --conf spark.driver.cores=1 \
-             --conf spark.driver.memory=2g --conf spark.executor.cores=2 \
-             --conf spark.executor.memory=2g --conf spark.executor.instances=2 \
+            "spark-submit --py-files 'utils.py,more.py' --conf 'spark.driver.cores=1' \
+             --conf 'spark.driver.memory=2g' --conf 'spark.executor.cores=2' \
+             --conf 'spark.executor.memory=2g' --conf 'spark.executor.instances=2' \
              --conf 'spark.app.name=my app' main.py --in ${{inputs.data}}"
         );
         assert!(missing_message("wordcount").contains("`spark-submit` is not on PATH"));
