@@ -379,8 +379,91 @@ async fn attach_kubernetes_synapse_and_a_vm() {
         let put = &fake.requests_to("PUT", &format!("/computes/{name}"))[0];
         assert_eq!(put.body["properties"], expected, "{name}");
         assert_eq!(put.body["location"], "eastus");
+        // A Synapse pool reaches data through the compute's managed identity; nothing else
+        // sends one.
+        let identity = if name == "spark" {
+            json!({"type": "SystemAssigned"})
+        } else {
+            Value::Null
+        };
+        assert_eq!(put.body["identity"], identity, "{name}");
     }
     assert_eq!(fake.computes().names(), ["k8s", "spark", "vm1"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attach_synapse_with_user_assigned_identities_sends_them_key_by_key() {
+    let fake = fake(0).await;
+    let uai = |n: &str| {
+        format!(
+            "/subscriptions/s/resourceGroups/r/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{n}"
+        )
+    };
+    let (a, b) = (uai("reader"), uai("writer"));
+    let out = output(cli(
+        &fake,
+        None,
+        &[
+            "compute",
+            "attach",
+            "pool",
+            "--poll-interval",
+            "0.01",
+            "--type",
+            "synapse-spark",
+            "--resource-id",
+            "/pool-id",
+            "--user-assigned-identity",
+            &a,
+            "--user-assigned-identity",
+            &b,
+        ],
+    ))
+    .await;
+    let (_, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let put = &fake.requests_to("PUT", "/computes/pool")[0];
+    let body = put.body.as_object().unwrap();
+    let keys: Vec<&str> = body.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["location", "identity", "properties"]);
+    assert_eq!(
+        body["identity"],
+        json!({"type": "UserAssigned", "userAssignedIdentities": {a.clone(): {}, b.clone(): {}}})
+    );
+    assert_eq!(
+        body["properties"],
+        json!({"computeType": "SynapseSpark", "resourceId": "/pool-id"})
+    );
+
+    // `--identity user-assigned` without an id, and an identity on another kind, are refused
+    // before anything is sent.
+    fake.clear_requests();
+    for args in [
+        &[
+            "--type",
+            "synapse-spark",
+            "--resource-id",
+            "/p",
+            "--identity",
+            "user-assigned",
+        ][..],
+        &[
+            "--type",
+            "kubernetes",
+            "--resource-id",
+            "/k",
+            "--identity",
+            "system-assigned",
+        ][..],
+    ] {
+        let mut all = vec!["compute", "attach", "other"];
+        all.extend_from_slice(args);
+        let out = output(cli(&fake, None, &all)).await;
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("--identity"), "{stderr}");
+    }
+    assert!(fake.requests_to("PUT", "/computes/").is_empty());
 }
 
 /// The model fields of api-version 2025-12-01 (`arm_ml_service_2025-12-01_models.txt`) a
@@ -870,6 +953,79 @@ async fn an_azure_data_asset_uploads_once_and_is_submitted_by_id() {
     );
     assert!(!stdout.contains(TOKEN) && !stderr.contains(TOKEN));
     assert!(!stderr.contains(azurite.account_key()));
+}
+
+/// The seed's `Dataset.Tabular.from_delimited_files`, end to end on Azure: the MLTable file is
+/// uploaded to the default datastore (Azurite) under `LocalUpload/…/NAME/`, marked complete,
+/// and the version registered as an `mltable` pointing at it; the same again changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_create_tabular_on_azure_uploads_the_mltable_and_registers_it() {
+    let (azurite, fake) = fake_on_azurite("aml-compute").await;
+    let pattern = "azureml://datastores/workspaceblobstore/paths/train-dataset/*.csv";
+    let args = [
+        "data",
+        "create-tabular",
+        "iris-table",
+        "--version",
+        "1",
+        "--from-delimited",
+        pattern,
+        "--delimiter",
+        ";",
+        "--azure",
+    ];
+    let out = output(cli(&fake, Some(&azurite), &args)).await;
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stdout.contains(TOKEN) && !stderr.contains(TOKEN));
+    assert!(!stderr.contains(azurite.account_key()));
+
+    let puts = fake.requests_to("PUT", "/data/iris-table/versions/1");
+    assert_eq!(puts.len(), 1);
+    let props = &puts[0].body["properties"];
+    assert_eq!(props["dataType"], "mltable");
+    assert_eq!(props["referencedUris"], json!([pattern]));
+    let data_uri = props["dataUri"].as_str().unwrap();
+    let prefix = "azureml://datastores/workspaceblobstore/paths/";
+    assert!(
+        data_uri.starts_with(&format!("{prefix}LocalUpload/"))
+            && data_uri.ends_with("/iris-table/"),
+        "{data_uri}"
+    );
+    // The datastore's key was asked for as the SDK asks (§13).
+    let secrets = fake.requests_to("POST", "listSecrets");
+    assert_eq!(
+        secrets[0].body,
+        json!({"expirableSecret": true, "expireAfterHours": 1})
+    );
+
+    // What Azurite holds: the MLTable file, at the path the version points at.
+    let blob = format!("{}MLTable", &data_uri[prefix.len()..]);
+    let blobs = azurite.list_blobs(CONTAINER).await;
+    assert_eq!(blobs, std::slice::from_ref(&blob), "{blobs:?}");
+    let table: Value =
+        serde_yaml_ng::from_slice(&azurite.download(CONTAINER, &blob).await).unwrap();
+    assert_eq!(table["paths"], json!([{"pattern": pattern}]));
+    assert_eq!(
+        table["transformations"],
+        json!([{"read_delimited": {"delimiter": ";", "encoding": "utf8",
+            "header": "all_files_same_headers"}}])
+    );
+    assert_eq!(
+        azurite.blob_metadata(CONTAINER, &blob).await["upload_status"],
+        "completed"
+    );
+
+    // The same again: nothing uploaded, nothing registered.
+    let out = output(cli(&fake, Some(&azurite), &args)).await;
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("already exists with the same data; nothing changed"),
+        "{stdout}"
+    );
+    assert_eq!(uploaded_files(&stderr), None, "{stderr}");
+    assert_eq!(fake.data().puts(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

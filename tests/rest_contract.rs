@@ -378,6 +378,7 @@ fn golden_exports_follow_the_rest_contract() {
         "compare_models.json",
         "model_selection.json",
         "io_showcase.json",
+        "data_movement.json",
     ] {
         let requests = golden(file);
         let errors = check(&contract, &requests);

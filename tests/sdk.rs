@@ -80,12 +80,14 @@ fn load_jobs(python: &str, files: &[&Path]) -> Vec<serde_json::Value> {
         .collect()
 }
 
-/// Each example with the arguments its export is checked with: `io_showcase` takes its data
-/// asset on the command line, as its docs say to on Azure ML.
-const EXAMPLES: [(&str, &[&str]); 3] = [
+/// Each example with the arguments its export is checked with: `io_showcase` and
+/// `data_movement` take their data asset on the command line, as their docs say to on Azure ML.
+/// `data_movement` has a `data_transfer` (copy) node and a `spark` node.
+const EXAMPLES: [(&str, &[&str]); 4] = [
     ("compare_models", &[]),
     ("model_selection", &[]),
     ("io_showcase", &["--input", "iris=azureml:iris:1"]),
+    ("data_movement", &["--input", "raw=azureml:iris-raw:1"]),
 ];
 
 #[test]

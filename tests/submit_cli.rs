@@ -525,7 +525,7 @@ async fn a_data_asset_at_latest_is_resolved_to_its_arm_id_at_submit() {
     );
     assert_eq!(env.fake.requests_to("GET", "/data/iris").len(), 1);
 
-    // A version named is sent as its ARM id without a lookup.
+    // A version named is checked once (it exists) and sent as its ARM id.
     env.fake.clear_requests();
     let out = output(submit_cmd(&env, &["--input", "iris=azureml:iris:1"])).await;
     let (stdout, stderr) = text(&out);
@@ -535,7 +535,34 @@ async fn a_data_asset_at_latest_is_resolved_to_its_arm_id_at_submit() {
         iris_uri(&job),
         format!("{}/data/iris/versions/1", env.fake.workspace_id())
     );
-    assert!(env.fake.requests_to("GET", "/data/").is_empty());
+    assert_eq!(
+        env.fake.requests_to("GET", "/data/").len(),
+        1,
+        "one GET of data/iris/versions/1"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_data_asset_version_is_named_with_its_versions_before_any_upload() {
+    let env = env().await;
+    let uri = "azureml://datastores/workspaceblobstore/paths/iris.csv";
+    env.fake.add_data_version("iris", "1", "uri_file", uri);
+    env.fake.add_data_version("iris", "2", "uri_file", uri);
+    let out = output(submit_cmd(&env, &["--input", "iris=azureml:iris:7"])).await;
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("no version `7` of data asset `iris`; it has versions 2, 1"),
+        "{stderr}"
+    );
+    assert!(
+        env.fake
+            .requests_to("POST", "startPendingUpload")
+            .is_empty()
+    );
+    assert!(env.fake.requests_to("GET", "/codes/").is_empty());
+    assert_eq!(env.fake.component_puts(), 0);
+    assert_eq!(env.fake.job_puts(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -100,6 +100,44 @@ use proc_macro::TokenStream;
 /// that name no port, duplicate port names, and Azure ML's rules for component, compute and
 /// environment names. Types are checked by rustc: passing a `Data<UriFile>` where the step
 /// takes a `Data<UriFolder>` does not compile.
+///
+/// # Copy steps: `#[step(copy, ...)]`
+///
+/// The seed's `DataTransferStep`: Azure ML's `data_transfer` node with the task `copy_data`
+/// (**experimental in Azure ML**), run by a Data Factory compute. One data input, one output of
+/// the same kind, no parameters; `compute` is required and `copy_mode` is
+/// `merge_with_overwrite` or `fail_if_conflict`. It takes no command-step argument (`script`,
+/// `environment`, `timeout`, …). Locally it is a verified copy: the output's content hash must
+/// equal the input's, or the step fails.
+///
+/// ```
+/// use azureml_pipelines::prelude::*;
+///
+/// #[step(copy, compute = "adf-compute", copy_mode = "merge_with_overwrite", output = "lake")]
+/// fn copy_to_lake(raw: Data<UriFolder>) -> Data<UriFolder>;
+/// # fn main() {}
+/// ```
+///
+/// # Spark steps: `#[step(spark, ...)]`
+///
+/// The successor of the seed's `DatabricksStep`: Azure ML's `spark` node. `source_dir` and
+/// `entry` (the file `spark-submit` runs) are required, with `py_files = ["a.py"]`,
+/// `conf("spark.key" = "value")`, the five settings Azure ML requires (`driver_cores`,
+/// `driver_memory`, `executor_cores`, `executor_memory`, `executor_instances`), and where it
+/// runs: serverless Spark (`instance_type` with `runtime_version`) or an attached Synapse Spark
+/// pool (`compute`). `args` replaces the default `--<port> ${{...}}` arguments. Data ports are
+/// passed as URIs (`direct`, the only mode Spark takes). Locally the step runs through
+/// `spark-submit` when it is on `PATH`, and fails saying how to get it when it is not.
+///
+/// ```
+/// use azureml_pipelines::prelude::*;
+///
+/// #[step(spark, source_dir = "steps/train", entry = "train.py",
+///        driver_cores = 1, driver_memory = "2g", executor_cores = 2, executor_memory = "2g",
+///        executor_instances = 2, instance_type = "standard_e4s_v3", runtime_version = "3.4")]
+/// fn wordcount(text: Data<UriFolder>) -> Data<UriFolder>;
+/// # fn main() {}
+/// ```
 #[proc_macro_attribute]
 pub fn step(args: TokenStream, item: TokenStream) -> TokenStream {
     step::expand(args.into(), item.into()).into()

@@ -7,6 +7,7 @@ pub use crate::graph::{
     IntoParam, OutputAsset, OutputDef, OutputMode, OutputPort, Param, ParamType, ParamValue,
     PipelineDef, PipelineInputDef, PipelineReturn, PortType, StepDef, StepKind,
 };
+pub use crate::graph::{CopyMode, CopyStep, SparkStep};
 
 /// The port a `Param<T>` argument (handle or plain value) points at.
 pub fn param_port<T, V: IntoParam<T>>(value: V) -> PortRef {

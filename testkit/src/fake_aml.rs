@@ -68,6 +68,7 @@ mod faults;
 mod history;
 mod http;
 mod jobs;
+mod node_kinds;
 mod operations;
 mod router;
 mod validate;

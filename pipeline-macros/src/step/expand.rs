@@ -31,6 +31,7 @@ pub fn expand(m: &StepModel) -> TokenStream {
     let display_name = opt_str(&m.display_name);
     let description = opt_str(&m.description);
     let command = &m.command;
+    let kind = m.kind.tokens(rt);
     let script = opt_str(&m.script);
     let source_dir = opt_str(&m.source_dir);
     let compute = opt_str(&m.compute);
@@ -176,7 +177,7 @@ pub fn expand(m: &StepModel) -> TokenStream {
                 name: #name,
                 display_name: #display_name,
                 description: #description,
-                kind: #rt::StepKind::Command,
+                kind: #kind,
                 command: #command,
                 script: #script,
                 source_dir: #source_dir,

@@ -1,6 +1,8 @@
 //! `#[step(...)]`: a command step declared on a bodiless fn.
 
 mod expand;
+mod kind_args;
+mod kinds;
 mod model;
 mod parse;
 

@@ -42,6 +42,8 @@ pub struct StepModel<'a> {
     pub tracked: Vec<String>,
     /// `<crate>::__private`, the generated code's way into the runtime.
     pub rt: proc_macro2::TokenStream,
+    /// Command, copy or Spark.
+    pub kind: super::kinds::KindModel,
 }
 
 pub fn validate<'a>(cx: &mut Ctxt, args: StepArgs, item: &'a FnItem) -> Option<StepModel<'a>> {
@@ -52,6 +54,9 @@ pub fn validate<'a>(cx: &mut Ctxt, args: StepArgs, item: &'a FnItem) -> Option<S
         );
     }
     let inputs = sig::ports(cx, "step", &item.sig, false);
+    // The copy and Spark forms (`kinds.rs`), read before any argument is moved.
+    let written = super::kinds::Written::read(&args);
+    let form = super::kinds::form(cx, &args.kinds);
 
     // Name.
     let name = match args.name.get() {
@@ -192,7 +197,7 @@ pub fn validate<'a>(cx: &mut Ctxt, args: StepArgs, item: &'a FnItem) -> Option<S
             None
         }
         (None, None) => {
-            if !args.unknown_written {
+            if !args.unknown_written && form.is_none() {
                 cx.error_at(
                     Span::call_site(),
                     "a `#[step]` needs `script = \"train.py\"` with `source_dir = \"...\"`, or a `command = \"...\"`",
@@ -311,6 +316,32 @@ pub fn validate<'a>(cx: &mut Ctxt, args: StepArgs, item: &'a FnItem) -> Option<S
         .map(|(v, _)| v.into_iter().map(|(k, lit)| (k, lit.value())).collect())
         .unwrap_or_default();
 
+    let mut command = command;
+    let mut script = script.map(|s| s.0);
+    let form_args = super::kinds::Form {
+        inputs: &inputs,
+        outputs: &outputs,
+        fn_span: item.sig.ident.span(),
+        source_dir: source_dir
+            .as_ref()
+            .map(|(dir, full, _)| (dir.as_str(), full.as_path())),
+        args: args.args.get(),
+    };
+    let kind = match form {
+        None => super::kinds::KindModel::Command,
+        Some("copy") => {
+            command = Some(String::new());
+            super::kinds::copy(cx, &args.kinds, &written, &form_args)
+        }
+        Some(_) => {
+            let (kind, spark_args) =
+                super::kinds::spark(cx, &args.kinds, &written, &form_args, &mut tracked);
+            command = Some(spark_args);
+            script = args.kinds.entry.get().map(LitStr::value);
+            kind
+        }
+    };
+
     if cx.has_errors() {
         return None;
     }
@@ -320,7 +351,7 @@ pub fn validate<'a>(cx: &mut Ctxt, args: StepArgs, item: &'a FnItem) -> Option<S
         display_name,
         description,
         command: command?,
-        script: script.map(|s| s.0),
+        script,
         source_dir: source_dir.map(|s| s.0),
         compute,
         environment,
@@ -336,6 +367,7 @@ pub fn validate<'a>(cx: &mut Ctxt, args: StepArgs, item: &'a FnItem) -> Option<S
         ret_is_tuple,
         tracked,
         rt: crate::attr::runtime_path(args.krate.get()),
+        kind,
     })
 }
 
@@ -437,7 +469,12 @@ fn default_command(script: &str, inputs: &[Port], outputs: &[OutputModel]) -> St
 /// Each error is spanned on the placeholder itself where the compiler can point inside a string
 /// literal (`proc_macro`'s `Literal::subspan`, nightly only today); else on the whole string,
 /// with the line of the string underlined under the placeholder in the message itself.
-fn check_placeholders(cx: &mut Ctxt, lit: &LitStr, inputs: &[Port], outputs: &[OutputModel]) {
+pub(super) fn check_placeholders(
+    cx: &mut Ctxt,
+    lit: &LitStr,
+    inputs: &[Port],
+    outputs: &[OutputModel],
+) {
     let text = lit.value();
     let input_names: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
     let output_names: Vec<&str> = outputs.iter().map(|o| o.name.as_str()).collect();

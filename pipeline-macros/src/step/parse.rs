@@ -65,6 +65,8 @@ pub struct StepArgs {
     pub timeout: Once<LitInt>,
     pub env: Once<Vec<(String, LitStr)>>,
     pub krate: Once<syn::Path>,
+    /// The arguments of the copy and Spark forms.
+    pub kinds: super::kinds::KindArgs,
     /// `environment` was written, even if its value was wrong (so it is not also "missing").
     pub environment_written: bool,
     /// An unknown argument was reported; "missing" errors are left out, as the unknown one is
@@ -131,9 +133,11 @@ pub fn parse(cx: &mut Ctxt, args: TokenStream) -> StepArgs {
                 let list = outputs(cx, &meta);
                 out.outputs.set(cx, "step", &key, span, list);
             }
+            _ if super::kinds::parse_key(cx, &meta, &key, span, &mut out.kinds) => {}
             _ => {
                 out.unknown_written = true;
-                unknown_key(cx, &meta, "step", KEYS);
+                let known: Vec<&str> = KEYS.iter().chain(super::kinds::KEYS).copied().collect();
+                unknown_key(cx, &meta, "step", &known);
             }
         }
         Ok(())

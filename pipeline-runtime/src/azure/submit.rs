@@ -365,7 +365,7 @@ pub async fn prepare(
     let scope = ws.scope();
     // Checked before anything is uploaded: every step needs an environment.
     for step in pipeline.steps() {
-        if step.environment.is_none() {
+        if step.environment.is_none() && matches!(step.kind, crate::graph::StepKind::Command) {
             return Err(WireError::NoEnvironment { step: step.name }.into());
         }
     }
@@ -381,6 +381,14 @@ pub async fn prepare(
         if let std::collections::btree_map::Entry::Vacant(slot) = latest_data.entry(name) {
             let version = ws.data().latest_version(slot.key()).await?;
             slot.insert(version);
+        }
+    }
+    // Data assets named with a version (`azureml:NAME:VERSION`) must exist: checked before
+    // anything is uploaded, a missing one named with the versions its asset has.
+    let mut checked = std::collections::BTreeSet::new();
+    for (_, name, version) in wire::versioned_data_assets(pipeline, values) {
+        if checked.insert((name.clone(), version.clone())) {
+            ws.data().get_version(&name, &version).await?;
         }
     }
 

@@ -30,10 +30,10 @@ use crate::azure::computes::{DeleteAction, Wait, differences};
 use crate::azure::secret::Secret;
 use crate::wire::WorkspaceScope;
 use crate::wire::compute::{
-    AmlComputeProperties, ClusterUpdateParameters, ComputeKind, ComputeProperties, ComputeResource,
-    DatabricksProperties, KubernetesProperties, ScaleSettings, SynapseSparkProperties,
-    VirtualMachineProperties, VirtualMachineSshCredentials, VmPriority, WireSecret,
-    iso8601_seconds, iso8601_to_seconds,
+    AmlComputeProperties, ClusterUpdateParameters, ComputeIdentity, ComputeKind, ComputeProperties,
+    ComputeResource, DatabricksProperties, KubernetesProperties, ScaleSettings,
+    SynapseSparkProperties, VirtualMachineProperties, VirtualMachineSshCredentials, VmPriority,
+    WireSecret, iso8601_seconds, iso8601_to_seconds,
 };
 
 use super::CliError;
@@ -173,6 +173,15 @@ pub enum AttachKind {
     DataLakeAnalytics,
 }
 
+/// The managed identity of an attached Synapse Spark pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AttachIdentity {
+    /// The compute's own identity, managed by Azure (`SystemAssigned`).
+    SystemAssigned,
+    /// User-assigned identities (`UserAssigned`), named with `--user-assigned-identity`.
+    UserAssigned,
+}
+
 /// `compute attach`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct AttachArgs {
@@ -208,6 +217,14 @@ pub struct AttachArgs {
     /// Databricks: the environment variable holding the access token.
     #[arg(long, value_name = "VAR", default_value = "DATABRICKS_TOKEN")]
     pub token_env: String,
+    /// Synapse Spark: the identity the pool's jobs reach data with: the compute's own
+    /// (`system-assigned`, the default) or the ones `--user-assigned-identity` names.
+    #[arg(long, value_name = "KIND")]
+    pub identity: Option<AttachIdentity>,
+    /// Synapse Spark: ARM id of a user-assigned managed identity (repeatable; implies
+    /// `--identity user-assigned`).
+    #[arg(long = "user-assigned-identity", value_name = "ID")]
+    pub user_assigned_identities: Vec<String>,
     /// Region (default: the workspace's).
     #[arg(long, value_name = "REGION")]
     pub location: Option<String>,
@@ -724,14 +741,46 @@ pub fn attach_body(
         })),
     };
     let resource_id = need("resource-id", &a.resource_id)?;
-    Ok(ComputeResource::new(
+    let mut body = ComputeResource::new(
         location,
         ComputeProperties {
             kind,
             resource_id: Some(resource_id),
             ..Default::default()
         },
-    ))
+    );
+    body.identity = attach_identity(a)?;
+    Ok(body)
+}
+
+/// The identity an attach sends: a Synapse Spark pool reaches data through a managed identity
+/// (the system-assigned one unless user-assigned ones are named), as `az ml compute attach
+/// --identity-type` and Microsoft's SDK (`IdentityConfiguration`) send it; other kinds send none.
+fn attach_identity(a: &AttachArgs) -> Result<Option<ComputeIdentity>, CliError> {
+    let user = &a.user_assigned_identities;
+    if a.kind != AttachKind::SynapseSpark {
+        if a.identity.is_some() || !user.is_empty() {
+            return Err(CliError::Usage(
+                "`--identity` and `--user-assigned-identity` apply to `--type synapse-spark` only"
+                    .into(),
+            ));
+        }
+        return Ok(None);
+    }
+    match (a.identity, user.is_empty()) {
+        (None | Some(AttachIdentity::SystemAssigned), true) => {
+            Ok(Some(ComputeIdentity::system_assigned()))
+        }
+        (Some(AttachIdentity::SystemAssigned), false) => Err(CliError::Usage(
+            "`--user-assigned-identity` names user-assigned identities; drop              `--identity system-assigned`, or drop the identities to use the system-assigned one"
+                .into(),
+        )),
+        (Some(AttachIdentity::UserAssigned), true) => Err(CliError::Usage(
+            "`--identity user-assigned` needs `--user-assigned-identity ID` (the ARM id of a              Microsoft.ManagedIdentity/userAssignedIdentities resource)"
+                .into(),
+        )),
+        (_, false) => Ok(Some(ComputeIdentity::user_assigned(user.iter().cloned()))),
+    }
 }
 
 fn attach(a: &AttachArgs) -> Result<ExitCode, CliError> {

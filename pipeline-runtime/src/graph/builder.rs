@@ -249,7 +249,10 @@ impl StepCall {
                 }
             }
             let environment = inherited;
+            // Copy and Spark steps run in what Azure ML gives them (Data Factory, the Spark
+            // runtime): only command steps need an environment.
             if environment.is_none()
+                && matches!(def.kind, super::StepKind::Command)
                 && let Some(pipeline) = scope.draft.def
             {
                 scope.draft.errors.push(BuildError::NoEnvironment {

@@ -10,6 +10,7 @@ mod handles;
 mod kinds;
 mod pipeline;
 mod step;
+mod step_kinds;
 
 pub use bind::{BindError, split_assignment};
 pub use builder::{BuildError, PipelineFn, build};
@@ -26,6 +27,7 @@ pub use step::{
     Bound, InputDef, InputMode, InputRules, OutputAsset, OutputDef, OutputMode, PipelineDef,
     PipelineInputDef, StepDef, StepKind,
 };
+pub use step_kinds::{CopyMode, CopyStep, SparkStep};
 
 #[doc(hidden)]
 pub mod __private {

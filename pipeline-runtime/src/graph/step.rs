@@ -199,6 +199,11 @@ pub struct OutputAsset {
 pub enum StepKind {
     /// A command line (`command`), run in the step's snapshot folder: Azure ML's `command` node.
     Command,
+    /// A copy of one data input to one output (`#[step(copy, …)]`): Azure ML's `data_transfer`
+    /// node with the `copy_data` task.
+    Copy(super::step_kinds::CopyStep),
+    /// A Spark application (`#[step(spark, …)]`): Azure ML's `spark` node.
+    Spark(super::step_kinds::SparkStep),
 }
 
 /// A step, as declared by `#[step(...)]`.

@@ -613,7 +613,7 @@ impl Executor<'_> {
         let step = &self.plan.steps[i];
         let def = step.def;
         let mut parts = ReuseParts {
-            command: def.command.to_owned(),
+            command: super::kinds::template(def).into_owned(),
             environment: def.environment.unwrap_or_default().to_owned(),
             interface: interface(def),
             env_vars: def
@@ -827,7 +827,7 @@ impl Executor<'_> {
             outputs.push((o.name.to_owned(), tmp, fin));
         }
         let log = self.ws.log_path(&self.run_id, &step.name);
-        let command = match command::render(def.command, &values) {
+        let command = match command::render(&super::kinds::template(def), &values) {
             Ok(c) => c,
             Err(e) => {
                 bad.get_or_insert(e);
@@ -891,7 +891,7 @@ impl Executor<'_> {
             .name(format!("step {}", step.name))
             .spawn(move || {
                 let index = job.index;
-                let result = execute(&job, &tx);
+                let result = super::kinds::execute(&job, &tx);
                 let _ = tx.send(Msg::Done { index, result });
             });
         if let Err(e) = spawned {

@@ -27,12 +27,14 @@
 
 mod clock;
 mod command;
+mod copy;
 pub mod data_assets;
 mod deliver;
 mod error;
 mod exec;
 mod git;
 mod hash;
+mod kinds;
 mod logs;
 mod mount;
 mod options;
@@ -40,6 +42,7 @@ mod plan;
 mod preflight;
 mod process;
 mod reuse;
+mod spark;
 pub mod store;
 mod watchdog;
 mod workspace;

@@ -71,6 +71,34 @@ pub struct ComponentSpec {
     /// Nodes (pipeline components).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jobs: Option<IndexMap<String, NodeJob>>,
+    /// What only data transfer and Spark components carry.
+    #[serde(flatten)]
+    pub kind_fields: ComponentKindFields,
+}
+
+/// The fields of a `data_transfer` component (`task`, `data_copy_mode`) and of a `spark`
+/// component (`code` is shared; `entry`, `py_files`, `conf`, `args`), in the snake_case form
+/// Microsoft's SDK writes; all absent from command and pipeline components.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ComponentKindFields {
+    /// `copy_data` (data transfer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
+    /// `merge_with_overwrite` or `fail_if_conflict` (data transfer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_copy_mode: Option<String>,
+    /// `{"file": "main.py"}` (Spark).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry: Option<Value>,
+    /// Python files for the `PYTHONPATH` (Spark).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub py_files: Option<Vec<String>>,
+    /// Spark settings; cores and instance counts are numbers, as the SDK sends them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conf: Option<IndexMap<String, Value>>,
+    /// The entry's arguments, with `${{inputs.x}}` / `${{outputs.y}}` (Spark).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub args: Option<String>,
 }
 
 /// A component input.
@@ -94,6 +122,9 @@ pub struct ComponentInput {
     /// The values a string may take.
     #[serde(default, rename = "enum", skip_serializing_if = "Option::is_none")]
     pub allowed: Option<Vec<String>>,
+    /// Delivery mode as the component YAML writes it (`direct`, on Spark components only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<Cow<'static, str>>,
 }
 
 impl ComponentInput {
@@ -107,6 +138,7 @@ impl ComponentInput {
             max: rules.max.map(|b| b.to_wire()),
             allowed: (!rules.allowed.is_empty())
                 .then(|| rules.allowed.iter().map(|a| (*a).to_owned()).collect()),
+            mode: None,
         }
     }
 }

@@ -28,8 +28,57 @@ pub struct ComputeResource {
     /// Tags.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<BTreeMap<String, String>>,
+    /// The managed identity the compute's jobs run as (`ManagedServiceIdentity`): what an
+    /// attached Synapse Spark pool uses to reach data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<ComputeIdentity>,
     /// The compute itself.
     pub properties: ComputeProperties,
+}
+
+/// `ComputeResource.identity` (`ManagedServiceIdentity`): `{"type": "SystemAssigned"}`, or
+/// `{"type": "UserAssigned", "userAssignedIdentities": {ID: {}}}`, as Microsoft's SDK sends
+/// `IdentityConfiguration` for a compute.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ComputeIdentity {
+    /// `SystemAssigned`, `UserAssigned`, `SystemAssigned,UserAssigned` or `None`
+    /// (`ManagedServiceIdentityType`).
+    #[serde(rename = "type")]
+    pub identity_type: String,
+    /// The user-assigned identities by ARM id (the values are filled in by the service).
+    #[serde(
+        rename = "userAssignedIdentities",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub user_assigned_identities: Option<BTreeMap<String, Value>>,
+    /// The identity's principal (read-only).
+    #[serde(rename = "principalId", default, skip_serializing)]
+    pub principal_id: Option<String>,
+}
+
+impl ComputeIdentity {
+    /// The workspace-managed (system-assigned) identity of the compute.
+    pub fn system_assigned() -> Self {
+        ComputeIdentity {
+            identity_type: "SystemAssigned".into(),
+            user_assigned_identities: None,
+            principal_id: None,
+        }
+    }
+
+    /// The user-assigned identities `ids` (ARM ids of `Microsoft.ManagedIdentity` resources).
+    pub fn user_assigned<I: IntoIterator<Item = String>>(ids: I) -> Self {
+        ComputeIdentity {
+            identity_type: "UserAssigned".into(),
+            user_assigned_identities: Some(
+                ids.into_iter()
+                    .map(|id| (id, Value::Object(Default::default())))
+                    .collect(),
+            ),
+            principal_id: None,
+        }
+    }
 }
 
 impl ComputeResource {
@@ -40,6 +89,7 @@ impl ComputeResource {
             name: None,
             location,
             tags: None,
+            identity: None,
             properties,
         }
     }

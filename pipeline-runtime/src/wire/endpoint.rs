@@ -424,6 +424,7 @@ pub fn pipeline_component(
                 outputs,
                 is_deterministic: None,
                 jobs: Some(job.properties.jobs.clone()),
+                kind_fields: Default::default(),
             },
             description,
             tags: pipeline.tags.clone(),

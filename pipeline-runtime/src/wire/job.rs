@@ -133,6 +133,37 @@ pub struct NodeJob {
     /// Environment variables.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub environment_variables: Option<BTreeMap<String, String>>,
+    /// What only data transfer and Spark nodes carry.
+    #[serde(flatten)]
+    pub kind_fields: NodeKindFields,
+}
+
+/// The fields of a `data_transfer` node (`task`, `data_copy_mode`) and of a `spark` node
+/// (`entry`, `py_files`, `conf`, `args`, `identity`), as Microsoft's SDK writes them; all
+/// absent from command and pipeline nodes.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct NodeKindFields {
+    /// `copy_data` (data transfer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
+    /// `merge_with_overwrite` or `fail_if_conflict` (data transfer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_copy_mode: Option<String>,
+    /// `{"file": "main.py", "spark_job_entry_type": "SparkJobPythonEntry"}` (Spark).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry: Option<serde_json::Value>,
+    /// Python files for the `PYTHONPATH` (Spark).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub py_files: Option<Vec<String>>,
+    /// Spark settings (Spark).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conf: Option<IndexMap<String, serde_json::Value>>,
+    /// The entry's arguments (Spark).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub args: Option<String>,
+    /// `{"identity_type": "Managed"}` on an attached pool, `UserIdentity` on serverless Spark.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<serde_json::Value>,
 }
 
 /// `resources` of a command node (`JobResourceConfiguration` in the node's snake_case form, as
@@ -151,6 +182,9 @@ pub struct Resources {
     /// Extra `docker run` arguments.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub docker_args: Option<String>,
+    /// The serverless Spark runtime (`3.4`), on Spark nodes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime_version: Option<String>,
 }
 
 /// `limits` of a command node (`CommandJobLimits` in the node's snake_case form).

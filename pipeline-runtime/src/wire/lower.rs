@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use super::WireError;
 use crate::graph::{
     AssetType, Binding, Component, DataLocation, InputMode, InputRules, InputValue, Literal, Node,
-    OutputAsset, OutputMode, Pipeline, PortType, StepDef,
+    OutputAsset, OutputMode, Pipeline, PortType, StepDef, StepKind,
 };
 
 /// A pipeline job, lowered.
@@ -391,7 +391,12 @@ fn lower_step(
     step: &'static StepDef,
     environment: Option<&'static str>,
 ) -> Result<ComponentModel<'static>, WireError> {
-    let environment = environment.ok_or(WireError::NoEnvironment { step: step.name })?;
+    let environment = match step.kind {
+        StepKind::Command => environment.ok_or(WireError::NoEnvironment { step: step.name })?,
+        // Data Factory copies, and Spark runs in its own runtime: neither takes the pipeline's
+        // default environment.
+        StepKind::Copy(_) | StepKind::Spark(_) => "",
+    };
     Ok(ComponentModel {
         name: step.name,
         display_name: step.display_name,

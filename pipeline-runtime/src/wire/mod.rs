@@ -9,6 +9,7 @@ pub mod code;
 pub mod component;
 pub mod compute;
 pub mod data;
+mod data_transfer;
 pub mod datastore;
 pub mod endpoint;
 mod ids;
@@ -17,6 +18,7 @@ pub mod legacy;
 mod lower;
 pub mod rest;
 pub mod schedule;
+mod spark;
 mod to_rest;
 pub mod workspace;
 mod yaml;
@@ -77,6 +79,24 @@ pub fn latest_data_assets(
             DataLocation::Uri(u) => DataAssetRef::parse(u)
                 .filter(|r| r.version.is_none())
                 .map(|r| (label, r.name)),
+            DataLocation::Local(_) => None,
+        })
+        .collect()
+}
+
+/// The data assets the pipeline names with a version (`azureml:NAME:VERSION`, in `values` or
+/// inside the graph), each with a label for messages: `(label, name, version)`. Submission
+/// checks that each exists before anything is uploaded.
+pub fn versioned_data_assets(
+    pipeline: &Pipeline,
+    values: &[Option<InputValue>],
+) -> Vec<(String, String, String)> {
+    data_locations(pipeline, values)
+        .into_iter()
+        .filter_map(|(label, loc)| match loc {
+            DataLocation::Uri(u) => {
+                DataAssetRef::parse(u).and_then(|r| r.version.map(|v| (label, r.name, v)))
+            }
             DataLocation::Local(_) => None,
         })
         .collect()

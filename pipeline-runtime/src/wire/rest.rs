@@ -132,4 +132,8 @@ pub enum ComponentType {
     Command,
     /// A pipeline component / node.
     Pipeline,
+    /// A data transfer component / node (a copy step).
+    DataTransfer,
+    /// A Spark component / node.
+    Spark,
 }

@@ -16,7 +16,7 @@ use super::lower::{
 };
 use super::rest::*;
 use super::{WireError, WorkspaceScope};
-use crate::graph::{DataLocation, InputValue, Literal, Pipeline, PortType, StepDef};
+use crate::graph::{DataLocation, InputValue, Literal, Pipeline, PortType, StepDef, StepKind};
 
 /// Name under which anonymous components are registered.
 pub const ANONYMOUS_COMPONENT: &str = "azureml_anonymous";
@@ -289,7 +289,13 @@ impl Builder<'_> {
                 {
                     return Ok(id.clone());
                 }
-                let spec = command_spec(c, cmd, self.ctx)?;
+                let spec = match &cmd.step.kind {
+                    StepKind::Command => command_spec(c, cmd, self.ctx)?,
+                    StepKind::Copy(copy) => super::data_transfer::component_spec(c, cmd, copy),
+                    StepKind::Spark(spark) => {
+                        super::spark::component_spec(c, cmd, spark, self.ctx)?
+                    }
+                };
                 let id = self.register(spec);
                 self.step_ids.push((cmd.step, cmd.environment, id.clone()));
                 Ok(id)
@@ -366,7 +372,7 @@ impl Builder<'_> {
             })
             .collect();
         let ws = &self.ctx.workspace;
-        Ok(NodeJob {
+        let mut job = NodeJob {
             name: node.name.to_owned(),
             node_type,
             display_name: node.component.display_name.map(str::to_owned),
@@ -379,6 +385,7 @@ impl Builder<'_> {
                 instance_type: r.instance_type.map(str::to_owned),
                 shm_size: r.shm_size.map(str::to_owned),
                 docker_args: r.docker_args.map(str::to_owned),
+                runtime_version: None,
             }),
             limits: node.timeout.map(CommandLimits::timeout),
             environment_variables: (!node.environment_variables.is_empty()).then(|| {
@@ -387,7 +394,12 @@ impl Builder<'_> {
                     .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                     .collect()
             }),
-        })
+            kind_fields: NodeKindFields::default(),
+        };
+        if let ComponentKind::Command(cmd) = &node.component.kind {
+            step_kind_node(&mut job, cmd.step);
+        }
+        Ok(job)
     }
 
     fn pipeline_spec(
@@ -409,6 +421,7 @@ impl Builder<'_> {
             outputs,
             is_deterministic: None,
             jobs: Some(jobs),
+            kind_fields: ComponentKindFields::default(),
         })
     }
 }
@@ -461,7 +474,27 @@ fn command_spec(
         outputs,
         is_deterministic: Some(cmd.is_deterministic),
         jobs: None,
+        kind_fields: ComponentKindFields::default(),
     })
+}
+
+/// What a copy or Spark node adds to the fields every node has.
+fn step_kind_node(job: &mut NodeJob, step: &StepDef) {
+    match &step.kind {
+        StepKind::Command => {}
+        StepKind::Copy(copy) => {
+            job.node_type = ComponentType::DataTransfer;
+            job.kind_fields = super::data_transfer::node_fields(copy);
+        }
+        StepKind::Spark(spark) => {
+            job.node_type = ComponentType::Spark;
+            job.kind_fields = super::spark::node_fields(step, spark);
+            if step.compute.is_none() {
+                let r = job.resources.get_or_insert_with(Resources::default);
+                r.runtime_version = spark.runtime_version.map(str::to_owned);
+            }
+        }
+    }
 }
 
 /// A version string derived from a component's content: the SHA-256 of its JSON, as a UUID.

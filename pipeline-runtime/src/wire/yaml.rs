@@ -21,7 +21,7 @@ use super::lower::{
     CommandModel, ComponentKind, ComponentModel, JobModel, JobValue, NodeModel, OutputModel,
     PipelineComponentModel, Source, lower,
 };
-use crate::graph::{DataLocation, InputRules, InputValue, Literal, Pipeline};
+use crate::graph::{DataLocation, InputRules, InputValue, Literal, Pipeline, StepKind};
 
 /// Where the YAML will be written (local paths are made relative to it).
 #[derive(Debug, Clone)]
@@ -216,6 +216,9 @@ impl Writer<'_> {
         for node in nodes {
             let mut job = Map::new();
             match &node.component.kind {
+                ComponentKind::Command(cmd) if !matches!(cmd.step.kind, StepKind::Command) => {
+                    step_kind_node(&mut job, node, cmd, base);
+                }
                 ComponentKind::Command(cmd) => {
                     job.insert("type".into(), "command".into());
                     job.insert(
@@ -365,6 +368,51 @@ fn component_input(ty: &str, rules: &InputRules) -> Map<String, Value> {
         m.insert("enum".into(), json!(rules.allowed));
     }
     m
+}
+
+/// The `type`, inline component, compute and resources of a copy or Spark node.
+fn step_kind_node(
+    job: &mut Map<String, Value>,
+    node: &NodeModel<'_>,
+    cmd: &CommandModel,
+    base: &Path,
+) {
+    let c = &node.component;
+    let inputs: Map<String, Value> = cmd
+        .inputs
+        .iter()
+        .map(|(name, ty, rules)| {
+            (
+                (*name).to_owned(),
+                component_input(ty.as_str(), rules).into(),
+            )
+        })
+        .collect();
+    match &cmd.step.kind {
+        StepKind::Command => {}
+        StepKind::Copy(copy) => {
+            job.insert("type".into(), "data_transfer".into());
+            job.insert("task".into(), super::data_transfer::COPY_TASK.into());
+            let header = header(c, super::data_transfer::SCHEMA, "data_transfer");
+            job.insert(
+                "component".into(),
+                super::data_transfer::yaml_component(header, cmd, copy, inputs).into(),
+            );
+        }
+        StepKind::Spark(spark) => {
+            job.insert("type".into(), "spark".into());
+            let header = header(c, super::spark::SCHEMA, "spark");
+            let code = cmd.code.as_deref().map(|p| rel(base, p));
+            job.insert(
+                "component".into(),
+                super::spark::yaml_component(header, cmd, spark, code, inputs).into(),
+            );
+            super::spark::yaml_node(job, cmd.step, spark);
+        }
+    }
+    if let Some(compute) = node.compute {
+        job.insert("compute".into(), format!("azureml:{compute}").into());
+    }
 }
 
 fn command_component(

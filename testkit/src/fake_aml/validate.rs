@@ -115,6 +115,9 @@ pub(super) fn check_component(body: &Value) -> Option<Answer> {
     if spec.get("type").and_then(Value::as_str).is_none() {
         return Some(required("properties.componentSpec.type"));
     }
+    if let Some(answer) = super::node_kinds::check_component_spec(spec) {
+        return Some(answer);
+    }
     if props.get("isAnonymous").is_some_and(|v| !v.is_boolean()) {
         return Some(required("properties.isAnonymous (boolean)"));
     }
@@ -213,6 +216,9 @@ pub(super) fn check_job(s: &State, body: &Value) -> Option<Answer> {
                 && let Some(answer) =
                     check_compute_ref(s, compute_id, &format!("{target}.computeId"))
             {
+                return Some(answer);
+            }
+            if let Some(answer) = super::node_kinds::check_node(s, &target, &spec) {
                 return Some(answer);
             }
         }
