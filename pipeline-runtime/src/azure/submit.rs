@@ -9,10 +9,12 @@
 //!    (`GET codes/{name}/versions?hash=…`), or asks for an upload location
 //!    (`startPendingUpload`), uploads the files through the SAS (skipped when the container
 //!    already holds a completed upload of them) and registers the code version;
-//! 3. uploads local data inputs to the default datastore under `LocalUpload/<object hash>/`, as
+//! 3. registers each container image a step runs in as an anonymous environment
+//!    ([`super::environments`]);
+//! 4. uploads local data inputs to the default datastore under `LocalUpload/<object hash>/`, as
 //!    Microsoft's SDK does (with the datastore's own credentials: `listSecrets`);
-//! 4. registers every distinct anonymous component at once;
-//! 5. creates the pipeline job under a name chosen before the first request, so a retried PUT
+//! 5. registers every distinct anonymous component at once;
+//! 6. creates the pipeline job under a name chosen before the first request, so a retried PUT
 //!    updates the same job instead of creating a second one.
 //!
 //! Code asset names are derived from the content hash ([`crate::wire::code_name_for_hash`]) and
@@ -41,6 +43,7 @@ use super::blob::{
 };
 use super::codes::CodeVersion;
 use super::datastores::{DEFAULT_DATASTORE, Datastore, DatastoreSecrets, DatastoreType};
+use super::environments::{self, Environments};
 use super::jobs::{Job, JobStatus, Run};
 use super::sas::{AccountKey, SasError, SasUrl};
 use super::workspace::Workspace;
@@ -413,6 +416,11 @@ pub async fn prepare(
         ctx.code.insert(h.path.clone(), id);
     }
 
+    for image in image_environments(pipeline) {
+        let id = Environments::new(ws).register_image(image).await?;
+        ctx.environments.insert(image.to_owned(), id);
+    }
+
     let locals = wire::local_data(pipeline, values);
     if !locals.is_empty() {
         upload_local_data(ws, locals, &mut ctx, &opts.upload, events).await?;
@@ -500,6 +508,22 @@ async fn hash_snapshots(
         });
     }
     Ok(out)
+}
+
+/// The distinct container images the pipeline's steps run in (nested pipelines included).
+fn image_environments(pipeline: &Pipeline) -> std::collections::BTreeSet<&'static str> {
+    let mut out = std::collections::BTreeSet::new();
+    for node in &pipeline.nodes {
+        match &node.component {
+            crate::graph::Component::Step(_) => {
+                if let Some(env) = node.environment.filter(|e| environments::is_image(e)) {
+                    out.insert(env);
+                }
+            }
+            crate::graph::Component::Pipeline(p) => out.extend(image_environments(p)),
+        }
+    }
+    out
 }
 
 /// Reuses or creates the code asset of one snapshot; returns its ARM id and whether it was

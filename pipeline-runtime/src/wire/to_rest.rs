@@ -41,6 +41,9 @@ pub struct WireContext {
     /// The version `azureml:NAME@latest` stands for, per data asset name (resolved by
     /// submission; an export without a workspace writes [`LATEST_PLACEHOLDER`]).
     pub latest_data: BTreeMap<String, String>,
+    /// The registered environment a step's `environment` stands for, per container image
+    /// (registered by submission as an anonymous environment); others are written as given.
+    pub environments: BTreeMap<String, String>,
 }
 
 /// One component version to register before the job.
@@ -482,7 +485,12 @@ fn command_spec(
         component_type: ComponentType::Command,
         command: Some(cmd.command.to_owned()),
         code,
-        environment: Some(cmd.environment.to_owned()),
+        environment: Some(
+            ctx.environments
+                .get(cmd.environment)
+                .cloned()
+                .unwrap_or_else(|| cmd.environment.to_owned()),
+        ),
         inputs,
         outputs,
         is_deterministic: Some(cmd.is_deterministic),
