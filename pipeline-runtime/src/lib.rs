@@ -14,6 +14,8 @@ pub mod cli;
 pub mod embedded;
 pub mod graph;
 pub mod local;
+pub mod metrics;
+pub mod rust_step;
 pub mod snapshot;
 pub mod wire;
 
