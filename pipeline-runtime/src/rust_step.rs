@@ -280,10 +280,13 @@ pub const ENTRY_COMMAND: &str = "__step";
 pub const METRICS_FILE_ENV: &str = "AZUREML_PIPELINES_METRICS_FILE";
 
 /// The default environment of a Rust step on Azure ML when it names none and the pipeline has
-/// no `default_environment`: a small public Linux image with a C library old enough for a
-/// binary linked against glibc 2.17+ or a static (musl) one. `debian:bookworm-slim` is the
-/// Debian image Microsoft's and Docker's official images build on; 28 MB compressed.
-pub const DEFAULT_ENVIRONMENT: &str = "docker.io/library/debian:bookworm-slim";
+/// no `default_environment`: Ubuntu 22.04 from the Microsoft Container Registry's mirror of
+/// Docker's official images. Small (about 30 MB), public, pulled from the registry next to the
+/// compute rather than Docker Hub (no pull limits), and its glibc (2.35) runs a binary built
+/// against glibc 2.17 or later, or a static (musl) one. A Rust step needs nothing else from its
+/// image: no Python, no Rust toolchain. Override it with `environment = "..."` on the step or
+/// `default_environment` on the pipeline.
+pub const DEFAULT_ENVIRONMENT: &str = "mcr.microsoft.com/mirror/docker/library/ubuntu:22.04";
 
 #[cfg(test)]
 mod tests {
