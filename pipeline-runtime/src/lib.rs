@@ -15,8 +15,10 @@ pub mod cli;
 pub mod embedded;
 pub mod graph;
 pub mod local;
+pub mod metrics;
 #[cfg(feature = "azure")]
 pub mod mlflow;
+pub mod rust_step;
 pub mod snapshot;
 pub mod wire;
 

@@ -167,16 +167,22 @@ pub fn expand(m: &StepModel) -> TokenStream {
         None => (quote!(), quote!(::core::env!("CARGO_MANIFEST_DIR"))),
     };
 
+    let kind = match &m.kind {
+        Some(k) => k.clone(),
+        None => quote!(#rt::StepKind::Command),
+    };
+    let items = &m.items;
     quote! {
         #(#attrs)*
         #vis fn #ident(#(#params),*) #output {
+            #items
             #tree_static
             static #def: ::std::sync::OnceLock<#rt::StepDef> = ::std::sync::OnceLock::new();
             let #step = #def.get_or_init(|| #rt::StepDef {
                 name: #name,
                 display_name: #display_name,
                 description: #description,
-                kind: #rt::StepKind::Command,
+                kind: #kind,
                 command: #command,
                 script: #script,
                 source_dir: #source_dir,

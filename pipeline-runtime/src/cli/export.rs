@@ -145,6 +145,18 @@ pub fn wire_context(
             })?;
         ctx.code.insert(path, ctx.workspace.code_id_for_hash(&hash));
     }
+    // Rust steps: no Linux binary is built for an export; a placeholder code id stands for it.
+    if pipeline
+        .steps()
+        .iter()
+        .any(|s| wire::rust_code_dir(s).is_some())
+    {
+        ctx.code.insert(
+            wire::RUST_BINARY_DIR.into(),
+            ctx.workspace
+                .code_id_for_hash(wire::RUST_BINARY_PLACEHOLDER_HASH),
+        );
+    }
     for (input, path) in wire::local_data(pipeline, values) {
         if let std::collections::btree_map::Entry::Vacant(slot) = ctx.data.entry(path) {
             let upload =

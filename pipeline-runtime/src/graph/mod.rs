@@ -24,7 +24,7 @@ pub use pipeline::{
 };
 pub use step::{
     Bound, InputDef, InputMode, InputRules, OutputAsset, OutputDef, OutputMode, PipelineDef,
-    PipelineInputDef, StepDef, StepKind,
+    PipelineInputDef, RustStep, StepDef, StepKind,
 };
 
 #[doc(hidden)]

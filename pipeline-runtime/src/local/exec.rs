@@ -78,7 +78,9 @@ pub fn run_bound(
     let resolved = resolve_data(&plan, &ws)?;
     let snaps = scan_snapshots(&plan)?;
     check_commands(&plan)?;
-    let python = if plan.steps.iter().any(|s| s.def.command.contains("python")) {
+    let python = if plan.steps.iter().any(|s| {
+        !matches!(s.def.kind, crate::graph::StepKind::Rust(_)) && s.def.command.contains("python")
+    }) {
         Some(find_python(opts.python.as_deref())?)
     } else {
         None
@@ -377,6 +379,8 @@ impl Executor<'_> {
             .started
             .map_or(Duration::ZERO, |t| t.elapsed());
         let step = &self.plan.steps[i];
+        let log = self.ws.log_path(&self.run_id, &step.name);
+        super::rust_step::store_metrics(self.store, step.def, &self.run_id, &step.name, &log)?;
         match result {
             JobResult::Sealed(outputs) => {
                 self.store.step_finished(
@@ -621,6 +625,7 @@ impl Executor<'_> {
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
+            rust: super::rust_step::identity(def),
             ..ReuseParts::default()
         };
         if let Some(src) = def.source_path()
@@ -827,7 +832,9 @@ impl Executor<'_> {
             outputs.push((o.name.to_owned(), tmp, fin));
         }
         let log = self.ws.log_path(&self.run_id, &step.name);
-        let command = match command::render(def.command, &values) {
+        let command = match command::render(def.command, &values)
+            .and_then(|c| super::rust_step::command_line(def, c, &log))
+        {
             Ok(c) => c,
             Err(e) => {
                 bad.get_or_insert(e);

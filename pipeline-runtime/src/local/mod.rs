@@ -40,6 +40,7 @@ mod plan;
 mod preflight;
 mod process;
 mod reuse;
+mod rust_step;
 pub mod store;
 mod watchdog;
 mod workspace;

@@ -398,8 +398,10 @@ fn lower_step(
         description: step.description,
         kind: ComponentKind::Command(CommandModel {
             step,
-            command: step.command,
-            code: step.source_path(),
+            command: super::rust_binary::command(step),
+            code: step
+                .source_path()
+                .or_else(|| super::rust_binary::code_dir(step)),
             environment,
             inputs: step
                 .inputs
