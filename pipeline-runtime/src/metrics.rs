@@ -103,11 +103,20 @@ fn record(metric: Metric) {
 /// Sends one metric to the MLflow tracking endpoint Azure ML gives every job through its
 /// environment (`MLFLOW_TRACKING_URI`, `MLFLOW_RUN_ID`, `MLFLOW_TRACKING_TOKEN`).
 ///
-/// The MLflow client is wired here: until then the metric is reported as not sent (a warning,
-/// never a failure of the step).
+/// Sent by [`crate::mlflow::log_metric`], which prints its own warning when a point cannot be
+/// sent (never a failure of the step); a single value is the point at step 0. A build without
+/// the `azure` feature has no MLflow client: the metric is reported as not sent.
 pub fn send_to_mlflow(metric: &Metric) -> Result<(), String> {
-    let _ = metric;
-    Err("this build has no MLflow client".to_owned())
+    #[cfg(feature = "azure")]
+    {
+        crate::mlflow::log_metric(&metric.name, metric.value, metric.step.unwrap_or(0));
+        Ok(())
+    }
+    #[cfg(not(feature = "azure"))]
+    {
+        let _ = metric;
+        Err("this build has no MLflow client (the `azure` feature is off)".to_owned())
+    }
 }
 
 /// Reads a metrics file written by [`log`] / [`log_at`]; lines that do not parse are skipped

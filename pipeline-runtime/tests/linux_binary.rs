@@ -53,6 +53,7 @@ fn options(dir: &Path) -> LinuxBinaryOptions {
         env_binary: None,
         running: None,
         target: Some(BuildTarget::Example("rust_steps".into())),
+        file_name: "azureml-pipeline".into(),
         workdir: PathBuf::from(MANIFEST_DIR),
         cargo: std::env::var_os("CARGO").map_or_else(|| "cargo".into(), PathBuf::from),
         rustc: "rustc".into(),
@@ -75,14 +76,18 @@ fn a_static_musl_binary_is_accepted_and_staged_alone_under_its_content_hash() {
     let mut lines = Vec::new();
     let staged = prepare(&opts, &mut |l: &str| lines.push(l.to_owned())).unwrap();
     assert_eq!(staged.source, BinarySource::Env);
-    assert_eq!(staged.file_name, "rust_steps");
+    assert_eq!(staged.file_name, "azureml-pipeline");
     assert_eq!(staged.original, musl);
     assert!(staged.dir.starts_with(tmp.path().join("staging")));
     let entries: Vec<String> = std::fs::read_dir(&staged.dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(entries, ["rust_steps"], "the folder holds only the binary");
+    assert_eq!(
+        entries,
+        ["azureml-pipeline"],
+        "the folder holds only the binary"
+    );
     assert_eq!(
         std::fs::read(staged.path()).unwrap(),
         std::fs::read(&musl).unwrap()

@@ -8,3 +8,4 @@ pub mod fake_data;
 pub mod fake_mlflow;
 pub mod fake_operate;
 pub mod fake_pipelines_v1;
+pub mod request_log;

@@ -21,8 +21,9 @@
 //! Whatever its origin, the binary is **checked** ([`check_file`]) before anything is uploaded:
 //! an ELF x86_64 executable, static or needing no `GLIBC_` symbol version newer than the floor
 //! and loading through the glibc loader. It is then staged as a folder that holds only the
-//! binary, named after the pipeline binary, under a folder named by the binary's content hash
-//! (`<target>/azureml-linux-binary/<hash>/<name>`), so the code asset logic of submission hashes
+//! binary, named as the Rust steps' command line runs it ([`crate::wire::RUST_BINARY_FILE`],
+//! `azureml-pipeline`), under a folder named by the binary's content hash
+//! (`<target>/azureml-linux-binary/<hash>/azureml-pipeline`), so the code asset logic of submission hashes
 //! and uploads it like any snapshot: once per content.
 //!
 //! Why `object` for the ELF: it is the parser the Rust toolchain itself uses (backtraces,
@@ -253,6 +254,19 @@ pub enum LinuxBinaryError {
     },
 }
 
+impl LinuxBinaryError {
+    /// Whether the binary given, or this machine's setup, is at fault (a command line exits 2),
+    /// rather than a build or a file operation that failed (exit 1).
+    pub fn is_bad_input(&self) -> bool {
+        !matches!(
+            self,
+            LinuxBinaryError::Build { .. }
+                | LinuxBinaryError::NoArtifact { .. }
+                | LinuxBinaryError::Stage { .. }
+        )
+    }
+}
+
 /// Checks that the file is a Linux x86_64 executable that runs on Azure ML images: static, or
 /// dynamic through glibc's loader needing no glibc newer than [`GLIBC_FLOOR`].
 ///
@@ -455,8 +469,11 @@ pub struct LinuxBinaryOptions {
     pub env_binary: Option<PathBuf>,
     /// The running pipeline binary.
     pub running: Option<PathBuf>,
-    /// What to build (and the staged file's name); from the running binary by default.
+    /// What to build; from the running binary by default.
     pub target: Option<BuildTarget>,
+    /// The staged file's name: [`crate::wire::RUST_BINARY_FILE`], what Rust steps' command
+    /// line runs.
+    pub file_name: String,
     /// The folder `cargo build` runs in (the user's package or workspace).
     pub workdir: PathBuf,
     /// `cargo` (the `CARGO` cargo sets for `cargo run`, else `cargo` from `PATH`).
@@ -484,6 +501,7 @@ impl LinuxBinaryOptions {
                 .map(PathBuf::from),
             running,
             target,
+            file_name: crate::wire::RUST_BINARY_FILE.to_owned(),
             workdir: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
             cargo: std::env::var_os("CARGO").map_or_else(|| "cargo".into(), PathBuf::from),
             rustc: std::env::var_os("RUSTC").map_or_else(|| "rustc".into(), PathBuf::from),
@@ -528,7 +546,7 @@ fn target_dir(exe: Option<&Path>) -> PathBuf {
 pub struct LinuxBinary {
     /// The staging folder: what is uploaded as the code asset.
     pub dir: PathBuf,
-    /// The binary's file name inside it (the pipeline binary's name).
+    /// The binary's file name inside it.
     pub file_name: String,
     /// The binary that was checked and copied there.
     pub original: PathBuf,
@@ -562,17 +580,7 @@ pub fn prepare(
     progress: Progress<'_>,
 ) -> Result<LinuxBinary, LinuxBinaryError> {
     let (original, source, linkage) = find(opts, progress)?;
-    let file_name = opts
-        .target
-        .as_ref()
-        .map(|t| t.name().to_owned())
-        .or_else(|| {
-            original
-                .file_name()
-                .and_then(|n| n.to_str())
-                .map(str::to_owned)
-        })
-        .unwrap_or_else(|| "pipeline".to_owned());
+    let file_name = opts.file_name.clone();
     let (dir, size) = stage(&original, &file_name, &opts.staging_root)?;
     progress(&format!(
         "Linux binary: {} ({}, {:.1} MB), staged in {}",
