@@ -49,6 +49,8 @@ pub use azureml_pipelines_macros::{DataKind, pipeline, step};
 #[cfg(feature = "azure")]
 pub use azureml_pipelines_runtime::azure;
 pub use azureml_pipelines_runtime::graph::build;
+#[cfg(feature = "azure")]
+pub use azureml_pipelines_runtime::mlflow;
 pub use azureml_pipelines_runtime::{
     cli, embedded, graph, local, metrics, rust_step, snapshot, wire,
 };

@@ -220,3 +220,63 @@ async fn an_unreachable_mlflow_warns_and_the_step_still_succeeds() {
     assert!(!err.contains(token), "{err}");
     assert!(tmp.path().join("prepped.csv").is_file());
 }
+
+fn export_json(linux_binary: Option<&Path>, target: &Path) -> (Output, serde_json::Value) {
+    let mut cmd = run_example("rust_steps");
+    cmd.args(["export", "--format", "json"])
+        .env_remove("AZUREML_PIPELINES_LINUX_BINARY")
+        .env("CARGO_TARGET_DIR", target);
+    if let Some(b) = linux_binary {
+        cmd.env("AZUREML_PIPELINES_LINUX_BINARY", b);
+    }
+    let out = cmd.output().unwrap();
+    let json = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    (out, json)
+}
+
+/// The `code` of the components whose command runs the entry point.
+fn rust_codes(requests: &serde_json::Value) -> Vec<String> {
+    requests
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["body"]["properties"]["componentSpec"])
+        .filter(|c| c["command"].as_str().is_some_and(|c| c.contains("__step")))
+        .map(|c| c["code"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn export_names_the_binarys_code_asset_when_one_is_given_and_checks_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let target = tmp.path().join("target");
+    let (out, placeholder) = export_json(None, &target);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let placeholder = rust_codes(&placeholder);
+    assert_eq!(placeholder.len(), 2);
+
+    let binary = static_binary(tmp.path());
+    let (out, real) = export_json(Some(&binary), &target);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let real = rust_codes(&real);
+    let staged = std::fs::read_dir(target.join("azureml-linux-binary"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let hash = azureml_pipelines::snapshot::Snapshot::scan(&staged)
+        .unwrap()
+        .content_hash()
+        .unwrap();
+    let id = format!(
+        "azureml:{}",
+        azureml_pipelines::wire::WorkspaceScope::default().code_id_for_hash(&hash)
+    );
+    assert_eq!(real, [id.clone(), id]);
+    assert_ne!(real, placeholder);
+
+    let (out, _) = export_json(Some(&example("rust_steps")), &target);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("newer than 2.31"), "{}", stderr(&out));
+}

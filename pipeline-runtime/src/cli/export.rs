@@ -91,6 +91,10 @@ pub enum ExportError {
         /// The files the export would write, the job first.
         files: Vec<String>,
     },
+    /// `AZUREML_PIPELINES_LINUX_BINARY` names a binary that cannot run Rust steps on Azure ML.
+    #[cfg(feature = "azure")]
+    #[error(transparent)]
+    LinuxBinary(#[from] crate::azure::linux_binary::LinuxBinaryError),
     /// Writing the files failed.
     #[error("cannot write `{}`: {source}", path.display())]
     Write {
@@ -170,6 +174,34 @@ pub fn wire_context(
     Ok(ctx)
 }
 
+/// With Rust steps and `AZUREML_PIPELINES_LINUX_BINARY` set: the binary checked and staged as
+/// `submit` would, and its code asset's id (from its content hash) in place of the placeholder.
+/// An export builds nothing: without the variable the placeholder stays.
+#[cfg(feature = "azure")]
+fn linux_binary_code(pipeline: &Pipeline, ctx: &mut WireContext) -> Result<(), ExportError> {
+    use crate::azure::linux_binary::{LinuxBinaryOptions, prepare};
+    let has_rust_steps = pipeline
+        .steps()
+        .iter()
+        .any(|s| wire::rust_code_dir(s).is_some());
+    let opts = LinuxBinaryOptions::from_env();
+    if !has_rust_steps || opts.env_binary.is_none() {
+        return Ok(());
+    }
+    let staged = prepare(&opts, &mut |line: &str| super::output::errln!("{line}"))?;
+    let hash = snapshot::Snapshot::scan(&staged.dir)
+        .and_then(|s| s.content_hash_cached())
+        .map_err(|source| ExportError::Snapshot {
+            step: "(the Linux binary of the Rust steps)".to_owned(),
+            source,
+        })?;
+    ctx.code.insert(
+        wire::RUST_BINARY_DIR.into(),
+        ctx.workspace.code_id_for_hash(&hash),
+    );
+    Ok(())
+}
+
 /// The JSON export: every request submission sends, in order.
 pub fn json_requests<'a>(
     bodies: &'a wire::RestBodies,
@@ -204,13 +236,16 @@ pub fn export(pipeline: &Pipeline, args: &ExportArgs, cwd: &Path) -> Result<Stri
     };
     match args.format {
         Format::Json => {
-            let ctx = wire_context(
+            #[allow(unused_mut)]
+            let mut ctx = wire_context(
                 pipeline,
                 &values,
                 workspace.clone(),
                 &args.datastore,
                 args.pipeline.regenerate_outputs,
             )?;
+            #[cfg(feature = "azure")]
+            linux_binary_code(pipeline, &mut ctx)?;
             let bodies = wire::rest_bodies(pipeline, &values, &ctx)?;
             match &args.out {
                 None => Ok(wire::to_json_pretty(&json_requests(&bodies, &workspace))),
