@@ -179,16 +179,9 @@ pub fn wire_context(
 /// An export builds nothing: without the variable the placeholder stays.
 #[cfg(feature = "azure")]
 fn linux_binary_code(pipeline: &Pipeline, ctx: &mut WireContext) -> Result<(), ExportError> {
-    use crate::azure::linux_binary::{LinuxBinaryOptions, prepare};
-    let has_rust_steps = pipeline
-        .steps()
-        .iter()
-        .any(|s| wire::rust_code_dir(s).is_some());
-    let opts = LinuxBinaryOptions::from_env();
-    if !has_rust_steps || opts.env_binary.is_none() {
+    let Some(staged) = linux_binary(pipeline)? else {
         return Ok(());
-    }
-    let staged = prepare(&opts, &mut |line: &str| super::output::errln!("{line}"))?;
+    };
     let hash = snapshot::Snapshot::scan(&staged.dir)
         .and_then(|s| s.content_hash_cached())
         .map_err(|source| ExportError::Snapshot {
@@ -200,6 +193,25 @@ fn linux_binary_code(pipeline: &Pipeline, ctx: &mut WireContext) -> Result<(), E
         ctx.workspace.code_id_for_hash(&hash),
     );
     Ok(())
+}
+
+/// The Linux binary named by `AZUREML_PIPELINES_LINUX_BINARY`, checked and staged, when the
+/// pipeline has Rust steps; `None` otherwise (an export builds nothing).
+#[cfg(feature = "azure")]
+fn linux_binary(
+    pipeline: &Pipeline,
+) -> Result<Option<crate::azure::linux_binary::LinuxBinary>, ExportError> {
+    use crate::azure::linux_binary::{LinuxBinaryOptions, prepare};
+    let has_rust_steps = pipeline
+        .steps()
+        .iter()
+        .any(|s| wire::rust_code_dir(s).is_some());
+    let opts = LinuxBinaryOptions::from_env();
+    if !has_rust_steps || opts.env_binary.is_none() {
+        return Ok(None);
+    }
+    let staged = prepare(&opts, &mut |line: &str| super::output::errln!("{line}"))?;
+    Ok(Some(staged))
 }
 
 /// The JSON export: every request submission sends, in order.
@@ -297,6 +309,20 @@ pub fn export(pipeline: &Pipeline, args: &ExportArgs, cwd: &Path) -> Result<Stri
                 Some(_) => {
                     for (name, text) in &export.files {
                         write(&base_dir.join(name), text)?;
+                    }
+                    #[cfg(feature = "azure")]
+                    if let Some(staged) = linux_binary(pipeline)? {
+                        // Where the YAML's Rust steps look for it (`code: ./rust-binary`).
+                        let dest = base_dir
+                            .join(wire::RUST_BINARY_DIR)
+                            .join(wire::RUST_BINARY_FILE);
+                        let err = |source| ExportError::Write {
+                            path: dest.clone(),
+                            source,
+                        };
+                        std::fs::create_dir_all(base_dir.join(wire::RUST_BINARY_DIR))
+                            .map_err(err)?;
+                        std::fs::copy(staged.path(), &dest).map_err(err)?;
                     }
                     Ok(String::new())
                 }

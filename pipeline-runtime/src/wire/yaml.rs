@@ -381,7 +381,15 @@ fn command_component(
         m.insert("code".into(), rel(base, path).into());
     }
     m.insert("command".into(), cmd.command.into());
-    m.insert("environment".into(), cmd.environment.into());
+    // A registered environment is named by its reference; a container image is an inline
+    // (anonymous) environment, `environment: {image: …}`, as the CLI v2 schema wants.
+    if cmd.environment.starts_with("azureml:") {
+        m.insert("environment".into(), cmd.environment.into());
+    } else {
+        let mut env = Map::new();
+        env.insert("image".into(), cmd.environment.into());
+        m.insert("environment".into(), env.into());
+    }
     let ins: Map<String, Value> = cmd
         .inputs
         .iter()
