@@ -73,7 +73,6 @@ pub fn publish(pipeline: &Pipeline, args: &PublishArgs) -> Result<ExitCode, CliE
                 rust_binary,
                 ..Default::default()
             },
-            ..Default::default()
         };
         let published = publish::publish_with_events(&ws, pipeline, &opts, &events)
             .await
