@@ -94,8 +94,7 @@ fn rust_steps_run_reuse_and_show_their_metrics() {
     let list = text(&cli(ws, &["runs", "list"], 0).stdout);
     let first_id = list
         .lines()
-        .filter(|l| l.contains("rust_steps"))
-        .last()
+        .rfind(|l| l.contains("rust_steps"))
         .and_then(|l| l.split_whitespace().next())
         .unwrap_or_else(|| panic!("no run in:\n{list}"))
         .to_owned();
