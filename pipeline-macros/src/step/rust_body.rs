@@ -41,13 +41,14 @@ const UNSUPPORTED: &str = "a Rust step takes `Input<K>` (a data input), `Option<
 /// step's `outputs` and `command` arguments for the command step's validation.
 pub fn read(cx: &mut Ctxt, args: &mut StepArgs, item: &FnItem) -> Option<RustForm> {
     let body = item.body.as_ref()?;
+    // Taken out once reported, so the command step's checks do not report them again.
     for (key, span) in [
-        ("command", args.command.value.as_ref().map(|v| v.1)),
-        ("script", args.script.value.as_ref().map(|v| v.1)),
-        ("source_dir", args.source_dir.value.as_ref().map(|v| v.1)),
-        ("args", args.args.value.as_ref().map(|v| v.1)),
-        ("output", args.output.value.as_ref().map(|v| v.1)),
-        ("outputs", args.outputs.value.as_ref().map(|v| v.1)),
+        ("command", args.command.value.take().map(|v| v.1)),
+        ("script", args.script.value.take().map(|v| v.1)),
+        ("source_dir", args.source_dir.value.take().map(|v| v.1)),
+        ("args", args.args.value.take().map(|v| v.1)),
+        ("output", args.output.value.take().map(|v| v.1)),
+        ("outputs", args.outputs.value.take().map(|v| v.1)),
     ] {
         if let Some(span) = span {
             let what = if key.starts_with("output") {

@@ -158,7 +158,7 @@ pub fn wire_context(
         ctx.code.insert(
             wire::RUST_BINARY_DIR.into(),
             ctx.workspace
-                .code_id_for_hash(wire::RUST_BINARY_PLACEHOLDER_HASH),
+                .code_version_id(wire::RUST_BINARY_PLACEHOLDER, wire::CODE_VERSION),
         );
     }
     for (input, path) in wire::local_data(pipeline, values) {

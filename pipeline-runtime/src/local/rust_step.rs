@@ -13,9 +13,26 @@ use std::path::{Path, PathBuf};
 use crate::graph::{StepDef, StepKind};
 use crate::rust_step::METRICS_FILE_ENV;
 
+use super::command::{self, Values};
 use super::error::LocalError;
+use super::plan::{Plan, PlannedStep};
 use super::reuse::RustIdentity;
 use super::store::RunStore;
+use super::workspace::Workspace;
+
+/// Whether a step of `plan` runs `python` (a command step whose command names it): then the
+/// run needs an interpreter. A pipeline of Rust steps only does not.
+pub(super) fn runs_python(plan: &Plan) -> bool {
+    plan.steps
+        .iter()
+        .any(|s| !matches!(s.def.kind, StepKind::Rust(_)) && s.def.command.contains("python"))
+}
+
+/// The command line of a step as run: its template filled with `values`, and for a Rust step
+/// the binary and metrics file in front ([`command_line`]).
+pub(super) fn render(def: &StepDef, values: &Values, log: &Path) -> Result<String, String> {
+    command::render(def.command, values).and_then(|c| command_line(def, c, log))
+}
 
 /// The metrics file of a step: beside its log.
 pub(super) fn metrics_path(log: &Path) -> PathBuf {
@@ -59,15 +76,15 @@ pub(super) fn identity(def: &StepDef) -> Option<RustIdentity> {
 /// Stores the metrics a Rust step logged (nothing for other steps, or when it logged none).
 pub(super) fn store_metrics(
     store: &RunStore,
-    def: &StepDef,
+    ws: &Workspace,
+    step: &PlannedStep,
     run: &str,
-    node: &str,
-    log: &Path,
 ) -> Result<(), LocalError> {
-    if !matches!(def.kind, StepKind::Rust(_)) {
+    if !matches!(step.def.kind, StepKind::Rust(_)) {
         return Ok(());
     }
-    let path = metrics_path(log);
+    let path = metrics_path(&ws.log_path(run, &step.name));
+    let node = &step.name;
     let metrics = crate::metrics::read_file(&path);
     if metrics.is_empty() {
         return Ok(());

@@ -31,7 +31,7 @@ pub use ids::{
     code_name_for_hash, component_version_path, datastore_uri, is_valid_name, job_output_uri,
 };
 pub use rust_binary::{
-    RUST_BINARY_DIR, RUST_BINARY_FILE, RUST_BINARY_PLACEHOLDER_HASH, code_dir as rust_code_dir,
+    RUST_BINARY_DIR, RUST_BINARY_FILE, RUST_BINARY_PLACEHOLDER, code_dir as rust_code_dir,
 };
 pub use to_rest::{
     ANONYMOUS_COMPONENT, ComponentPut, ExportedRequest, RequestBody, RestBodies, WireContext,

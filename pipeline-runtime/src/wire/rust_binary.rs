@@ -28,8 +28,9 @@ pub const RUST_BINARY_DIR: &str = "rust-binary";
 /// The file name of the pipeline binary inside the Rust steps' code folder.
 pub const RUST_BINARY_FILE: &str = "azureml-pipeline";
 
-/// The code asset id an export writes for the Rust steps' folder (no binary was built).
-pub const RUST_BINARY_PLACEHOLDER_HASH: &str = "rust-binary-placeholder";
+/// The code asset name an export writes for the Rust steps' folder (no binary was built):
+/// `…/codes/rust-binary-placeholder/versions/1`.
+pub const RUST_BINARY_PLACEHOLDER: &str = "rust-binary-placeholder";
 
 /// The code folder of a Rust step in the lowering (`None` for other steps).
 pub fn code_dir(step: &StepDef) -> Option<PathBuf> {
