@@ -28,6 +28,10 @@
 //!   [`#[derive(DataKind)]`](derive@DataKind) declares kinds of your own.
 //! * [`cli::main`] gives a pipeline binary its command line: `run` (locally, the default),
 //!   `submit` (to Azure ML), `export`, `graph`, `runs`, ...
+//! * [`#[step(...)]`](macro@step) on a fn **with a body** declares a Rust step: the body runs as
+//!   the step, its [`Input<K>`](rust_step::Input) parameters are readable paths, its
+//!   [`Output<K>`](rust_step::Output) parameters folders to write, its `i64`/`f64`/`bool`/`String`
+//!   parameters plain values; it can log [`metrics`]. See [`rust_step`] for the whole form.
 //!
 //! The modules, for use beyond `cli::main`:
 //!
@@ -45,13 +49,18 @@ pub use azureml_pipelines_macros::{DataKind, pipeline, step};
 #[cfg(feature = "azure")]
 pub use azureml_pipelines_runtime::azure;
 pub use azureml_pipelines_runtime::graph::build;
-pub use azureml_pipelines_runtime::{cli, embedded, graph, local, snapshot, wire};
+#[cfg(feature = "azure")]
+pub use azureml_pipelines_runtime::mlflow;
+pub use azureml_pipelines_runtime::{
+    cli, embedded, graph, local, metrics, rust_step, snapshot, wire,
+};
 
 /// Everything a pipeline file needs: the macros, the handles and the data kinds.
 pub mod prelude {
     pub use crate::graph::{
         CustomModel, Data, DataKind, MlTable, MlflowModel, Param, UriFile, UriFolder,
     };
+    pub use crate::rust_step::{Input, Output};
     pub use azureml_pipelines_macros::{DataKind, pipeline, step};
 }
 

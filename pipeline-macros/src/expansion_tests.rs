@@ -59,6 +59,31 @@ fn step_with_command_outputs_modes_and_env() {
 }
 
 #[test]
+fn rust_step_with_inputs_params_and_outputs() {
+    let out = crate::step::expand(
+        quote!(compute = "aml-compute", version = "2"),
+        quote! {
+            /// Scales the rows (a Rust step).
+            pub fn prep(
+                #[mode(download)] iris: Input<UriFile>,
+                extra: Option<Input<UriFolder>>,
+                #[min(0.0)] scale: f64,
+                prepped: Output<UriFolder>,
+                summary: Output<UriFile>,
+            ) -> Result<(), std::io::Error> {
+                let text = std::fs::read_to_string(&iris)?;
+                std::fs::write(prepped.join("rows.csv"), text)?;
+                Ok(())
+            }
+        },
+    );
+    check(
+        out,
+        expect_file!["snapshots/rust_step_with_inputs_params_and_outputs.rs"],
+    );
+}
+
+#[test]
 fn pipeline_with_defaults_and_outputs() {
     let out = crate::pipeline::expand(
         quote!(

@@ -16,7 +16,7 @@ mod step;
 use proc_macro::TokenStream;
 
 /// Declares a command step: the Python SDK v1's `PythonScriptStep`, an Azure ML command
-/// component.
+/// component; or, on a fn with a body, a Rust step (see [Rust steps](#rust-steps)).
 ///
 /// Put it on a fn **without a body**. The fn's parameters are the step's inputs (`Data<K>` for
 /// data, `Param<T>` for parameters), its return value its outputs (`Data<K>`, a tuple of them,
@@ -63,6 +63,35 @@ use proc_macro::TokenStream;
 /// Per input: `#[mode(download | ro_mount | direct)]` (default `ro_mount`, Azure ML's default).
 /// Per parameter: `#[min(1)]` and `#[max(10)]` on `Param<i64>`/`Param<f64>`,
 /// `#[allowed("fast", "slow")]` on `Param<String>` (Azure ML's `min`, `max`, `enum`).
+///
+/// # Rust steps
+///
+/// On a fn **with a body**, `#[step]` declares a Rust step: the body runs as the step (locally
+/// as a child process of the pipeline binary, on Azure ML from a Linux build of it). Its
+/// parameters are `Input<K>` (a readable path), `Option<Input<K>>`, `i64`/`f64`/`bool`/`String`
+/// (plain values) and `Output<K>` (a fresh folder to write); it returns `Result<(), E>` with
+/// `E: Display`. The fn left in its place is wired like a command step: `Data<K>` per input,
+/// plain values or `Param<T>` per parameter, the outputs returned in declaration order. Extra
+/// argument: `version = "2"`, bumped by hand to re-run the step when something its body calls
+/// changed (its own tokens are hashed for reuse). See `azureml_pipelines::rust_step`.
+///
+/// ```no_run
+/// use azureml_pipelines::prelude::*;
+///
+/// /// Counts the rows of a CSV file.
+/// #[step(compute = "aml-compute", version = "1")]
+/// fn count(rows: Input<UriFile>, #[min(0)] skip: i64, counted: Output<UriFolder>) -> Result<(), std::io::Error> {
+///     let n = std::fs::read_to_string(&rows)?.lines().count() as i64 - skip;
+///     azureml_pipelines::metrics::log("rows", n as f64);
+///     std::fs::write(counted.join("count.txt"), n.to_string())
+/// }
+///
+/// #[pipeline]
+/// fn counting(rows: Data<UriFile>) -> Data<UriFolder> {
+///     count(rows, 1)
+/// }
+/// # fn main() {}
+/// ```
 ///
 /// # Optional inputs
 ///

@@ -11,6 +11,7 @@
 //! | `/datastores` (`isDefault=true` filter), `/datastores/{n}`, `/datastores/{n}/listSecrets` | GET, GET, POST |
 //! | `/codes/{n}/versions` (`hash`, `hashVersion` filter across names), `/codes/{n}/versions/{v}`, `…/startPendingUpload` | GET, PUT/GET, POST |
 //! | `/components/{n}/versions/{v}` | PUT/GET |
+//! | `/environments/{n}/versions/{v}` (`image` or `build` required) | PUT/GET |
 //! | `/jobs` (paged), `/jobs/{n}`, `/jobs/{n}/cancel` (202 + `Location`) | GET, PUT/GET, POST |
 //! | `/computes`, `/computes/{n}` (PUT: 201 + `Azure-AsyncOperation`) | GET, GET/PUT |
 //!
@@ -64,6 +65,7 @@ use tokio::net::TcpListener;
 mod codes;
 mod components;
 mod datastores;
+mod environments;
 mod faults;
 mod history;
 mod http;
@@ -225,6 +227,7 @@ struct State {
     codes: BTreeMap<(String, String), Value>,
     components: BTreeMap<(String, String), Value>,
     component_puts: usize,
+    environments: BTreeMap<(String, String), Value>,
     jobs: BTreeMap<String, JobState>,
     job_puts: usize,
     computes: crate::fake_computes::FakeComputes,
@@ -436,6 +439,21 @@ impl FakeAzureMl {
         self.state().component_puts
     }
 
+    /// `(name, version, image)` of every environment version that exists.
+    pub fn environment_versions(&self) -> Vec<(String, String, String)> {
+        self.state()
+            .environments
+            .iter()
+            .map(|((n, v), body)| {
+                let image = body["properties"]["image"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned();
+                (n.clone(), v.clone(), image)
+            })
+            .collect()
+    }
+
     /// `(name, version)` of every code version that exists.
     pub fn code_versions(&self) -> Vec<(String, String)> {
         self.state().codes.keys().cloned().collect()
@@ -459,6 +477,7 @@ impl State {
             codes: BTreeMap::new(),
             components: BTreeMap::new(),
             component_puts: 0,
+            environments: BTreeMap::new(),
             jobs: BTreeMap::new(),
             job_puts: 0,
             computes: Default::default(),

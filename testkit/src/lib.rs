@@ -5,5 +5,7 @@ pub mod azurite;
 pub mod fake_aml;
 pub mod fake_computes;
 pub mod fake_data;
+pub mod fake_mlflow;
 pub mod fake_operate;
 pub mod fake_pipelines_v1;
+pub mod request_log;

@@ -168,9 +168,11 @@ pub fn expand(m: &StepModel) -> TokenStream {
         None => (quote!(), quote!(::core::env!("CARGO_MANIFEST_DIR"))),
     };
 
+    let items = &m.items;
     quote! {
         #(#attrs)*
         #vis fn #ident(#(#params),*) #output {
+            #items
             #tree_static
             static #def: ::std::sync::OnceLock<#rt::StepDef> = ::std::sync::OnceLock::new();
             let #step = #def.get_or_init(|| #rt::StepDef {

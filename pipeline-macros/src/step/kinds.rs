@@ -28,8 +28,12 @@ const RESOURCE_CONF: &[(&str, &str)] = &[
 /// Which form a step has.
 pub enum KindModel {
     Command,
-    Copy { mode: Option<String> },
+    Copy {
+        mode: Option<String>,
+    },
     Spark(SparkModel),
+    /// A Rust step: its `StepKind` value, written by `rust_body`.
+    Rust(TokenStream),
 }
 
 pub struct SparkModel {
@@ -48,6 +52,7 @@ impl KindModel {
     pub fn tokens(&self, rt: &TokenStream) -> TokenStream {
         match self {
             KindModel::Command => quote!(#rt::StepKind::Command),
+            KindModel::Rust(kind) => kind.clone(),
             KindModel::Copy { mode } => {
                 let mode = match mode.as_deref() {
                     Some("merge_with_overwrite") => {

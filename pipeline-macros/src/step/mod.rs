@@ -1,10 +1,12 @@
-//! `#[step(...)]`: a command step declared on a bodiless fn.
+//! `#[step(...)]`: a command step declared on a bodiless fn, or a Rust step: a fn with a body
+//! (`rust_body`).
 
 mod expand;
 mod kind_args;
 mod kinds;
 mod model;
 mod parse;
+mod rust_body;
 
 pub(crate) use expand::{DATA_DEFAULT, embed, tree_static};
 
@@ -23,12 +25,22 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         }
     };
     let mut cx = Ctxt::new();
-    let parsed = parse::parse(&mut cx, args);
-    let model = model::validate(&mut cx, parsed, &item);
+    let mut parsed = parse::parse(&mut cx, args);
+    // A fn with a body is a Rust step: read as the bodiless declaration it amounts to.
+    let rust = rust_body::read(&mut cx, &mut parsed, &item);
+    let declared = rust.as_ref().map_or(&item, |r| &r.declaration);
+    let model = model::validate(&mut cx, parsed, declared);
     match (cx.into_compile_errors(), model) {
-        (None, Some(model)) => expand::expand(&model),
+        (None, Some(mut model)) => {
+            if let Some(form) = &rust {
+                let (items, kind) = rust_body::expand(&model.rt, &item, form);
+                model.items = items;
+                model.kind = kinds::KindModel::Rust(kind);
+            }
+            expand::expand(&model)
+        }
         (errors, _) => {
-            let fallback = crate::sig::fallback(&item, quote!(::core::unreachable!()));
+            let fallback = crate::sig::fallback(declared, quote!(::core::unreachable!()));
             quote!(#errors #fallback)
         }
     }

@@ -42,15 +42,17 @@ pub struct StepModel<'a> {
     pub tracked: Vec<String>,
     /// `<crate>::__private`, the generated code's way into the runtime.
     pub rt: proc_macro2::TokenStream,
-    /// Command, copy or Spark.
+    /// Command, copy, Spark or Rust.
     pub kind: super::kinds::KindModel,
+    /// Items emitted inside the step fn before its body (a Rust step's hidden body fn).
+    pub items: proc_macro2::TokenStream,
 }
 
 pub fn validate<'a>(cx: &mut Ctxt, args: StepArgs, item: &'a FnItem) -> Option<StepModel<'a>> {
-    if let Some(body) = &item.body {
+    if let Some(lit) = args.version.get() {
         cx.error_spanned_by(
-            body,
-            "a `#[step]` fn with a body is reserved for Rust steps that run on the compute, which are not supported yet; declare a command step without a body: end the signature with `;`",
+            lit,
+            "`version` applies to Rust steps (a `#[step]` fn with a body); a command step's identity is its command and snapshot",
         );
     }
     let inputs = sig::ports(cx, "step", &item.sig, false);
@@ -368,6 +370,7 @@ pub fn validate<'a>(cx: &mut Ctxt, args: StepArgs, item: &'a FnItem) -> Option<S
         tracked,
         rt: crate::attr::runtime_path(args.krate.get()),
         kind,
+        items: proc_macro2::TokenStream::new(),
     })
 }
 

@@ -29,6 +29,7 @@ pub const KEYS: &[&str] = &[
     "timeout",
     "env",
     "crate",
+    "version",
 ];
 
 /// Output write-back mode as written.
@@ -67,6 +68,8 @@ pub struct StepArgs {
     pub krate: Once<syn::Path>,
     /// The arguments of the copy and Spark forms.
     pub kinds: super::kinds::KindArgs,
+    /// `version = "2"`: a Rust step's hand-bumped part of its reuse identity.
+    pub version: Once<LitStr>,
     /// `environment` was written, even if its value was wrong (so it is not also "missing").
     pub environment_written: bool,
     /// An unknown argument was reported; "missing" errors are left out, as the unknown one is
@@ -100,6 +103,7 @@ pub fn parse(cx: &mut Ctxt, args: TokenStream) -> StepArgs {
             }
             "name" => string!(name),
             "display_name" => string!(display_name),
+            "version" => string!(version),
             "description" => string!(description),
             "output" => string!(output),
             "reuse" => {

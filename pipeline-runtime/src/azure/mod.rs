@@ -7,6 +7,9 @@
 //! * [`workspace`] — the [`Workspace`] handle every operation hangs off, workspace discovery;
 //! * [`datastores`], [`codes`], [`components`], [`jobs`], [`computes`] — one module per
 //!   resource, typed after the REST field names;
+//! * [`linux_binary`] — the Linux x86_64 build of the pipeline binary that Rust steps run
+//!   from: found or built, checked, staged as a code folder;
+//! * [`environments`] — container images registered as anonymous environments;
 //! * [`legacy`] — triggering, enabling and disabling pipelines published with the v1 SDK;
 //! * [`blob`], [`sas`] — blob uploads through a container SAS (snapshots, datastore uploads);
 //! * [`tls`] — the TLS provider (rustls on `ring`) every connection uses;
@@ -33,8 +36,10 @@ pub mod config;
 pub mod data;
 pub mod datastores;
 pub mod endpoints;
+pub mod environments;
 pub mod jobs;
 pub mod legacy;
+pub mod linux_binary;
 pub mod publish;
 pub mod retry;
 pub mod sas;

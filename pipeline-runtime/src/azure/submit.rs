@@ -3,16 +3,19 @@
 //!
 //! [`submit`] does, in this order:
 //!
-//! 1. hashes every step snapshot folder (hash version 202208, on blocking threads, all at once)
-//!    and warns about files that look like secrets;
+//! 1. hashes every step snapshot folder, and the folder of the Linux binary Rust steps run
+//!    from ([`SubmitOptions::rust_binary`]) (hash version 202208, on blocking threads, all at
+//!    once), and warns about files that look like secrets;
 //! 2. for each snapshot, at once: reuses a code asset with the same content hash
 //!    (`GET codes/{name}/versions?hash=…`), or asks for an upload location
 //!    (`startPendingUpload`), uploads the files through the SAS (skipped when the container
 //!    already holds a completed upload of them) and registers the code version;
-//! 3. uploads local data inputs to the default datastore under `LocalUpload/<object hash>/`, as
+//! 3. registers each container image a step runs in as an anonymous environment
+//!    ([`super::environments`]);
+//! 4. uploads local data inputs to the default datastore under `LocalUpload/<object hash>/`, as
 //!    Microsoft's SDK does (with the datastore's own credentials: `listSecrets`);
-//! 4. registers every distinct anonymous component at once;
-//! 5. creates the pipeline job under a name chosen before the first request, so a retried PUT
+//! 5. registers every distinct anonymous component at once;
+//! 6. creates the pipeline job under a name chosen before the first request, so a retried PUT
 //!    updates the same job instead of creating a second one.
 //!
 //! Code asset names are derived from the content hash ([`crate::wire::code_name_for_hash`]) and
@@ -41,6 +44,7 @@ use super::blob::{
 };
 use super::codes::CodeVersion;
 use super::datastores::{DEFAULT_DATASTORE, Datastore, DatastoreSecrets, DatastoreType};
+use super::environments::{self, Environments};
 use super::jobs::{Job, JobStatus, Run};
 use super::sas::{AccountKey, SasError, SasUrl};
 use super::workspace::Workspace;
@@ -67,6 +71,10 @@ pub struct SubmitOptions {
     /// Blob upload settings (concurrency, block size); the progress callback is set by
     /// [`submit`] to report [`SubmitEvent::Uploading`].
     pub upload: UploadOptions,
+    /// The folder holding only the Linux build of the pipeline binary that Rust steps run from
+    /// ([`super::linux_binary::prepare`] stages it); needed when the pipeline has Rust steps.
+    /// It is uploaded as their code asset, once per content hash like any snapshot.
+    pub rust_binary: Option<PathBuf>,
 }
 
 impl Default for SubmitOptions {
@@ -78,6 +86,7 @@ impl Default for SubmitOptions {
             experiment: None,
             concurrency: 256,
             upload: UploadOptions::default(),
+            rust_binary: None,
         }
     }
 }
@@ -214,6 +223,16 @@ pub enum SubmitError {
     /// The pipeline cannot be written as REST bodies.
     #[error(transparent)]
     Wire(#[from] WireError),
+    /// The pipeline has Rust steps but no Linux binary was given for them.
+    #[error(
+        "step `{step}` is a Rust step, which runs on Azure ML from a Linux build of the pipeline \
+         binary, and none was given; stage one with `azure::linux_binary::prepare` and pass its \
+         folder as `SubmitOptions::rust_binary`"
+    )]
+    NoLinuxBinary {
+        /// The first Rust step.
+        step: String,
+    },
     /// A background task died.
     #[error("internal error: {0}")]
     Internal(String),
@@ -363,12 +382,29 @@ pub async fn prepare(
     events: Events<'_>,
 ) -> Result<Prepared, SubmitError> {
     let scope = ws.scope();
-    // Checked before anything is uploaded: every step needs an environment.
+    // Checked before anything is uploaded: every step needs an environment (Rust steps have a
+    // default one).
     for step in pipeline.steps() {
         if step.environment.is_none() && matches!(step.kind, crate::graph::StepKind::Command) {
             return Err(WireError::NoEnvironment { step: step.name }.into());
         }
     }
+    // ... and Rust steps need the Linux binary.
+    let rust_steps: Vec<&'static str> = pipeline
+        .steps()
+        .iter()
+        .filter(|s| wire::rust_code_dir(s).is_some())
+        .map(|s| s.name)
+        .collect();
+    let rust_binary = match (rust_steps.first(), &opts.rust_binary) {
+        (None, _) => None,
+        (Some(_), Some(dir)) => Some(dir.clone()),
+        (Some(step), None) => {
+            return Err(SubmitError::NoLinuxBinary {
+                step: (*step).to_owned(),
+            });
+        }
+    };
 
     // Checked before anything is uploaded: every compute the pipeline names exists (a missing
     // one is named with the computes the workspace has).
@@ -392,7 +428,10 @@ pub async fn prepare(
         }
     }
 
-    let folders = wire::snapshot_folders(pipeline);
+    let mut folders = wire::snapshot_folders(pipeline);
+    if let Some(dir) = &rust_binary {
+        folders.push((dir.clone(), rust_steps));
+    }
     let hashed = hash_snapshots(folders, events).await?;
 
     let code_results = join_bounded(
@@ -418,7 +457,17 @@ pub async fn prepare(
         } else {
             codes_uploaded += 1;
         }
+        if rust_binary.as_ref() == Some(&h.path) {
+            // The lowering names the Rust steps' code folder by a fixed relative path.
+            ctx.code
+                .insert(PathBuf::from(wire::RUST_BINARY_DIR), id.clone());
+        }
         ctx.code.insert(h.path.clone(), id);
+    }
+
+    for image in image_environments(pipeline) {
+        let id = Environments::new(ws).register_image(image).await?;
+        ctx.environments.insert(image.to_owned(), id);
     }
 
     let locals = wire::local_data(pipeline, values);
@@ -508,6 +557,22 @@ async fn hash_snapshots(
         });
     }
     Ok(out)
+}
+
+/// The distinct container images the pipeline's steps run in (nested pipelines included).
+fn image_environments(pipeline: &Pipeline) -> std::collections::BTreeSet<&'static str> {
+    let mut out = std::collections::BTreeSet::new();
+    for node in &pipeline.nodes {
+        match &node.component {
+            crate::graph::Component::Step(_) => {
+                if let Some(env) = node.environment.filter(|e| environments::is_image(e)) {
+                    out.insert(env);
+                }
+            }
+            crate::graph::Component::Pipeline(p) => out.extend(image_environments(p)),
+        }
+    }
+    out
 }
 
 /// Reuses or creates the code asset of one snapshot; returns its ARM id and whether it was

@@ -40,6 +40,10 @@ pub enum CliError {
     #[cfg(feature = "azure")]
     #[error(transparent)]
     Submit(Box<SubmitError>),
+    /// No usable Linux binary for the Rust steps (exit code 2, 1 when a build failed).
+    #[cfg(feature = "azure")]
+    #[error(transparent)]
+    LinuxBinary(#[from] crate::azure::linux_binary::LinuxBinaryError),
     /// A command reads a local history where no run was ever recorded (exit code 2).
     #[error(
         "no local runs in `{}`; run the pipeline first, or point `--workspace` (or \
@@ -82,8 +86,13 @@ impl CliError {
             #[cfg(feature = "azure")]
             CliError::Submit(e) => matches!(
                 **e,
-                SubmitError::Snapshot { .. } | SubmitError::Data { .. } | SubmitError::Wire(_)
+                SubmitError::Snapshot { .. }
+                    | SubmitError::Data { .. }
+                    | SubmitError::Wire(_)
+                    | SubmitError::NoLinuxBinary { .. }
             ),
+            #[cfg(feature = "azure")]
+            CliError::LinuxBinary(e) => e.is_bad_input(),
             CliError::Runtime(_) => false,
         };
         ExitCode::from(if bad_input { 2 } else { 1 })

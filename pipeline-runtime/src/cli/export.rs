@@ -91,6 +91,10 @@ pub enum ExportError {
         /// The files the export would write, the job first.
         files: Vec<String>,
     },
+    /// `AZUREML_PIPELINES_LINUX_BINARY` names a binary that cannot run Rust steps on Azure ML.
+    #[cfg(feature = "azure")]
+    #[error(transparent)]
+    LinuxBinary(#[from] crate::azure::linux_binary::LinuxBinaryError),
     /// Writing the files failed.
     #[error("cannot write `{}`: {source}", path.display())]
     Write {
@@ -145,6 +149,18 @@ pub fn wire_context(
             })?;
         ctx.code.insert(path, ctx.workspace.code_id_for_hash(&hash));
     }
+    // Rust steps: no Linux binary is built for an export; a placeholder code id stands for it.
+    if pipeline
+        .steps()
+        .iter()
+        .any(|s| wire::rust_code_dir(s).is_some())
+    {
+        ctx.code.insert(
+            wire::RUST_BINARY_DIR.into(),
+            ctx.workspace
+                .code_version_id(wire::RUST_BINARY_PLACEHOLDER, wire::CODE_VERSION),
+        );
+    }
     for (input, path) in wire::local_data(pipeline, values) {
         if let std::collections::btree_map::Entry::Vacant(slot) = ctx.data.entry(path) {
             let upload =
@@ -156,6 +172,46 @@ pub fn wire_context(
         }
     }
     Ok(ctx)
+}
+
+/// With Rust steps and `AZUREML_PIPELINES_LINUX_BINARY` set: the binary checked and staged as
+/// `submit` would, and its code asset's id (from its content hash) in place of the placeholder.
+/// An export builds nothing: without the variable the placeholder stays.
+#[cfg(feature = "azure")]
+fn linux_binary_code(pipeline: &Pipeline, ctx: &mut WireContext) -> Result<(), ExportError> {
+    let Some(staged) = linux_binary(pipeline)? else {
+        return Ok(());
+    };
+    let hash = snapshot::Snapshot::scan(&staged.dir)
+        .and_then(|s| s.content_hash_cached())
+        .map_err(|source| ExportError::Snapshot {
+            step: "(the Linux binary of the Rust steps)".to_owned(),
+            source,
+        })?;
+    ctx.code.insert(
+        wire::RUST_BINARY_DIR.into(),
+        ctx.workspace.code_id_for_hash(&hash),
+    );
+    Ok(())
+}
+
+/// The Linux binary named by `AZUREML_PIPELINES_LINUX_BINARY`, checked and staged, when the
+/// pipeline has Rust steps; `None` otherwise (an export builds nothing).
+#[cfg(feature = "azure")]
+fn linux_binary(
+    pipeline: &Pipeline,
+) -> Result<Option<crate::azure::linux_binary::LinuxBinary>, ExportError> {
+    use crate::azure::linux_binary::{LinuxBinaryOptions, prepare};
+    let has_rust_steps = pipeline
+        .steps()
+        .iter()
+        .any(|s| wire::rust_code_dir(s).is_some());
+    let opts = LinuxBinaryOptions::from_env();
+    if !has_rust_steps || opts.env_binary.is_none() {
+        return Ok(None);
+    }
+    let staged = prepare(&opts, &mut |line: &str| super::output::errln!("{line}"))?;
+    Ok(Some(staged))
 }
 
 /// The JSON export: every request submission sends, in order.
@@ -192,13 +248,16 @@ pub fn export(pipeline: &Pipeline, args: &ExportArgs, cwd: &Path) -> Result<Stri
     };
     match args.format {
         Format::Json => {
-            let ctx = wire_context(
+            #[allow(unused_mut)]
+            let mut ctx = wire_context(
                 pipeline,
                 &values,
                 workspace.clone(),
                 &args.datastore,
                 args.pipeline.regenerate_outputs,
             )?;
+            #[cfg(feature = "azure")]
+            linux_binary_code(pipeline, &mut ctx)?;
             let bodies = wire::rest_bodies(pipeline, &values, &ctx)?;
             match &args.out {
                 None => Ok(wire::to_json_pretty(&json_requests(&bodies, &workspace))),
@@ -250,6 +309,20 @@ pub fn export(pipeline: &Pipeline, args: &ExportArgs, cwd: &Path) -> Result<Stri
                 Some(_) => {
                     for (name, text) in &export.files {
                         write(&base_dir.join(name), text)?;
+                    }
+                    #[cfg(feature = "azure")]
+                    if let Some(staged) = linux_binary(pipeline)? {
+                        // Where the YAML's Rust steps look for it (`code: ./rust-binary`).
+                        let dest = base_dir
+                            .join(wire::RUST_BINARY_DIR)
+                            .join(wire::RUST_BINARY_FILE);
+                        let err = |source| ExportError::Write {
+                            path: dest.clone(),
+                            source,
+                        };
+                        std::fs::create_dir_all(base_dir.join(wire::RUST_BINARY_DIR))
+                            .map_err(err)?;
+                        std::fs::copy(staged.path(), &dest).map_err(err)?;
                     }
                     Ok(String::new())
                 }

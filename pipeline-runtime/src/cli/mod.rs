@@ -46,6 +46,7 @@ pub mod runs;
 #[cfg(feature = "azure")]
 pub mod schedule;
 pub mod snapshot;
+mod step_entry;
 #[cfg(feature = "azure")]
 pub mod submit;
 pub mod upload;
@@ -279,6 +280,11 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    // The hidden entry point a Rust step runs as (not a clap command: never in `--help`).
+    if step_entry::is_entry(&args) {
+        return output::finish(step_entry::run(pipeline, &args));
+    }
     let about = match &pipeline.description {
         Some(d) => format!("Pipeline `{}`: {d}", pipeline.name),
         None => format!("Pipeline `{}`", pipeline.name),

@@ -45,6 +45,8 @@ pub fn publish(pipeline: &Pipeline, args: &PublishArgs) -> Result<ExitCode, CliE
         return dry(pipeline, args, &name);
     }
     block_on(async {
+        // Rust steps: their Linux binary, checked before any request.
+        let rust_binary = super::submit::linux_binary_for(pipeline).await?;
         let ws = workspace(args.config.file.as_deref())?;
         errln!(
             "Publishing `{}` as `{name}` to Azure ML workspace `{}`.",
@@ -67,7 +69,10 @@ pub fn publish(pipeline: &Pipeline, args: &PublishArgs) -> Result<ExitCode, CliE
             name: Some(name.clone()),
             version: args.version.clone(),
             description: args.description.clone(),
-            ..Default::default()
+            submit: crate::azure::submit::SubmitOptions {
+                rust_binary,
+                ..Default::default()
+            },
         };
         let published = publish::publish_with_events(&ws, pipeline, &opts, &events)
             .await

@@ -223,7 +223,53 @@ fn local_show(ws: &Workspace, run: &str) -> Result<(), LocalError> {
             outln!("{:<w$}    log: {}", "", log.display());
         }
     }
+    let metrics = store.metrics(&r.id)?;
+    if !metrics.is_empty() {
+        outln!();
+        outln!("METRICS (logged by Rust steps)");
+        for line in metric_lines(&metrics) {
+            outln!("{line}");
+        }
+    }
     Ok(())
+}
+
+/// One line per step and metric: a single value as it is (the last one logged), a series as
+/// its length, last point, minimum and maximum.
+fn metric_lines(metrics: &[(String, crate::metrics::Metric)]) -> Vec<String> {
+    let mut groups: Vec<((&str, &str), Vec<&crate::metrics::Metric>)> = Vec::new();
+    for (node, m) in metrics {
+        let key = (node.as_str(), m.name.as_str());
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, list)) => list.push(m),
+            None => groups.push((key, vec![m])),
+        }
+    }
+    let w = groups.iter().map(|((n, _), _)| n.len()).max().unwrap_or(4);
+    groups
+        .iter()
+        .map(|((node, name), list)| {
+            let series: Vec<_> = list.iter().filter(|m| m.step.is_some()).collect();
+            let text = match (series.last(), list.last()) {
+                (Some(last), _) => {
+                    let min = series.iter().map(|m| m.value).fold(f64::INFINITY, f64::min);
+                    let max = series
+                        .iter()
+                        .map(|m| m.value)
+                        .fold(f64::NEG_INFINITY, f64::max);
+                    format!(
+                        "series of {}: last {} at {}, min {min}, max {max}",
+                        series.len(),
+                        last.value,
+                        last.step.unwrap_or_default()
+                    )
+                }
+                (None, Some(last)) => last.value.to_string(),
+                (None, None) => String::new(),
+            };
+            format!("{node:<w$}  {name} = {text}")
+        })
+        .collect()
 }
 
 #[cfg(feature = "azure")]
@@ -363,5 +409,33 @@ mod tests {
         git.branch = None;
         assert_eq!(git_line(&git).unwrap(), "0123456789ab, clean");
         assert_eq!(git_line(&local::GitInfo::default()), None);
+    }
+
+    #[test]
+    fn metrics_show_singles_as_values_and_series_summarised() {
+        let m = |node: &str, name: &str, step, value| {
+            (
+                node.to_owned(),
+                crate::metrics::Metric {
+                    name: name.into(),
+                    step,
+                    value,
+                },
+            )
+        };
+        let lines = metric_lines(&[
+            m("prep", "rows", None, 149.0),
+            m("prep", "rows", None, 150.0),
+            m("train", "loss", Some(0), 0.9),
+            m("train", "loss", Some(1), 0.4),
+            m("train", "loss", Some(2), 0.5),
+        ]);
+        assert_eq!(
+            lines,
+            vec![
+                "prep   rows = 150",
+                "train  loss = series of 3: last 0.5 at 2, min 0.4, max 0.9"
+            ]
+        );
     }
 }

@@ -251,10 +251,13 @@ fn create(pipeline: &Pipeline, args: &CreateArgs) -> Result<ExitCode, CliError> 
         return dry_run::show(&planned, args.dry_run.out.as_deref());
     }
     block_on(async {
+        // Rust steps: their Linux binary, checked before any request.
+        let rust_binary = super::submit::linux_binary_for(pipeline).await?;
         let ws = workspace(args.config.file.as_deref())?;
         let opts = SubmitOptions {
             experiment: args.experiment.clone(),
             properties: crate::local::git_info(&cwd).properties(),
+            rust_binary,
             ..SubmitOptions::default()
         };
         let bound: Vec<_> = values.iter().cloned().map(Some).collect();

@@ -10,6 +10,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::azure::Workspace;
 use crate::azure::jobs::JobStatus;
+use crate::azure::linux_binary;
 use crate::azure::submit::{
     self, FollowEvent, FollowOptions, SubmitEvent, SubmitEvents, SubmitOptions,
 };
@@ -57,6 +58,8 @@ async fn submit_async(pipeline: &Pipeline, args: &SubmitArgs) -> Result<ExitCode
     let inputs = args.pipeline.input_pairs()?;
     let values = pipeline.bind(&params, &inputs, &cwd)?;
     pipeline.check_local_inputs(&values)?;
+    // Before any request: a Linux binary that cannot run on Azure ML stops here.
+    let rust_binary = linux_binary_for(pipeline).await?;
     let ws = super::azure_workspace::workspace(args.config.file.as_deref())?;
     let git = crate::local::git_info(&cwd);
     errln!(
@@ -81,6 +84,7 @@ async fn submit_async(pipeline: &Pipeline, args: &SubmitArgs) -> Result<ExitCode
         force_rerun: args.pipeline.regenerate_outputs,
         properties: git.properties(),
         experiment: args.experiment.clone(),
+        rust_binary,
         ..SubmitOptions::default()
     };
     let started = Instant::now();
@@ -108,6 +112,29 @@ async fn submit_async(pipeline: &Pipeline, args: &SubmitArgs) -> Result<ExitCode
     // Following ends when the job does (or on Ctrl-C); the command budget covered the submission.
     crate::azure::retry::end_command_budget();
     follow(&ws, &submitted.name, args).await
+}
+
+/// The staged folder of the Linux binary when the pipeline has Rust steps
+/// ([`linux_binary::prepare`]: `AZUREML_PIPELINES_LINUX_BINARY`, the running binary, or a musl
+/// build), with its progress and cargo's output on stderr; `None` without Rust steps.
+pub(crate) async fn linux_binary_for(
+    pipeline: &Pipeline,
+) -> Result<Option<std::path::PathBuf>, CliError> {
+    let rust_steps = pipeline
+        .steps()
+        .iter()
+        .filter(|s| crate::wire::rust_code_dir(s).is_some())
+        .count();
+    if rust_steps == 0 {
+        return Ok(None);
+    }
+    let staged = tokio::task::spawn_blocking(|| {
+        let opts = linux_binary::LinuxBinaryOptions::from_env();
+        linux_binary::prepare(&opts, &mut |line: &str| errln!("{line}"))
+    })
+    .await
+    .map_err(|e| CliError::Usage(format!("preparing the Linux binary stopped: {e}")))??;
+    Ok(Some(staged.dir))
 }
 
 /// Follows job `name` to its end, printing status changes (and, when nothing changed for

@@ -219,6 +219,11 @@ impl StepCall {
     pub fn finish(self) -> Vec<PortRef> {
         let def = self.def;
         let inherited = def.environment.map_or_else(default_environment, Some);
+        // A Rust step needs no Python: a small Linux image unless the step or pipeline names one.
+        let inherited = match def.kind {
+            super::StepKind::Rust(_) => inherited.or(Some(crate::rust_step::DEFAULT_ENVIRONMENT)),
+            _ => inherited,
+        };
         let added = with_top(|scope| {
             if scope.draft.def.is_none() {
                 scope

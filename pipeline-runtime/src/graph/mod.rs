@@ -25,7 +25,7 @@ pub use pipeline::{
 };
 pub use step::{
     Bound, InputDef, InputMode, InputRules, OutputAsset, OutputDef, OutputMode, PipelineDef,
-    PipelineInputDef, StepDef, StepKind,
+    PipelineInputDef, RustStep, StepDef, StepKind,
 };
 pub use step_kinds::{CopyMode, CopyStep, SparkStep};
 

@@ -204,6 +204,26 @@ pub enum StepKind {
     Copy(super::step_kinds::CopyStep),
     /// A Spark application (`#[step(spark, …)]`): Azure ML's `spark` node.
     Spark(super::step_kinds::SparkStep),
+    /// A Rust step: the body of a `#[step]` fn, run by the pipeline binary's hidden entry point
+    /// (`BIN __step NAME …`). Its [`StepDef::command`] holds the entry point's arguments, without
+    /// the binary; on Azure ML it is a `command` node whose code is a Linux build of the binary.
+    Rust(RustStep),
+}
+
+/// What a Rust step runs and what its reuse identity is made of.
+#[derive(Debug)]
+pub struct RustStep {
+    /// Calls the body with the ports read from the arguments; `Err` is the failure's text.
+    pub run: fn(&crate::rust_step::RustStepArgs) -> Result<(), String>,
+    /// A hash of the tokens of the fn's signature and body, computed by the macro (comments
+    /// and formatting are not tokens, so they do not count).
+    pub body_hash: &'static str,
+    /// `#[step(version = "...")]`: bumped by hand when something the body calls changed.
+    pub version: Option<&'static str>,
+    /// The declaring crate's name (`CARGO_PKG_NAME`).
+    pub crate_name: &'static str,
+    /// The declaring crate's version (`CARGO_PKG_VERSION`).
+    pub crate_version: &'static str,
 }
 
 /// A step, as declared by `#[step(...)]`.

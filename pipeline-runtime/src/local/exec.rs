@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use crate::graph::{InputValue, Pipeline, PortType};
 
-use super::command::{self, Values};
+use super::command::Values;
 use super::error::LocalError;
 use super::hash::{data_hash, fingerprint};
 use super::plan::{Plan, Source, interface};
@@ -78,7 +78,7 @@ pub fn run_bound(
     let resolved = resolve_data(&plan, &ws)?;
     let snaps = scan_snapshots(&plan)?;
     check_commands(&plan)?;
-    let python = if plan.steps.iter().any(|s| s.def.command.contains("python")) {
+    let python = if super::rust_step::runs_python(&plan) {
         Some(find_python(opts.python.as_deref())?)
     } else {
         None
@@ -377,6 +377,7 @@ impl Executor<'_> {
             .started
             .map_or(Duration::ZERO, |t| t.elapsed());
         let step = &self.plan.steps[i];
+        super::rust_step::store_metrics(self.store, self.ws, step, &self.run_id)?;
         match result {
             JobResult::Sealed(outputs) => {
                 self.store.step_finished(
@@ -621,6 +622,7 @@ impl Executor<'_> {
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
+            rust: super::rust_step::identity(def),
             ..ReuseParts::default()
         };
         if let Some(src) = def.source_path()
@@ -827,7 +829,9 @@ impl Executor<'_> {
             outputs.push((o.name.to_owned(), tmp, fin));
         }
         let log = self.ws.log_path(&self.run_id, &step.name);
-        let command = match command::render(&super::kinds::template(def), &values) {
+        let command = match super::command::render(&super::kinds::template(def), &values)
+            .and_then(|c| super::rust_step::command_line(def, c, &log))
+        {
             Ok(c) => c,
             Err(e) => {
                 bad.get_or_insert(e);

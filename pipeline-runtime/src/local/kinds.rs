@@ -13,7 +13,7 @@ use super::process::{Job, JobResult, Msg, execute as run_command};
 /// whole `spark-submit` line of a Spark step.
 pub(super) fn template(def: &StepDef) -> Cow<'static, str> {
     match &def.kind {
-        StepKind::Command => Cow::Borrowed(def.command),
+        StepKind::Command | StepKind::Rust(_) => Cow::Borrowed(def.command),
         StepKind::Copy(_) => Cow::Owned(super::copy::template(def)),
         StepKind::Spark(spark) => Cow::Owned(super::spark::template(def, spark)),
     }
@@ -22,7 +22,7 @@ pub(super) fn template(def: &StepDef) -> Cow<'static, str> {
 /// Runs one step to its end on a worker thread.
 pub(super) fn execute(job: &Job, tx: &Sender<Msg>) -> JobResult {
     match &job.def.kind {
-        StepKind::Command => run_command(job, tx),
+        StepKind::Command | StepKind::Rust(_) => run_command(job, tx),
         StepKind::Copy(_) => super::copy::execute(job),
         StepKind::Spark(_) => super::spark::execute(job, tx),
     }

@@ -42,6 +42,7 @@ mod plan;
 mod preflight;
 mod process;
 mod reuse;
+mod rust_step;
 mod spark;
 pub mod store;
 mod watchdog;

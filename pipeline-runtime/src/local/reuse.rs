@@ -33,6 +33,23 @@ pub(crate) struct ReuseParts {
     pub inputs: BTreeMap<String, String>,
     /// Parameter name → value as sent on the wire.
     pub params: BTreeMap<String, String>,
+    /// A Rust step's code identity (`None` for command steps, whose code is the snapshot).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rust: Option<RustIdentity>,
+}
+
+/// What a Rust step's code is, for reuse: the hash of its fn's tokens, its hand-bumped
+/// `version`, and the crate that declares it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RustIdentity {
+    /// The step's component name (for the explanations).
+    pub step: String,
+    /// Hash of the tokens of the fn's signature and body.
+    pub body: String,
+    /// `#[step(version = "...")]`, empty when not given.
+    pub version: String,
+    /// `NAME VERSION` of the declaring crate.
+    pub krate: String,
 }
 
 #[derive(Serialize)]
@@ -45,6 +62,9 @@ struct KeyForm<'a> {
     snapshot: &'a str,
     inputs: &'a BTreeMap<String, String>,
     params: &'a BTreeMap<String, String>,
+    // Left out for command steps, so their keys are those of stores written before Rust steps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rust: Option<&'a RustIdentity>,
 }
 
 impl ReuseParts {
@@ -59,6 +79,7 @@ impl ReuseParts {
             snapshot: &self.snapshot,
             inputs: &self.inputs,
             params: &self.params,
+            rust: self.rust.as_ref(),
         };
         let json = serde_json::to_vec(&form).unwrap_or_default();
         sha256_hex(&json)
@@ -76,6 +97,27 @@ impl ReuseParts {
                 or_none(&previous.environment),
                 or_none(&self.environment)
             ));
+        }
+        match (&self.rust, &previous.rust) {
+            (Some(now), Some(before)) => {
+                if now.body != before.body {
+                    why.push(format!("body of {} changed", now.step));
+                }
+                if now.version != before.version {
+                    why.push(format!(
+                        "version of {} {} → {}",
+                        now.step,
+                        or_none(&before.version),
+                        or_none(&now.version)
+                    ));
+                }
+                if now.krate != before.krate {
+                    why.push(format!("crate {} → {}", before.krate, now.krate));
+                }
+            }
+            (Some(now), None) => why.push(format!("{} became a Rust step", now.step)),
+            (None, Some(before)) => why.push(format!("{} is no longer a Rust step", before.step)),
+            (None, None) => {}
         }
         if self.interface != previous.interface {
             why.push("interface changed (inputs, outputs or modes)".to_owned());
@@ -189,6 +231,53 @@ mod tests {
                 "input `x` changed",
                 "`param1` 10 → 20"
             ]
+        );
+    }
+
+    #[test]
+    fn a_rust_steps_identity_is_in_the_key_and_each_change_is_named() {
+        let identity = RustIdentity {
+            step: "train".into(),
+            body: "b1".into(),
+            version: String::new(),
+            krate: "demo 0.1.0".into(),
+        };
+        let old = ReuseParts {
+            rust: Some(identity.clone()),
+            ..parts()
+        };
+        assert_eq!(old.key(), old.clone().key());
+        // A command step's key is unchanged by the new field.
+        assert_ne!(old.key(), parts().key());
+        let mut new = old.clone();
+        new.rust = Some(RustIdentity {
+            body: "b2".into(),
+            version: "2".into(),
+            krate: "demo 0.2.0".into(),
+            ..identity
+        });
+        assert_ne!(new.key(), old.key());
+        assert_eq!(
+            new.explain(&old),
+            vec![
+                "body of train changed",
+                "version of train (none) → 2",
+                "crate demo 0.1.0 → demo 0.2.0"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_command_steps_key_is_what_it_was_before_rust_steps() {
+        // SHA-256 of the encoding without the `rust` field: stores written before keep reusing.
+        let json = serde_json::json!({
+            "v": 1, "command": "python prepare.py --x ${{inputs.x}}", "environment": "",
+            "interface": "", "env_vars": {}, "snapshot": "abc", "inputs": {"x": "h1"},
+            "params": {"param1": "10"}
+        });
+        assert_eq!(
+            parts().key(),
+            sha256_hex(&serde_json::to_vec(&json).unwrap())
         );
     }
 

@@ -64,6 +64,15 @@ CREATE TABLE IF NOT EXISTS data_hashes (
     fingerprint  TEXT NOT NULL,     -- SHA-256 of every file's name, size and mtime
     hash         TEXT NOT NULL      -- its content hash, valid while the fingerprint matches
 );
+CREATE TABLE IF NOT EXISTS metrics (  -- added with Rust steps; `IF NOT EXISTS` migrates old stores
+    run_id  TEXT NOT NULL,
+    node    TEXT NOT NULL,
+    seq     INTEGER NOT NULL,           -- order logged
+    name    TEXT NOT NULL,
+    step    INTEGER,                    -- index in a series (`log_at`), NULL for `log`
+    value   REAL NOT NULL,
+    PRIMARY KEY (run_id, node, seq)
+);
 "#;
 
 /// The status of a pipeline run (Azure ML's names).
@@ -678,6 +687,56 @@ impl RunStore {
                     .join(", "),
             }),
         }
+    }
+
+    /// Stores the metrics a step logged (replacing any stored for it before).
+    pub(crate) fn store_metrics(
+        &self,
+        run: &str,
+        node: &str,
+        metrics: &[crate::metrics::Metric],
+    ) -> Result<(), LocalError> {
+        let err = |source| store_error(&self.path, source);
+        let tx = self.conn.unchecked_transaction().map_err(err)?;
+        tx.execute(
+            "DELETE FROM metrics WHERE run_id = ?1 AND node = ?2",
+            params![run, node],
+        )
+        .map_err(err)?;
+        for (seq, m) in metrics.iter().enumerate() {
+            tx.execute(
+                "INSERT INTO metrics (run_id, node, seq, name, step, value) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![run, node, seq as i64, m.name, m.step, m.value],
+            )
+            .map_err(err)?;
+        }
+        tx.commit().map_err(err)
+    }
+
+    /// The metrics of a run: `(node, metric)` in the order each step logged them.
+    pub fn metrics(
+        &self,
+        run_id: &str,
+    ) -> Result<Vec<(String, crate::metrics::Metric)>, LocalError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT node, name, step, value FROM metrics WHERE run_id = ?1 ORDER BY node, seq",
+            )
+            .map_err(|e| self.err(e))?;
+        stmt.query_map(params![run_id], |r| {
+            Ok((
+                r.get(0)?,
+                crate::metrics::Metric {
+                    name: r.get(1)?,
+                    step: r.get(2)?,
+                    value: r.get(3)?,
+                },
+            ))
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(|e| self.err(e))
     }
 
     /// The steps of a run, in plan order.

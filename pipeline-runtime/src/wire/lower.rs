@@ -392,7 +392,9 @@ fn lower_step(
     environment: Option<&'static str>,
 ) -> Result<ComponentModel<'static>, WireError> {
     let environment = match step.kind {
-        StepKind::Command => environment.ok_or(WireError::NoEnvironment { step: step.name })?,
+        StepKind::Command | StepKind::Rust(_) => {
+            environment.ok_or(WireError::NoEnvironment { step: step.name })?
+        }
         // Data Factory copies, and Spark runs in its own runtime: neither takes the pipeline's
         // default environment.
         StepKind::Copy(_) | StepKind::Spark(_) => "",
@@ -403,8 +405,10 @@ fn lower_step(
         description: step.description,
         kind: ComponentKind::Command(CommandModel {
             step,
-            command: step.command,
-            code: step.source_path(),
+            command: super::rust_binary::command(step),
+            code: step
+                .source_path()
+                .or_else(|| super::rust_binary::code_dir(step)),
             environment,
             inputs: step
                 .inputs

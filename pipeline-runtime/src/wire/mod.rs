@@ -17,6 +17,7 @@ pub mod job;
 pub mod legacy;
 mod lower;
 pub mod rest;
+mod rust_binary;
 pub mod schedule;
 mod spark;
 mod to_rest;
@@ -30,6 +31,9 @@ use crate::graph::{Binding, Component, DataLocation, InputValue, Pipeline};
 pub use ids::{
     CODE_VERSION, DataAssetRef, LATEST_PLACEHOLDER, LocalUpload, WorkspaceScope,
     code_name_for_hash, component_version_path, datastore_uri, is_valid_name, job_output_uri,
+};
+pub use rust_binary::{
+    RUST_BINARY_DIR, RUST_BINARY_FILE, RUST_BINARY_PLACEHOLDER, code_dir as rust_code_dir,
 };
 pub use to_rest::{
     ANONYMOUS_COMPONENT, ComponentPut, ExportedRequest, RequestBody, RestBodies, WireContext,

@@ -41,6 +41,9 @@ pub struct WireContext {
     /// The version `azureml:NAME@latest` stands for, per data asset name (resolved by
     /// submission; an export without a workspace writes [`LATEST_PLACEHOLDER`]).
     pub latest_data: BTreeMap<String, String>,
+    /// The registered environment a step's `environment` stands for, per container image
+    /// (registered by submission as an anonymous environment); others are written as given.
+    pub environments: BTreeMap<String, String>,
 }
 
 /// One component version to register before the job.
@@ -290,7 +293,7 @@ impl Builder<'_> {
                     return Ok(id.clone());
                 }
                 let spec = match &cmd.step.kind {
-                    StepKind::Command => command_spec(c, cmd, self.ctx)?,
+                    StepKind::Command | StepKind::Rust(_) => command_spec(c, cmd, self.ctx)?,
                     StepKind::Copy(copy) => super::data_transfer::component_spec(c, cmd, copy),
                     StepKind::Spark(spark) => {
                         super::spark::component_spec(c, cmd, spark, self.ctx)?
@@ -469,7 +472,12 @@ fn command_spec(
         component_type: ComponentType::Command,
         command: Some(cmd.command.to_owned()),
         code,
-        environment: Some(cmd.environment.to_owned()),
+        environment: Some(
+            ctx.environments
+                .get(cmd.environment)
+                .cloned()
+                .unwrap_or_else(|| cmd.environment.to_owned()),
+        ),
         inputs,
         outputs,
         is_deterministic: Some(cmd.is_deterministic),
@@ -481,7 +489,7 @@ fn command_spec(
 /// What a copy or Spark node adds to the fields every node has.
 fn step_kind_node(job: &mut NodeJob, step: &StepDef) {
     match &step.kind {
-        StepKind::Command => {}
+        StepKind::Command | StepKind::Rust(_) => {}
         StepKind::Copy(copy) => {
             job.node_type = ComponentType::DataTransfer;
             job.kind_fields = super::data_transfer::node_fields(copy);

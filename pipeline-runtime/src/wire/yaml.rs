@@ -389,7 +389,7 @@ fn step_kind_node(
         })
         .collect();
     match &cmd.step.kind {
-        StepKind::Command => {}
+        StepKind::Command | StepKind::Rust(_) => {}
         StepKind::Copy(copy) => {
             job.insert("type".into(), "data_transfer".into());
             job.insert("task".into(), super::data_transfer::COPY_TASK.into());
@@ -429,7 +429,15 @@ fn command_component(
         m.insert("code".into(), rel(base, path).into());
     }
     m.insert("command".into(), cmd.command.into());
-    m.insert("environment".into(), cmd.environment.into());
+    // A registered environment is named by its reference; a container image is an inline
+    // (anonymous) environment, `environment: {image: …}`, as the CLI v2 schema wants.
+    if cmd.environment.starts_with("azureml:") {
+        m.insert("environment".into(), cmd.environment.into());
+    } else {
+        let mut env = Map::new();
+        env.insert("image".into(), cmd.environment.into());
+        m.insert("environment".into(), env.into());
+    }
     let ins: Map<String, Value> = cmd
         .inputs
         .iter()

@@ -8,8 +8,8 @@ use std::sync::Mutex;
 use serde_json::{Value, json};
 
 use super::{
-    Answer, Call, PROVIDER, State, codes, components, datastores, error, history, jobs, operations,
-    percent_decode, respond, unserved, workspace,
+    Answer, Call, PROVIDER, State, codes, components, datastores, environments, error, history,
+    jobs, operations, percent_decode, respond, unserved, workspace,
 };
 
 /// Answers the request under `…/workspaces/{ws}/` by its first segment.
@@ -31,6 +31,7 @@ fn route_workspace(
         Some("datastores") => datastores::route(s, &call),
         Some("codes") => codes::route(s, &call),
         Some("components") => components::route(s, &call),
+        Some("environments") => environments::route(s, &call),
         Some("jobs") => jobs::route(s, &call),
         Some(resource @ ("data" | "computes")) => {
             let ws_id = s.workspace_id();

@@ -1,0 +1,11 @@
+use azureml_pipelines::prelude::*;
+
+struct Oops;
+
+#[step]
+fn prep(out: Output<UriFolder>) -> Result<(), Oops> {
+    let _ = out;
+    Err(Oops)
+}
+
+fn main() {}
