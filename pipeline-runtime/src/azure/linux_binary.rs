@@ -26,6 +26,11 @@
 //! (`<target>/azureml-linux-binary/<hash>/azureml-pipeline`), so the code asset logic of submission hashes
 //! and uploads it like any snapshot: once per content.
 //!
+//! Why one file past 600 lines: finding, building, checking and staging are one decision
+//! (which binary goes up) with one error type whose messages carry the fixes; about a third of
+//! the lines are those messages and the unit tests. The ELF check is the piece to split out
+//! first if it grows.
+//!
 //! Why `object` for the ELF: it is the parser the Rust toolchain itself uses (backtraces,
 //! `cargo`'s tooling), reads only what is asked, and its `read_core` + `elf` features build no
 //! other format.
