@@ -216,7 +216,9 @@ impl Writer<'_> {
         for node in nodes {
             let mut job = Map::new();
             match &node.component.kind {
-                ComponentKind::Command(cmd) if !matches!(cmd.step.kind, StepKind::Command) => {
+                ComponentKind::Command(cmd)
+                    if matches!(cmd.step.kind, StepKind::Copy(_) | StepKind::Spark(_)) =>
+                {
                     step_kind_node(&mut job, node, cmd, base);
                 }
                 ComponentKind::Command(cmd) => {
