@@ -146,7 +146,13 @@ pub fn run_bound(
         steps: plan.steps.iter().map(|s| s.name.clone()).collect(),
     });
     let envs: Vec<&str> = {
-        let mut v: Vec<&str> = plan.steps.iter().filter_map(|s| s.environment).collect();
+        // A Rust step runs this binary itself: its image is no environment to tell about.
+        let mut v: Vec<&str> = plan
+            .steps
+            .iter()
+            .filter(|s| !matches!(s.def.kind, crate::graph::StepKind::Rust(_)))
+            .filter_map(|s| s.environment)
+            .collect();
         v.sort_unstable();
         v.dedup();
         v
