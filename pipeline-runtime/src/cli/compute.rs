@@ -772,11 +772,13 @@ fn attach_identity(a: &AttachArgs) -> Result<Option<ComputeIdentity>, CliError> 
             Ok(Some(ComputeIdentity::system_assigned()))
         }
         (Some(AttachIdentity::SystemAssigned), false) => Err(CliError::Usage(
-            "`--user-assigned-identity` names user-assigned identities; drop              `--identity system-assigned`, or drop the identities to use the system-assigned one"
+            "`--user-assigned-identity` names user-assigned identities; drop \
+             `--identity system-assigned`, or drop the identities to use the system-assigned one"
                 .into(),
         )),
         (Some(AttachIdentity::UserAssigned), true) => Err(CliError::Usage(
-            "`--identity user-assigned` needs `--user-assigned-identity ID` (the ARM id of a              Microsoft.ManagedIdentity/userAssignedIdentities resource)"
+            "`--identity user-assigned` needs `--user-assigned-identity ID` (the ARM id of a \
+             Microsoft.ManagedIdentity/userAssignedIdentities resource)"
                 .into(),
         )),
         (_, false) => Ok(Some(ComputeIdentity::user_assigned(user.iter().cloned()))),
