@@ -68,7 +68,7 @@ mod datastores;
 mod environments;
 mod faults;
 mod history;
-mod http;
+pub(crate) mod http;
 mod jobs;
 mod node_kinds;
 mod operations;

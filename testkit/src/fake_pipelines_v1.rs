@@ -40,7 +40,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
@@ -49,6 +49,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
 use crate::fake_aml::FakeAzureMl;
+use crate::fake_aml::http::{Received, percent_decode, receive};
 
 const PROVIDER: &str = "Microsoft.MachineLearningServices";
 
@@ -342,71 +343,19 @@ fn error(status: u16, code: &str, message: &str) -> Answer {
     )
 }
 
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(b) = s
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn parse_query(query: Option<&str>) -> BTreeMap<String, String> {
-    query
-        .unwrap_or_default()
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (percent_decode(k), percent_decode(v))
-        })
-        .collect()
-}
-
 async fn handle(
     state: Arc<Mutex<State>>,
     req: Request<Incoming>,
 ) -> Result<Answer, DroppedConnection> {
-    let method = req.method().as_str().to_owned();
-    let raw_path = req.uri().path().to_owned();
-    let query = parse_query(req.uri().query());
-    let mut headers = BTreeMap::new();
-    for (name, value) in req.headers() {
-        headers.insert(
-            name.as_str().to_owned(),
-            value.to_str().unwrap_or("<binary>").to_owned(),
-        );
-    }
-    let bytes = req
-        .into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
-    let body: Value = if bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
-    };
-    let bearer = headers
-        .get("authorization")
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .map(str::to_owned);
-    if let Some(v) = headers.get_mut("authorization") {
-        *v = "<redacted>".into();
-    }
+    let Received {
+        method,
+        raw_path,
+        query,
+        headers,
+        body,
+        bearer,
+        ..
+    } = receive(req).await;
     let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
     let token_label = bearer.as_ref().map(|t| {
         s.tokens

@@ -62,23 +62,22 @@ pub(super) fn with_header(mut answer: Answer, name: &'static str, value: &str) -
     answer
 }
 
-pub(super) fn percent_decode(s: &str) -> String {
+/// `%XX` and `+` decoded; a `%` not followed by two hex digits is kept as it is.
+pub(crate) fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => match u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                Ok(b) => {
-                    out.push(b);
-                    i += 3;
-                    continue;
-                }
-                Err(_) => out.push(b'%'),
-            },
-            b'+' => out.push(b' '),
-            b => out.push(b),
+        if bytes[i] == b'%'
+            && let Some(b) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(b);
+            i += 3;
+            continue;
         }
+        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
@@ -92,7 +91,7 @@ pub(super) fn encode(v: &str) -> String {
         .replace('#', "%23")
 }
 
-pub(super) fn parse_query(query: Option<&str>) -> BTreeMap<String, String> {
+pub(crate) fn parse_query(query: Option<&str>) -> BTreeMap<String, String> {
     query
         .unwrap_or_default()
         .split('&')
@@ -104,10 +103,23 @@ pub(super) fn parse_query(query: Option<&str>) -> BTreeMap<String, String> {
         .collect()
 }
 
-pub(super) async fn handle(
-    state: Arc<Mutex<State>>,
-    req: Request<Incoming>,
-) -> Result<Answer, DroppedConnection> {
+/// A request as the fakes read it: headers with the tokens redacted, the tokens kept apart, the
+/// body as JSON (or as text when it is not JSON; `null` when empty).
+pub(crate) struct Received {
+    pub method: String,
+    /// The path as sent (percent-encoded).
+    pub raw_path: String,
+    pub query: BTreeMap<String, String>,
+    pub headers: BTreeMap<String, String>,
+    pub body: Value,
+    /// The `Authorization: Bearer` token.
+    pub bearer: Option<String>,
+    /// The `x-azureml-token` header (the scoring host's second token).
+    pub aml_token: Option<String>,
+}
+
+/// Reads a whole request (shared by the fake servers of the testkit).
+pub(crate) async fn receive(req: Request<Incoming>) -> Received {
     let method = req.method().as_str().to_owned();
     let raw_path = req.uri().path().to_owned();
     let query = parse_query(req.uri().query());
@@ -138,6 +150,30 @@ pub(super) async fn handle(
             *v = "<redacted>".into();
         }
     }
+    Received {
+        method,
+        raw_path,
+        query,
+        headers,
+        body,
+        bearer,
+        aml_token,
+    }
+}
+
+pub(super) async fn handle(
+    state: Arc<Mutex<State>>,
+    req: Request<Incoming>,
+) -> Result<Answer, DroppedConnection> {
+    let Received {
+        method,
+        raw_path,
+        query,
+        headers,
+        body,
+        bearer,
+        aml_token,
+    } = receive(req).await;
 
     let (fault, latency) = {
         let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
